@@ -1,0 +1,22 @@
+"""``python -m autograd``: the seeds' single linear neuron, by hand and by the engine."""
+
+from __future__ import annotations
+
+from . import Value
+
+
+def main() -> None:
+    # h = w·x + b, L = ½(h − y)²  ⇒  ∂L/∂h = h − y, ∂L/∂w = (h − y)·x, ∂L/∂b = h − y
+    x, y = 2.0, 1.0
+    w, b = Value(0.5, label="w"), Value(0.25, label="b")
+    h = w * x + b
+    loss = 0.5 * (h - y) ** 2
+    loss.backward()
+    print("single linear neuron h = w·x + b, loss L = ½(h − y)², x = 2, y = 1")
+    print(f"  h = {h.data:.4f}, L = {loss.data:.6f}")
+    print(f"  engine:  ∂L/∂w = {w.grad:.6f}  ∂L/∂b = {b.grad:.6f}")
+    print(f"  formula: (h − y)·x = {(h.data - y) * x:.6f}  h − y = {h.data - y:.6f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,361 @@
+"""The op table: every scalar op declared once.
+
+An :class:`Op` carries the forward on floats, the local derivative of the output with
+respect to each operand, a display symbol, the derivative written out for people, and the
+domain. Everything else reads it: :class:`~autograd.value.Value` methods and operators,
+``backward``, graph labels, the derivative table in the docs and the property tests.
+
+A local-derivative rule is called as ``local(*operands, out)`` and returns one derivative per
+operand. Rules use only arithmetic and the helpers below (:func:`exp`, :func:`log`, ...), so
+the same rule runs on floats (the fast first-order backward) and on Values (a differentiable
+backward for higher-order derivatives).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+INF = math.inf
+EXP_MAX = 709.782712893384  # math.exp overflows above this
+
+
+# ---------------------------------------------------------------------------- errors
+class DomainError(ValueError, ArithmeticError):
+    """An operand lies outside its op's domain. The message names op, operands and labels."""
+
+
+class ZeroDivisionDomainError(DomainError, ZeroDivisionError):
+    """Division by zero, or zero raised to a negative power."""
+
+
+class OverflowDomainError(DomainError, OverflowError):
+    """The result does not fit in a float."""
+
+
+# ---------------------------------------------------------------------------- rule helpers
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (float, int))
+
+
+def exp(x):
+    """e**x on a float or a Value."""
+    return math.exp(x) if _is_number(x) else x.exp()
+
+
+def log(x):
+    """Natural log on a float or a Value."""
+    return math.log(x) if _is_number(x) else x.log()
+
+
+def sin(x):
+    """sin on a float or a Value."""
+    return math.sin(x) if _is_number(x) else x.sin()
+
+
+def cos(x):
+    """cos on a float or a Value."""
+    return math.cos(x) if _is_number(x) else x.cos()
+
+
+def sigmoid(x):
+    """σ(x) = 1/(1+e^(−x)) on a float or a Value, without overflow for any |x|."""
+    if not _is_number(x):
+        return x.sigmoid()
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def softplus(x: float) -> float:
+    """log(1 + e^x), computed as max(x, 0) + log1p(e^(−|x|)) so it never overflows."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def step(x, below: float = 0.0) -> float:
+    """1 for x > 0, else ``below``: a constant, so its own derivative is 0."""
+    return 1.0 if x > 0 else below
+
+
+def sign(x) -> float:
+    """−1, 0 or 1; sign(0) = 0 (as PyTorch's abs'(0))."""
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+def ratio(a, b):
+    """a / b, except that a float division by zero gives ±inf (a singular derivative)."""
+    if _is_number(b) and b == 0:
+        return math.copysign(INF, a) if a else math.nan
+    return a / b
+
+
+def power(x, p):
+    """x**p for a float or Value base and a constant exponent; 0**negative gives inf."""
+    if _is_number(x) and x == 0 and p < 0:
+        return INF
+    return x**p
+
+
+# ---------------------------------------------------------------------------- the Op record
+@dataclass(frozen=True)
+class Require:
+    """One domain condition: ``holds(*operands)`` must be true, else ``error`` is raised."""
+
+    text: str
+    holds: Callable[..., bool]
+    error: type[DomainError] = DomainError
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """One scalar op.
+
+    name: identifier (``tanh``); symbol: what a graph shows (``tanh``, ``+``, ``×``);
+    operands: operand names used in messages and formulas (``("x",)``, ``("a", "b")``);
+    forward: floats → float; local: ``local(*operands, out)`` → one derivative per operand;
+    derivative: the local derivatives written out, one string per operand;
+    requires: domain conditions; safe: per operand, an interval (lo, hi) where tests sample,
+    away from domain edges; kinks: points where the derivative jumps (tests stay clear);
+    params: the constants an op family was made with (pow's exponent, leaky_relu's slope).
+    """
+
+    name: str
+    symbol: str
+    operands: tuple[str, ...]
+    forward: Callable[..., float]
+    local: Callable[..., tuple]
+    derivative: tuple[str, ...]
+    requires: tuple[Require, ...] = ()
+    safe: tuple[tuple[float, float], ...] = ((-3.0, 3.0),)
+    kinks: tuple[float, ...] = ()
+    params: tuple[tuple[str, float], ...] = ()
+    builtin: bool = field(default=True, repr=False)
+
+    @property
+    def arity(self) -> int:
+        """Number of operands; −1 for n-ary ops (sum, linear)."""
+        return -1 if self.operands == ("*",) else len(self.operands)
+
+    def check(self, operands: tuple, values: tuple[float, ...]) -> None:
+        """Raise the domain error of the first condition ``values`` break."""
+        for req in self.requires:
+            if not req.holds(*values):
+                raise req.error(self.describe_failure(f"needs {req.text}", operands, values))
+
+    def describe_failure(self, what: str, operands: tuple, values: tuple[float, ...]) -> str:
+        """``log: needs x > 0; got x = -1.0 (label 'w')``."""
+        parts = []
+        for name, operand, value in zip(self.operands, operands, values):
+            label = getattr(operand, "label", None)
+            parts.append(f"{name} = {value!r}" + (f" (label {label!r})" if label else ""))
+        return f"{self.name}: {what}; got {', '.join(parts)}"
+
+    def evaluate(self, node, values: tuple):
+        """The forward from a node's operand values (floats, or Values for a new graph)."""
+        return self.forward(*values)
+
+    def local_of(self, node, values: tuple, out) -> tuple:
+        """The local derivatives from operand values and the output (floats or Values)."""
+        return self.local(*values, out)
+
+    def __repr__(self) -> str:
+        params = "".join(f", {k}={v!r}" for k, v in self.params)
+        return f"Op({self.name!r}{params})"
+
+
+# ---------------------------------------------------------------------------- the table
+OPS: dict[str, Op] = {}
+FAMILIES: dict[str, tuple[Callable[..., Op], tuple[dict[str, float], ...]]] = {}
+
+
+def register(op: Op) -> Op:
+    """Add ``op`` to the table under its name; names are unique."""
+    if op.name in OPS or op.name in FAMILIES:
+        raise ValueError(f"an op named {op.name!r} is already declared")
+    OPS[op.name] = op
+    return op
+
+
+def _family(name: str, *examples: dict[str, float]):
+    """Register a cached factory of ops with constant parameters (and example parameters)."""
+
+    def wrap(factory):
+        cached = lru_cache(maxsize=256)(factory)
+        FAMILIES[name] = (cached, examples)
+        return cached
+
+    return wrap
+
+
+def all_ops() -> list[Op]:
+    """Every op in the table, with families instantiated at their example parameters."""
+    ops = [op for op in OPS.values() if op.arity != -1]
+    for factory, examples in FAMILIES.values():
+        ops.extend(factory(**params) for params in examples)
+    return ops
+
+
+def _unary(name, symbol, forward, local, derivative, **kw) -> Op:
+    return register(Op(name, symbol, ("x",), forward, local, (derivative,), **kw))
+
+
+def _binary(name, symbol, forward, local, derivatives, **kw) -> Op:
+    kw.setdefault("safe", ((-3.0, 3.0), (-3.0, 3.0)))
+    return register(Op(name, symbol, ("a", "b"), forward, local, derivatives, **kw))
+
+
+ADD = _binary("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), ("1", "1"))
+SUB = _binary("sub", "−", lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), ("1", "−1"))
+MUL = _binary("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a), ("b", "a"))
+DIV = _binary(
+    "div",
+    "÷",
+    lambda a, b: a / b,
+    lambda a, b, out: (1.0 / b, -out / b),
+    ("1/b", "−a/b²"),
+    requires=(Require("b ≠ 0", lambda a, b: b != 0, ZeroDivisionDomainError),),
+    safe=((-3.0, 3.0), (0.2, 3.0)),
+)
+POW = _binary(
+    "pow",
+    "**",
+    lambda a, b: a**b,
+    lambda a, b, out: (b * power(a, b - 1.0), out * log(a) if out != 0 else 0.0),
+    ("b·a^(b−1)", "a^b·ln a"),
+    requires=(
+        Require("a ≥ 0 (a Value exponent needs a non-negative base)", lambda a, b: a >= 0),
+        Require("a ≠ 0 when b ≤ 0", lambda a, b: a != 0 or b > 0, ZeroDivisionDomainError),
+    ),
+    safe=((0.2, 3.0), (-2.0, 2.0)),
+)
+NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1")
+EXP = _unary(
+    "exp",
+    "exp",
+    math.exp,
+    lambda x, out: (out,),
+    "exp(x)",
+    requires=(Require(f"x ≤ {EXP_MAX}", lambda x: x <= EXP_MAX, OverflowDomainError),),
+)
+LOG = _unary(
+    "log",
+    "log",
+    math.log,
+    lambda x, out: (1.0 / x,),
+    "1/x",
+    requires=(Require("x > 0", lambda x: x > 0),),
+    safe=((0.2, 5.0),),
+)
+TANH = _unary("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,), "1 − out²")
+SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), "out·(1 − out)")
+RELU = _unary(
+    "relu",
+    "relu",
+    lambda x: x if x > 0 else 0.0,
+    lambda x, out: (step(x),),
+    "1 if x > 0 else 0",
+    kinks=(0.0,),
+)
+SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)")
+SQRT = _unary(
+    "sqrt",
+    "√",
+    math.sqrt,
+    lambda x, out: (ratio(0.5, out),),
+    "1/(2·out)",
+    requires=(Require("x ≥ 0", lambda x: x >= 0),),
+    safe=((0.2, 5.0),),
+)
+ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,))
+SIN = _unary("sin", "sin", math.sin, lambda x, out: (cos(x),), "cos(x)")
+COS = _unary("cos", "cos", math.cos, lambda x, out: (-sin(x),), "−sin(x)")
+
+
+@_family("pow_const", {"p": 2.0}, {"p": 3.0}, {"p": -1.0}, {"p": 0.5}, {"p": -1.5})
+def pow_const(p: float) -> Op:
+    """x**p for a constant exponent p; local derivative p·x^(p−1)."""
+    p = float(p)
+    integral = p.is_integer()
+    requires = [Require("x ≠ 0 for a negative exponent", lambda x: x != 0 or p >= 0,
+                        ZeroDivisionDomainError)]
+    if not integral:
+        requires.insert(0, Require("x ≥ 0 for a non-integer exponent", lambda x: x >= 0))
+    return Op(
+        "pow_const",
+        f"**{p:g}",
+        ("x",),
+        lambda x: x**p,
+        lambda x, out: (0.0 if p == 0 else p * power(x, p - 1.0),),
+        (f"{p:g}·x^{p - 1:g}",),
+        requires=tuple(requires),
+        safe=((-3.0, 3.0),) if integral and p >= 0 else ((0.2, 3.0),),
+        params=(("p", p),),
+    )
+
+
+@_family("leaky_relu", {"slope": 0.01}, {"slope": 0.2})
+def leaky_relu(slope: float = 0.01) -> Op:
+    """x for x > 0, slope·x otherwise; local derivative 1 or slope."""
+    slope = float(slope)
+    return Op(
+        "leaky_relu",
+        f"leaky_relu({slope:g})",
+        ("x",),
+        lambda x: x if x > 0 else slope * x,
+        lambda x, out: (step(x, slope),),
+        (f"1 if x > 0 else {slope:g}",),
+        kinks=(0.0,),
+        params=(("slope", slope),),
+    )
+
+
+SUM = register(
+    Op("sum", "Σ", ("*",), lambda *xs: sum(xs), lambda *a: (1.0,) * (len(a) - 1), ("1",))
+)
+
+
+@dataclass(frozen=True, eq=False)
+class LinearOp(Op):
+    """Σᵢ wᵢxᵢ + b as one node; local derivative xᵢ to wᵢ, wᵢ to xᵢ, 1 to b.
+
+    Operands are the weight Values (when the weights are Values), then the input Values (when
+    the inputs are Values), then the bias Value (when there is one). A side given as plain
+    numbers has no edges; its numbers are the stored local derivatives of the other side.
+    """
+
+    def _sides(self, node, values: tuple) -> tuple[tuple, tuple, Any]:
+        p = dict(self.params)
+        n, wv, xv = int(p["n"]), p["weights"], p["inputs"]
+        stored = node.local_grads
+        w = values[:n] if wv else stored[:n]
+        x = values[n * wv : n * wv + n] if xv else stored[:n]
+        return w, x, values[-1] if p["bias"] else 0.0
+
+    def evaluate(self, node, values: tuple):
+        w, x, b = self._sides(node, values)
+        return sum(wi * xi for wi, xi in zip(w, x)) + b
+
+    def local_of(self, node, values: tuple, out) -> tuple:
+        w, x, _ = self._sides(node, values)
+        p = dict(self.params)
+        return (tuple(x) if p["weights"] else ()) + (tuple(w) if p["inputs"] else ()) + (
+            (1.0,) if p["bias"] else ()
+        )
+
+
+@lru_cache(maxsize=1024)
+def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
+    """The linear op for ``n`` terms; flags say which sides (and whether a bias) are Values."""
+    return LinearOp(
+        "linear",
+        "linear",
+        ("*",),
+        lambda *xs: sum(xs[i] * xs[n + i] for i in range(n)) + (xs[2 * n] if bias else 0.0),
+        lambda *a: tuple(a[n : 2 * n]) + tuple(a[:n]) + ((1.0,) if bias else ()),
+        ("xᵢ (to wᵢ)", "wᵢ (to xᵢ)", "1 (to b)"),
+        params=(("n", n), ("weights", weights), ("inputs", inputs), ("bias", bias)),
+    )

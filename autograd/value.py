@@ -1,0 +1,372 @@
+"""Value: one scalar node of a computation graph.
+
+A Value holds ``data`` (a float), ``grad`` (∂root/∂self after ``backward``), the op that made
+it and, for each parent edge, the parent and the local derivative ∂self/∂parent evaluated at
+forward time. Parents and local derivatives are stored interleaved in one tuple
+(``parent₀, local₀, parent₁, local₁, ...``), which keeps a node small; read them through
+:attr:`Value.parents`, :attr:`Value.local_grads` and :meth:`Value.edges`.
+
+Operators and methods come from the op table in :mod:`autograd.ops`. ``+`` and ``×`` are
+written out by hand for speed; tests prove they equal the table's declaration.
+"""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+from operator import attrgetter, mul as _mul
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Union
+
+from . import ops
+from .backward import backward as _backward
+from .mode import is_grad_enabled as _enabled
+from .ops import Op
+
+Number = Union[bool, int, float]
+Operand = Union["Value", Number]
+
+_new = object.__new__
+_get_data = attrgetter("data")
+_builtin_sum = builtins.sum
+
+
+def to_float(x: object, what: str = "Value data") -> float:
+    """bool, int and float (and other real numbers such as NumPy's) become float; else TypeError."""
+    if isinstance(x, float):
+        return float(x)
+    if isinstance(x, (int, numbers.Real)) and not isinstance(x, Value):
+        return float(x)
+    raise TypeError(f"{what} must be a bool, int or float, got {type(x).__name__}: {x!r}")
+
+
+class Value:
+    """A scalar in a computation graph.
+
+    ``Value(data, label=None)``: a leaf. Arithmetic with Values or plain numbers on either side
+    (``+ - * / **``, unary ``-``, ``abs``) and the methods ``exp log tanh sigmoid relu
+    leaky_relu softplus sqrt sin cos`` build new nodes. Plain-number operands of a binary op
+    become constant leaves, so drawings show them. Values hash by identity; ``<``, ``>`` and
+    friends compare ``data``.
+    """
+
+    __slots__ = ("data", "grad", "_edges", "op", "label")
+
+    def __init__(self, data: Number, label: str | None = None) -> None:
+        self.data = to_float(data)
+        self.grad = 0.0
+        self._edges: tuple = ()
+        self.op: Op | None = None
+        self.label = label
+
+    # ------------------------------------------------------------------ graph structure
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The operands this node was computed from, in order (``a + a`` lists ``a`` twice)."""
+        return self._edges[0::2]
+
+    @property
+    def local_grads(self) -> tuple:
+        """∂self/∂parent for each parent edge, evaluated at forward time."""
+        return self._edges[1::2]
+
+    def edges(self) -> Iterator[tuple[Value, float]]:
+        """Pairs (parent, ∂self/∂parent), one per edge."""
+        it = iter(self._edges)
+        return zip(it, it)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for inputs, parameters, constants and anything made under ``no_grad``."""
+        return not self._edges
+
+    # micrograd's names, so its graph-drawing snippets run unchanged
+    @property
+    def _prev(self) -> set[Value]:
+        return set(self._edges[0::2])
+
+    @property
+    def _op(self) -> str:
+        return self.op.symbol if self.op is not None else ""
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, grad: float = 1.0) -> None:
+        """Fill ``.grad`` of every node this one depends on with ∂self/∂node (times ``grad``).
+
+        Interior nodes' grads are recomputed fresh on every call, so calling backward twice
+        does not double them. Leaf grads accumulate across calls, as in PyTorch, until you
+        zero them (``p.grad = 0.0`` or ``Module.zero_grad()``).
+        """
+        _backward(self, to_float(grad, "backward's grad"))
+
+    # ------------------------------------------------------------------ display, numbers
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label is not None else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _data(other)
+
+    __hash__ = object.__hash__
+
+    # ------------------------------------------------------------------ hot paths
+    def __add__(self, other: Operand) -> Value:
+        """a + b; local derivatives 1, 1 (ops.ADD)."""
+        if not isinstance(other, Value):
+            other = _constant(other)
+        out = _new(Value)
+        out.data = self.data + other.data
+        out.grad = 0.0
+        out.label = None
+        if _enabled():
+            out._edges = (self, 1.0, other, 1.0)
+            out.op = _ADD
+        else:
+            out._edges = ()
+            out.op = None
+        return out
+
+    def __mul__(self, other: Operand) -> Value:
+        """a × b; local derivatives b, a (ops.MUL)."""
+        if not isinstance(other, Value):
+            other = _constant(other)
+        a = self.data
+        b = other.data
+        out = _new(Value)
+        out.data = a * b
+        out.grad = 0.0
+        out.label = None
+        if _enabled():
+            out._edges = (self, b, other, a)
+            out.op = _MUL
+        else:
+            out._edges = ()
+            out.op = None
+        return out
+
+    def __radd__(self, other: Operand) -> Value:
+        return _constant(other) + self
+
+    def __rmul__(self, other: Operand) -> Value:
+        return _constant(other) * self
+
+    # ------------------------------------------------------------------ the rest of the table
+    def __sub__(self, other: Operand) -> Value:
+        return binary(ops.SUB, self, other)
+
+    def __rsub__(self, other: Operand) -> Value:
+        return binary(ops.SUB, other, self)
+
+    def __truediv__(self, other: Operand) -> Value:
+        return binary(ops.DIV, self, other)
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        return binary(ops.DIV, other, self)
+
+    def __pow__(self, other: Operand) -> Value:
+        """x ** p: a constant exponent is part of the op (pow_const); a Value one is an operand."""
+        if isinstance(other, Value):
+            return binary(ops.POW, self, other)
+        return unary(ops.pow_const(to_float(other, "the exponent")), self)
+
+    def __rpow__(self, other: Operand) -> Value:
+        return binary(ops.POW, other, self)
+
+    def __neg__(self) -> Value:
+        return unary(ops.NEG, self)
+
+    def __abs__(self) -> Value:
+        return unary(ops.ABS, self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """x for x > 0 else slope·x; local derivative 1 or slope."""
+        return unary(ops.leaky_relu(to_float(slope, "leaky_relu's slope")), self)
+
+
+_ADD, _MUL = ops.ADD, ops.MUL
+
+
+def _unary_method(op: Op):
+    def method(self: Value) -> Value:
+        return unary(op, self)
+
+    method.__name__ = method.__qualname__ = op.name
+    method.__doc__ = f"{op.name}(x); local derivative {op.derivative[0]}."
+    return method
+
+
+for _name in ("exp", "log", "tanh", "sigmoid", "relu", "softplus", "sqrt", "abs", "sin", "cos"):
+    setattr(Value, _name, _unary_method(ops.OPS[_name]))
+
+
+# ---------------------------------------------------------------------- building nodes
+def _data(x: Operand) -> float:
+    return x.data if isinstance(x, Value) else to_float(x)
+
+
+def _constant(x: Operand) -> Value:
+    """A plain number as a constant leaf (a Value passes through)."""
+    if isinstance(x, Value):
+        return x
+    c = _new(Value)
+    c.data = to_float(x, "an operand")
+    c.grad = 0.0
+    c._edges = ()
+    c.op = None
+    c.label = None
+    return c
+
+
+def make(data: float, edges: tuple, op: Op) -> Value:
+    """A node made by ``op`` with interleaved ``(parent, local, ...)`` edges.
+
+    Under ``no_grad`` the result is a leaf that records nothing.
+    """
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = None
+    if _enabled():
+        out._edges = edges
+        out.op = op
+    else:
+        out._edges = ()
+        out.op = None
+    return out
+
+
+def interleave(parents: Sequence[Value], local_grads: Sequence) -> tuple:
+    """(p₀, l₀, p₁, l₁, ...) from parents and their local derivatives."""
+    edges: list = [None] * (2 * len(parents))
+    edges[0::2] = parents
+    edges[1::2] = local_grads
+    return tuple(edges)
+
+
+def _error_type(err: BaseException) -> type[ops.DomainError]:
+    if isinstance(err, ZeroDivisionError):
+        return ops.ZeroDivisionDomainError
+    if isinstance(err, OverflowError):
+        return ops.OverflowDomainError
+    return ops.DomainError
+
+
+def _failure(op: Op, err: BaseException, nodes: Sequence[Value]) -> ops.DomainError:
+    values = [x.data for x in nodes]
+    return _error_type(err)(op.describe_failure(str(err), nodes, values))
+
+
+def unary(op: Op, x: Value) -> Value:
+    """Apply a one-operand table op to a Value: check the domain, forward, record the edge."""
+    v = x.data
+    if op.requires:
+        op.check((x,), (v,))
+    try:
+        out = op.forward(v)
+        (local,) = op.local(v, out)
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(op, err, (x,)) from None
+    if not op.builtin:
+        out, local = to_float(out, f"{op.name}'s result"), float(local)
+    return make(out, (x, local), op)
+
+
+def binary(op: Op, a: Operand, b: Operand) -> Value:
+    """Apply a two-operand table op; plain-number operands become constant leaves."""
+    if not isinstance(a, Value):
+        a = _constant(a)
+    if not isinstance(b, Value):
+        b = _constant(b)
+    u, v = a.data, b.data
+    if op.requires:
+        op.check((a, b), (u, v))
+    try:
+        out = op.forward(u, v)
+        du, dv = op.local(u, v, out)
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(op, err, (a, b)) from None
+    if not op.builtin:
+        out, du, dv = to_float(out, f"{op.name}'s result"), float(du), float(dv)
+    return make(out, (a, du, b, dv), op)
+
+
+def apply(op: Op, *operands: Operand) -> Value:
+    """Apply a one- or two-operand table op to Values or plain numbers."""
+    if len(operands) == 1:
+        return unary(op, _constant(operands[0]))
+    if len(operands) == 2:
+        return binary(op, *operands)
+    raise TypeError(f"{op.name} takes {len(op.operands)} operands, got {len(operands)}")
+
+
+# ---------------------------------------------------------------------- n-ary nodes
+def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:  # noqa: A001
+    """Σ values (+ start) as ONE node with local derivative 1 on each edge.
+
+    Plain numbers among the values (and a non-zero plain ``start``) become constant leaves.
+    """
+    items = list(values)
+    if isinstance(start, Value) or to_float(start, "sum's start") != 0.0:
+        items.insert(0, start)
+    nodes = [_constant(x) for x in items]
+    if not nodes:
+        return Value(0.0)
+    total = 0.0
+    for x in nodes:
+        total += x.data
+    return make(total, interleave(nodes, (1.0,) * len(nodes)), ops.SUM)
+
+
+def _side(seq: Sequence[Operand], what: str) -> tuple[list[float], Sequence[Value] | None]:
+    """Data of a linear side and its Values (None when the side is all plain numbers)."""
+    data = [v.data for v in seq if type(v) is Value]
+    if len(data) == len(seq):
+        return data, seq
+    if not any(isinstance(v, Value) for v in seq):
+        return [to_float(v, f"linear's {what}") for v in seq], None
+    nodes = [_constant(v) for v in seq]
+    return [v.data for v in nodes], nodes
+
+
+def linear(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0.0) -> Value:
+    """Σᵢ wᵢxᵢ + b as ONE node (a neuron's pre-activation).
+
+    Local derivatives: xᵢ to wᵢ, wᵢ to xᵢ, 1 to b. A side given as plain numbers (typically
+    the inputs) gets no edges; a non-zero plain-number bias becomes a constant leaf. The sum
+    runs b + w₀x₀ + w₁x₁ + ..., the order micrograd's neuron uses.
+    """
+    n = len(weights)
+    if n != len(inputs):
+        raise ValueError(f"linear: {n} weights but {len(inputs)} inputs")
+    wd, wn = _side(weights, "weights")
+    xd, xn = _side(inputs, "inputs")
+    if not isinstance(bias, Value) and to_float(bias, "linear's bias") != 0.0:
+        bias = _constant(bias)
+    has_bias = isinstance(bias, Value)
+    total = _builtin_sum(map(_mul, wd, xd), bias.data if has_bias else 0.0)
+    # edges: (wᵢ, xᵢ)... then (xᵢ, wᵢ)... then (b, 1), for the sides that are Values
+    edges: list = [1.0] * (2 * (n * (wn is not None) + n * (xn is not None) + has_bias))
+    i = 0
+    for nodes, local in ((wn, xd), (xn, wd)):
+        if nodes is not None:
+            edges[i : i + 2 * n : 2] = nodes
+            edges[i + 1 : i + 2 * n : 2] = local
+            i += 2 * n
+    if has_bias:
+        edges[i] = bias
+    if not edges:
+        return Value(total)
+    op = ops.linear(n, wn is not None, xn is not None, has_bias)
+    return make(total, tuple(edges), op)

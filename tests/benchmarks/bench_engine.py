@@ -1,0 +1,171 @@
+"""Engine speed and memory against micrograd, measured in the same run.
+
+Run: ``python tests/benchmarks/bench_engine.py [--blocks N]``. Prints medians and ratios:
+
+- micrograd's demo step (MLP(2,[16,16,1]) built from binary ops, 100 points, hinge loss +
+  1e-4 L2, forward + backward + SGD update) on this engine vs micrograd 0.1.0 (target ≥ 6×);
+- the same step with one ``autograd.linear`` node per neuron (target ≥ 30×);
+- a 10⁶-node chain: forward + backward seconds (target < 3 s) and bytes per node from
+  tracemalloc (target ≤ 200).
+
+Engines alternate; each timed block runs a few consecutive steps from a clean heap
+(an untimed ``gc.collect()``), as a training loop would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import autograd  # noqa: E402
+
+STEPS_PER_BLOCK = 3
+
+
+def moons(n: int = 100, noise: float = 0.1, seed: int = 1) -> tuple[list, list]:
+    """Two interleaving half circles with labels ±1 (micrograd's demo data, generated here)."""
+    rng = random.Random(seed)
+    X, y = [], []
+    for i in range(n):
+        t = math.pi * (i // 2) / (n // 2 - 1)
+        if i % 2 == 0:
+            x0, x1, label = math.cos(t), math.sin(t), -1
+        else:
+            x0, x1, label = 1 - math.cos(t), 0.5 - math.sin(t), 1
+        X.append([x0 + rng.gauss(0, noise), x1 + rng.gauss(0, noise)])
+        y.append(label)
+    return X, y
+
+
+def make_mlp(Value, nin, nouts, seed, use_linear=False):
+    """micrograd's MLP, written against any Value class (its nn.py, parameterised)."""
+    rng = random.Random(seed)
+    sizes = [nin] + nouts
+    layers = []
+    for i in range(len(nouts)):
+        neurons = [
+            ([Value(rng.uniform(-1, 1)) for _ in range(sizes[i])], Value(0.0))
+            for _ in range(sizes[i + 1])
+        ]
+        layers.append((neurons, i != len(nouts) - 1))
+
+    def neuron(w, b, x, nonlin):
+        if use_linear:
+            act = autograd.linear(w, x, b)
+        else:
+            act = sum((wi * xi for wi, xi in zip(w, x)), b)
+        return act.relu() if nonlin else act
+
+    def model(x):
+        for neurons, nonlin in layers:
+            out = [neuron(w, b, x, nonlin) for w, b in neurons]
+            x = out[0] if len(out) == 1 else out
+        return x
+
+    params = [p for neurons, _ in layers for w, b in neurons for p in (*w, b)]
+    return model, params
+
+
+def demo_step(Value, model, params, X, y, k):
+    """One step of micrograd's demo.ipynb: hinge loss + L2, backward, SGD with its LR decay."""
+    inputs = [list(map(Value, xrow)) for xrow in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum(p * p for p in params)
+    total = data_loss + reg_loss
+    for p in params:
+        p.grad = 0.0
+    total.backward()
+    lr = 1.0 - 0.9 * k / 100
+    for p in params:
+        p.data -= lr * p.grad
+    return total.data
+
+
+def time_block(step) -> float:
+    gc.collect()
+    t0 = time.perf_counter()
+    for k in range(STEPS_PER_BLOCK):
+        step(k)
+    return (time.perf_counter() - t0) / STEPS_PER_BLOCK
+
+
+def bench_demo(blocks: int) -> None:
+    X, y = moons()
+    engines = {}
+    try:
+        from micrograd.engine import Value as MicroValue
+
+        engines["micrograd 0.1.0"] = (MicroValue, False)
+    except ImportError:
+        print("micrograd not installed (pip install micrograd==0.1.0): no ratios")
+    engines["autograd (binary ops)"] = (autograd.Value, False)
+    engines["autograd (linear)"] = (autograd.Value, True)
+    steps = {}
+    for name, (V, use_linear) in engines.items():
+        model, params = make_mlp(V, 2, [16, 16, 1], seed=1337, use_linear=use_linear)
+        steps[name] = (lambda k, V=V, m=model, p=params: demo_step(V, m, p, X, y, k))
+    times = {name: [] for name in engines}
+    for _ in range(blocks):
+        for name, step in steps.items():  # alternate engines block by block
+            times[name].append(time_block(step))
+    base = statistics.median(times["micrograd 0.1.0"]) if "micrograd 0.1.0" in times else None
+    print(f"micrograd demo step (100 points, MLP(2,[16,16,1]), median of {blocks} blocks):")
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        ratio = f"  {base / med:6.1f}x faster than micrograd" if base and "auto" in name else ""
+        print(f"  {name:24s} {med * 1e3:8.1f} ms/step{ratio}")
+
+
+def chain(n: int) -> autograd.Value:
+    """A chain of n nodes: alternately y·w (w a shared leaf) and tanh(y)."""
+    w = autograd.Value(0.999, label="w")
+    y = autograd.Value(0.5, label="x")
+    for i in range(n // 2):
+        y = (y * w).tanh()
+    return y
+
+
+def bench_chain(n: int) -> None:
+    gc.collect()
+    t0 = time.perf_counter()
+    y = chain(n)
+    t1 = time.perf_counter()
+    y.backward()
+    t2 = time.perf_counter()
+    del y
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    y = chain(n)
+    built = tracemalloc.get_traced_memory()[0]
+    y.backward()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    print(f"{n:,}-node chain (y·w then tanh, alternating):")
+    print(f"  forward {t1 - t0:.2f} s + backward {t2 - t1:.2f} s = {t2 - t0:.2f} s (target < 3 s)")
+    print(f"  graph: {(built - before) / n:.0f} bytes/node; with grads after backward: "
+          f"{(after - before) / n:.0f} bytes/node (target <= 200)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--blocks", type=int, default=7)
+    ap.add_argument("--chain", type=int, default=1_000_000)
+    args = ap.parse_args()
+    bench_demo(args.blocks)
+    bench_chain(args.chain)
+
+
+if __name__ == "__main__":
+    main()
