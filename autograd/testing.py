@@ -91,6 +91,17 @@ class ExprGraph:
     def __len__(self) -> int:
         return len(self.inputs) + len(self.steps)
 
+    def __str__(self) -> str:
+        """The program, one line per node: ``v3 = tanh(v1)``."""
+        lines = [f"v{i} = {x!r}" for i, x in enumerate(self.inputs)]
+        for k, (op, idx) in enumerate(self.steps, start=len(self.inputs)):
+            params = "".join(f", {name}={v!r}" for name, v in op.params)
+            lines.append(f"v{k} = {op.name}({', '.join(f'v{i}' for i in idx)}{params})")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # hypothesis and IPython
+        printer.text(f"ExprGraph:\n{self}")
+
 
 def _engine_call(op: Op, *args: Value) -> Value:
     if op is ops.ADD:
