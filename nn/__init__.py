@@ -1,0 +1,102 @@
+"""Neural networks on top of ``autograd.Value``: layers, losses, optimizers, data, training.
+
+>>> from nn import MLP
+>>> model = MLP(2, [16, 16, 1])          # micrograd's demo network: 337 parameters
+>>> score = model([0.5, -1.0])           # one Value (the last layer has one neuron)
+"""
+
+import sys
+
+
+def _check_engine() -> None:
+    """Fail early and clearly when ``import autograd`` finds another package of that name."""
+    try:
+        import autograd
+        from autograd.ops import Op  # noqa: F401
+    except ImportError as err:
+        where = getattr(sys.modules.get("autograd"), "__file__", None)
+        raise ImportError(
+            "nn needs this project's scalar engine `autograd` (with autograd.ops and "
+            f"autograd.linear), but `import autograd` found {where or 'no such package'}: "
+            f"{err}. Another package named autograd (such as HIPS autograd) may shadow it; "
+            "uninstall it or put this project first on sys.path."
+        ) from None
+    if not hasattr(autograd, "linear") or not hasattr(autograd, "Value"):
+        raise ImportError(
+            "nn needs this project's scalar engine `autograd` (with autograd.Value and "
+            f"autograd.linear), but `import autograd` found {autograd.__file__}. Another "
+            "package named autograd (such as HIPS autograd) may shadow it; uninstall it or "
+            "put this project first on sys.path."
+        )
+
+
+_check_engine()
+
+from . import data, functional, init, losses, optim  # noqa: E402
+from .data import batches, digits, moons, standardize, train_test_split, xor  # noqa: E402
+from .functional import log_softmax, softmax  # noqa: E402
+from .io import load, save, to_torch  # noqa: E402
+from .layers import MLP, Layer, Neuron  # noqa: E402
+from .losses import (  # noqa: E402
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    l1_penalty,
+    l2_penalty,
+    mse_loss,
+)
+from .module import Module  # noqa: E402
+from .optim import (  # noqa: E402
+    SGD,
+    AdaGrad,
+    Adam,
+    AdamW,
+    ExponentialLR,
+    LinearLR,
+    RMSprop,
+    StepLR,
+)
+from .train import History, evaluate, fit, predict  # noqa: E402
+
+__all__ = [
+    "MLP",
+    "SGD",
+    "AdaGrad",
+    "Adam",
+    "AdamW",
+    "ExponentialLR",
+    "History",
+    "Layer",
+    "LinearLR",
+    "Module",
+    "Neuron",
+    "RMSprop",
+    "StepLR",
+    "batches",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "data",
+    "digits",
+    "evaluate",
+    "fit",
+    "functional",
+    "hinge_loss",
+    "init",
+    "l1_penalty",
+    "l2_penalty",
+    "load",
+    "log_softmax",
+    "losses",
+    "moons",
+    "mse_loss",
+    "optim",
+    "predict",
+    "save",
+    "softmax",
+    "standardize",
+    "to_torch",
+    "train_test_split",
+    "xor",
+]

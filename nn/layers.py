@@ -1,0 +1,211 @@
+"""Neuron, Layer and MLP, compatible with micrograd's ``nn`` module.
+
+A neuron computes a = f(w·x + b): the pre-activation w·x + b is ONE ``autograd.linear`` node,
+then the activation f (relu, tanh, sigmoid, leaky_relu or linear = none) is one more node.
+A layer is a list of neurons that all see the same inputs; an MLP chains layers, so layer l
+computes a⁽ˡ⁺¹⁾ = f(W⁽ˡ⁾ a⁽ˡ⁾ + b⁽ˡ⁾).
+
+As in micrograd: ``MLP(nin, nouts)`` has ReLU hidden layers and a linear output layer;
+``parameters()`` lists layer by layer, neuron by neuron, weights then bias; a layer (and so a
+model) of one neuron returns a single Value, otherwise a list; inputs may be plain numbers
+or Values; ``Neuron(nin, nonlin=False)`` is a linear neuron.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autograd import Value, linear
+
+from .init import Init, Rng, get_init, get_rng
+from .module import Module
+
+Input = Value | float | Sequence[Value | float]
+
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "leaky_relu": Value.leaky_relu,
+    "linear": None,
+}
+
+
+def _activation(name: str | None, nonlin: bool | None = None) -> str:
+    if nonlin is not None:  # micrograd's flag
+        return "relu" if nonlin else "linear"
+    name = "linear" if name is None else name
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
+    return name
+
+
+def _init_name(init: str | Init) -> str:
+    return init if isinstance(init, str) else getattr(init, "__name__", "custom")
+
+
+class Neuron(Module):
+    """a = f(Σᵢ wᵢxᵢ + b) with ``nin`` weights drawn by ``init`` and a bias starting at 0.
+
+    ``nonlin=True/False`` (micrograd's spelling) means relu / linear and overrides
+    ``activation``. ``fan_out`` is the width of the layer the neuron belongs to (Xavier uses it).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str | None = "relu",
+        init: str | Init = "uniform",
+        rng: Rng = None,
+        *,
+        nonlin: bool | None = None,
+        fan_out: int = 1,
+    ) -> None:
+        if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
+            raise ValueError(f"Neuron needs a positive int number of inputs, got {nin!r}")
+        draw, r = get_init(init), get_rng(rng)
+        self.w = [Value(draw(nin, fan_out, r)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self.activation = _activation(activation, nonlin)
+        self.init = _init_name(init)
+        self._f = ACTIVATIONS[self.activation]
+        self.named_parameters()
+
+    @property
+    def nonlin(self) -> bool:
+        """micrograd's flag: True unless the activation is linear."""
+        return self.activation != "linear"
+
+    def __call__(self, x: Input) -> Value:
+        if not isinstance(x, (list, tuple)):
+            x = (x,)
+        z = linear(self.w, x, self.b)
+        f = self._f
+        return z if f is None else f(z)
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that fix the architecture (for model files)."""
+        return {"type": "Neuron", "nin": len(self.w), "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Neuron({len(self.w)}, {self.activation})"
+
+
+class Layer(Module):
+    """``nout`` neurons on the same ``nin`` inputs; returns a list, or one Value if nout = 1."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str | None = "relu",
+        init: str | Init = "uniform",
+        rng: Rng = None,
+        *,
+        nonlin: bool | None = None,
+    ) -> None:
+        if isinstance(nout, bool) or not isinstance(nout, int) or nout < 1:
+            raise ValueError(f"Layer needs a positive int number of outputs, got {nout!r}")
+        r = get_rng(rng)
+        self.neurons = [Neuron(nin, activation, init, r, nonlin=nonlin, fan_out=nout)
+                        for _ in range(nout)]
+        self.activation = self.neurons[0].activation
+        self._f = ACTIVATIONS[self.activation]
+        self.named_parameters()
+
+    @property
+    def nin(self) -> int:
+        return len(self.neurons[0].w)
+
+    def __call__(self, x: Input) -> Value | list[Value]:
+        if not isinstance(x, (list, tuple)):
+            x = (x,)  # the single Value of a width-1 layer below
+        # the hot path: each neuron's f(linear(w, x, b)), without a method call per neuron
+        f = self._f
+        if f is None:
+            out = [linear(n.w, x, n.b) for n in self.neurons]
+        else:
+            out = [f(linear(n.w, x, n.b)) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that fix the architecture (for model files)."""
+        return {"type": "Layer", "nin": self.nin, "nout": len(self.neurons),
+                "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin} → {len(self.neurons)}, {self.activation})"
+
+
+class MLP(Module):
+    """Layers of widths ``nouts`` on ``nin`` inputs: ``activation`` on the hidden layers,
+    ``output_activation`` (default linear, as micrograd) on the last.
+
+    >>> MLP(2, [16, 16, 1]).num_parameters()
+    337
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        output_activation: str | None = None,
+        init: str | Init = "uniform",
+        rng: Rng = None,
+    ) -> None:
+        nouts = list(nouts)
+        if not nouts:
+            raise ValueError("MLP needs at least one layer width in nouts")
+        r = get_rng(rng)
+        sizes = [nin] + nouts
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activation if i < last else output_activation, init, r)
+            for i in range(len(nouts))
+        ]
+        self.activation = _activation(activation)
+        self.output_activation = self.layers[-1].activation
+        self.named_parameters()
+
+    def __call__(self, x: Input) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    @property
+    def nin(self) -> int:
+        return self.layers[0].nin
+
+    @property
+    def nouts(self) -> list[int]:
+        return [len(layer.neurons) for layer in self.layers]
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that fix the architecture (for model files)."""
+        return {"type": "MLP", "nin": self.nin, "nouts": self.nouts,
+                "activation": self.activation, "output_activation": self.output_activation}
+
+    def __repr__(self) -> str:
+        widths = " → ".join(str(n) for n in [self.nin, *self.nouts])
+        lines = [f"MLP({widths}, {self.num_parameters()} parameters)"]
+        lines += [f"  layers.{i}: {layer!r}" for i, layer in enumerate(self.layers)]
+        return "\n".join(lines)
+
+
+MODELS: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
+
+
+def from_config(config: dict[str, Any]) -> Module:
+    """Rebuild a Neuron, Layer or MLP from its ``config()`` (weights are drawn, then meant to be
+    overwritten by ``load_state_dict``); raises ValueError for an unknown or malformed config."""
+    if not isinstance(config, dict) or config.get("type") not in MODELS:
+        known = ", ".join(MODELS)
+        raise ValueError(f"architecture must be a dict with 'type' one of {known}; got {config!r}")
+    kwargs = {k: v for k, v in config.items() if k != "type"}
+    cls = MODELS[config["type"]]
+    try:
+        return cls(**kwargs, rng=0)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"bad {config['type']} architecture {kwargs!r}: {err}") from None

@@ -1,0 +1,190 @@
+"""The training loop: fit, predict, evaluate.
+
+Each epoch: shuffle, then per batch forward every sample, average the loss (plus an optional
+L2 penalty), zero the grads, backward, take one optimizer step. ``fit`` returns a
+:class:`History` of the epoch-average loss and metrics (computed from the outputs seen during
+the epoch, before each batch's update) and the learning rate used.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+from autograd import Value, no_grad
+
+from . import losses
+from .data import batches
+from .module import Module
+from .optim import OPTIMIZERS, LRSchedule, Optimizer
+
+Output = float | list
+Decode = Callable[[Output], Any]
+Metric = Callable[[list, list, Decode], float]
+
+
+def _label(threshold: float, negative: int) -> Decode:
+    def decode(out: Output) -> Any:
+        if isinstance(out, list):
+            return max(range(len(out)), key=out.__getitem__)
+        return 1 if out > threshold else negative
+
+    return decode
+
+
+# name -> (loss function, decode: model output -> predicted label)
+LOSSES: dict[str, tuple[Callable[..., Value], Decode]] = {
+    "mse": (losses.mse_loss, _label(0.5, 0)),
+    "half_mse": (partial(losses.mse_loss, half=True), _label(0.5, 0)),
+    "bce": (losses.binary_cross_entropy, _label(0.5, 0)),
+    "bce_with_logits": (losses.binary_cross_entropy_with_logits, _label(0.0, 0)),
+    "hinge": (losses.hinge_loss, _label(0.0, -1)),
+    "cross_entropy": (losses.cross_entropy, _label(0.0, 0)),
+}
+
+
+def accuracy(outputs: list, targets: list, decode: Decode) -> float:
+    """Fraction of samples whose decoded output equals the target: argmax for a vector output;
+    for one output, above the loss's threshold (0.5 for probabilities and MSE, 0 for logits and
+    hinge scores) means label 1, else 0 (−1 for hinge)."""
+    return sum(decode(o) == t for o, t in zip(outputs, targets, strict=True)) / len(targets)
+
+
+METRICS: dict[str, Metric] = {"accuracy": accuracy}
+
+
+class History(dict):
+    """{"loss": [...], "lr": [...], metric name: [...]}, one entry per epoch."""
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.items() if v)
+        return f"History({len(self.get('loss', []))} epochs: {last})"
+
+
+def _resolve_loss(loss: str | Callable[..., Value], decode: Decode | None):
+    if callable(loss):
+        return loss, decode or _label(0.5, 0)
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)} or pass a "
+                         f"function (predictions, targets) -> Value")
+    fn, dec = LOSSES[loss]
+    return fn, decode or dec
+
+
+def _resolve_metrics(metrics: Sequence[str | Metric]) -> dict[str, Metric]:
+    out = {}
+    for m in metrics:
+        if callable(m):
+            out[getattr(m, "__name__", "metric")] = m
+        elif m in METRICS:
+            out[m] = METRICS[m]
+        else:
+            raise ValueError(f"unknown metric {m!r}; choose from {sorted(METRICS)} or pass a "
+                             f"function (outputs, targets, decode) -> float")
+    return out
+
+
+def _data(out: Value | list) -> Output:
+    return [v.data for v in out] if isinstance(out, list) else out.data
+
+
+def fit(
+    model: Module,
+    X: Sequence,
+    y: Sequence,
+    loss: str | Callable[..., Value] = "mse",
+    optimizer: Optimizer | str = "sgd",
+    epochs: int = 10,
+    batch_size: int | None = None,
+    scheduler: LRSchedule | None = None,
+    progress: bool = True,
+    metrics: Sequence[str | Metric] = ("accuracy",),
+    *,
+    lr: float = 0.01,
+    l2: float = 0.0,
+    seed: int | random.Random | None = None,
+    decode: Decode | None = None,
+) -> History:
+    """Train ``model`` on inputs ``X`` and targets ``y``; return the per-epoch History.
+
+    loss: a name in :data:`LOSSES` (mse, half_mse, bce, bce_with_logits, hinge,
+    cross_entropy) or ``f(predictions, targets) -> Value`` (mean over the batch).
+    optimizer: an Optimizer on the model's parameters, or a name (sgd, adagrad, rmsprop, adam,
+    adamw) built with ``lr``. batch_size: 1 = stochastic, None = full batch. scheduler: stepped
+    once per epoch. l2: adds l2·Σw² to every batch's loss. seed: the shuffling order.
+    progress: a tqdm.auto bar (a widget in Jupyter, text in a terminal) over epochs that stays
+    on screen when done. decode: model output → label for accuracy (default from the loss).
+    """
+    loss_fn, decode = _resolve_loss(loss, decode)
+    named_metrics = _resolve_metrics(metrics)
+    params = model.parameters()
+    if isinstance(optimizer, str):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
+        optimizer = OPTIMIZERS[optimizer](params, lr=lr)
+    if len(X) != len(y) or not X:
+        raise ValueError(f"fit: {len(X)} inputs and {len(y)} targets (need equal, non-zero)")
+    rng = seed if isinstance(seed, random.Random) else random.Random(seed)
+    history = History(loss=[], lr=[], **{name: [] for name in named_metrics})
+    bar = _progress(epochs, progress)
+    for _ in bar:
+        total, outputs, targets = 0.0, [], []
+        lr_used = optimizer.lr
+        for xb, yb in batches(X, y, batch_size, shuffle=True, seed=rng):
+            preds = [model(x) for x in xb]
+            batch_loss = loss_fn(preds, yb)
+            if l2:
+                batch_loss = batch_loss + losses.l2_penalty(params, l2)
+            optimizer.zero_grad()
+            batch_loss.backward()
+            optimizer.step()
+            total += batch_loss.data * len(xb)
+            outputs += [_data(p) for p in preds]
+            targets += yb
+        history["loss"].append(total / len(X))
+        history["lr"].append(lr_used)
+        for name, metric in named_metrics.items():
+            history[name].append(metric(outputs, targets, decode))
+        if scheduler is not None:
+            scheduler.step()
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items() if k != "lr"})
+    return history
+
+
+def _progress(epochs: int, show: bool):
+    if show:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # the bar is optional (pip install tqdm)
+            return range(epochs)
+        return tqdm(range(epochs), desc="training", unit="epoch", leave=True)
+    return range(epochs)
+
+
+@no_grad()
+def predict(model: Module, X: Sequence) -> list[Output]:
+    """The model's outputs for each input, as floats (lists of floats for vector outputs),
+    computed without recording a graph."""
+    return [_data(model(x)) for x in X]
+
+
+@no_grad()
+def evaluate(
+    model: Module,
+    X: Sequence,
+    y: Sequence,
+    loss: str | Callable[..., Value] = "mse",
+    metrics: Sequence[str | Metric] = ("accuracy",),
+    decode: Decode | None = None,
+) -> dict[str, float]:
+    """{"loss": mean loss, metric name: value} on (X, y), without recording a graph."""
+    loss_fn, decode = _resolve_loss(loss, decode)
+    preds = [model(x) for x in X]
+    result = {"loss": loss_fn(preds, list(y)).data}
+    outputs = [_data(p) for p in preds]
+    for name, metric in _resolve_metrics(metrics).items():
+        result[name] = metric(outputs, list(y), decode)
+    return result

@@ -1,0 +1,165 @@
+"""Training: the explainers' worked examples, micrograd's demo, digits, and fit's API."""
+
+import math
+import random
+
+import pytest
+
+import autograd
+from autograd import Value
+from nn import (
+    MLP,
+    SGD,
+    LinearLR,
+    digits,
+    evaluate,
+    fit,
+    moons,
+    mse_loss,
+    predict,
+    standardize,
+    train_test_split,
+    xor,
+)
+
+
+def test_micrograd_demo_loop_runs_unchanged_and_reaches_100_percent():
+    # micrograd's demo.ipynb training loop; only the imports and the data source differ
+    random.seed(1337)
+    X, y = moons(100, noise=0.1, seed=1337)
+    y = [yi * 2 - 1 for yi in y]  # labels −1 / +1
+    model = MLP(2, [16, 16, 1])  # 2-layer neural network
+    assert len(model.parameters()) == 337
+
+    def loss():
+        inputs = [list(map(Value, xrow)) for xrow in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        alpha = 1e-4
+        reg_loss = alpha * sum(p * p for p in model.parameters())
+        total_loss = data_loss + reg_loss
+        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
+        return total_loss, sum(accuracy) / len(accuracy)
+
+    history = []
+    for k in range(100):
+        total_loss, acc = loss()
+        model.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+        history.append((total_loss.data, acc))
+    final_loss, final_acc = loss()
+    assert final_loss.data < history[0][0] / 10
+    assert final_acc == 1.0
+
+
+def test_micrograd_demo_with_nn_tools_reaches_100_percent():
+    X, y = moons(100, noise=0.1, seed=1337)
+    y = [yi * 2 - 1 for yi in y]
+    model = MLP(2, [16, 16, 1], rng=1337)
+    opt = SGD(model.parameters(), lr=1.0)
+    hist = fit(model, X, y, loss="hinge", optimizer=opt, epochs=100, batch_size=None,
+               scheduler=LinearLR(opt, 1.0, 0.1, total_iters=100), l2=1e-4, progress=False)
+    assert hist["lr"][:3] == pytest.approx([1.0, 0.991, 0.982])
+    assert hist["loss"][-1] < hist["loss"][0] / 10
+    assert evaluate(model, X, y, loss="hinge")["accuracy"] == 1.0
+
+
+def test_xor_with_the_explainers_2_2_1_sigmoid_network():
+    # sigmoid everywhere, ½-MSE, plain full-batch SGD; lr 2.0 for 2000 epochs (the
+    # explainers' lr 0.1 needs far more epochs to leave the plateau)
+    X, y = xor()
+    model = MLP(2, [2, 1], activation="sigmoid", output_activation="sigmoid", rng=0)
+    hist = fit(model, X, y, loss="half_mse", optimizer=SGD(model.parameters(), lr=2.0),
+               epochs=2000, progress=False)
+    preds = predict(model, X)
+    assert all(abs(p - t) < 0.1 for p, t in zip(preds, y, strict=True)), preds
+    assert hist["accuracy"][-1] == 1.0 and hist["loss"][-1] < hist["loss"][0] / 20
+
+
+def test_xor_with_the_2_3_1_relu_linear_network():
+    X, y = xor()
+    model = MLP(2, [3, 1], activation="relu", rng=1)  # linear output, as micrograd
+    fit(model, X, y, loss="half_mse", optimizer=SGD(model.parameters(), lr=0.05),
+        epochs=1000, progress=False)
+    preds = predict(model, X)
+    assert all(abs(p - t) < 0.05 for p, t in zip(preds, y, strict=True)), preds
+
+
+def test_one_step_of_the_two_layer_network_matches_the_delta_formulas():
+    # z₁ = W₁x + b₁, a₁ = σ(z₁), z₂ = W₂a₁ + b₂, ŷ = σ(z₂), L = ½(ŷ − y)²
+    model = MLP(2, [2, 1], activation="sigmoid", output_activation="sigmoid", rng=4)
+    x, y, lr = [0.35, 0.9], 1.0, 0.5
+    W1 = [[w.data for w in n.w] for n in model.layers[0].neurons]
+    b1 = [n.b.data for n in model.layers[0].neurons]
+    W2 = [w.data for w in model.layers[1].neurons[0].w]
+    b2 = model.layers[1].neurons[0].b.data
+
+    def sig(z):
+        return 1 / (1 + math.exp(-z))
+
+    z1 = [sum(W1[j][i] * x[i] for i in range(2)) + b1[j] for j in range(2)]
+    a1 = [sig(z) for z in z1]
+    z2 = sum(W2[j] * a1[j] for j in range(2)) + b2
+    yhat = sig(z2)
+    d2 = (yhat - y) * sig(z2) * (1 - sig(z2))  # δ₂ = (ŷ − y) ⊙ f'(z₂)
+    d1 = [W2[j] * d2 * sig(z1[j]) * (1 - sig(z1[j])) for j in range(2)]  # δ₁ = W₂ᵀδ₂ ⊙ f'(z₁)
+
+    out = model(x)
+    loss = mse_loss(out, y, half=True)
+    assert loss.data == pytest.approx(0.5 * (yhat - y) ** 2, rel=1e-12)
+    model.zero_grad()
+    loss.backward()
+    layer1, out_neuron = model.layers[0].neurons, model.layers[1].neurons[0]
+    assert [w.grad for w in out_neuron.w] == pytest.approx([d2 * a for a in a1], rel=1e-12)
+    assert out_neuron.b.grad == pytest.approx(d2, rel=1e-12)
+    for j in range(2):
+        assert [w.grad for w in layer1[j].w] == pytest.approx([d1[j] * xi for xi in x],
+                                                             rel=1e-12)
+        assert layer1[j].b.grad == pytest.approx(d1[j], rel=1e-12)
+    SGD(model.parameters(), lr=lr).step()  # W ← W − α ∂L/∂W
+    assert [w.data for w in out_neuron.w] == pytest.approx(
+        [W2[j] - lr * d2 * a1[j] for j in range(2)], rel=1e-12)
+    assert layer1[1].w[0].data == pytest.approx(W1[1][0] - lr * d1[1] * x[0], rel=1e-12)
+
+
+def test_digits_64_32_10_reaches_95_percent_on_the_test_split():
+    X, y = digits()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, 0.25, seed=0)
+    X_train, X_test = standardize(X_train, X_test)
+    model = MLP(64, [32, 10], activation="tanh", init="xavier_uniform", rng=0)
+    fit(model, X_train, y_train, loss="cross_entropy", optimizer="adam", lr=0.01, epochs=2,
+        batch_size=16, progress=False, seed=0)
+    result = evaluate(model, X_test, y_test, loss="cross_entropy")
+    assert len(X_test) == 450
+    assert result["accuracy"] >= 0.95, result
+
+
+def test_fit_history_progress_bar_and_no_grad_evaluation(capsys):
+    X, y = moons(40, 0.1, seed=0)
+    model = MLP(2, [4, 1], rng=0)
+    hist = fit(model, X, y, loss="bce_with_logits", optimizer="adam", lr=0.05, epochs=3,
+               batch_size=8, seed=0)
+    assert set(hist) == {"loss", "lr", "accuracy"} and len(hist["loss"]) == 3
+    err = capsys.readouterr().err
+    assert "3/3" in err and "100%" in err  # tqdm's final line stays
+    fit(model, X, y, loss="bce_with_logits", epochs=1, progress=False)
+    assert capsys.readouterr().err == ""
+    modes = []
+    original = model.__call__
+
+    class Spy:
+        def __call__(self, x):
+            modes.append(autograd.is_grad_enabled())
+            return original(x)
+
+    spy = Spy()
+    spy.parameters = model.parameters
+    predict(spy, X[:2])
+    evaluate(spy, X[:2], y[:2], loss="bce_with_logits")
+    assert modes == [False] * 4
+    with pytest.raises(ValueError, match="unknown loss"):
+        fit(model, X, y, loss="nope", progress=False)
