@@ -13,6 +13,7 @@ backward for higher-order derivatives).
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,15 +88,17 @@ def sign(x) -> float:
 
 
 def ratio(a, b):
-    """a / b, except that a float division by zero gives ±inf (a singular derivative)."""
-    if _is_number(b) and b == 0:
+    """a / b, except that division by zero (float or Value) gives the constant ±inf (nan for
+    0/0): a singular derivative."""
+    if float(b) == 0:
+        a = float(a)
         return math.copysign(INF, a) if a else math.nan
     return a / b
 
 
 def power(x, p):
-    """x**p for a float or Value base and a constant exponent; 0**negative gives inf."""
-    if _is_number(x) and x == 0 and p < 0:
+    """x**p for a float or Value base and exponent; 0**negative gives the constant inf."""
+    if p < 0 and float(x) == 0:
         return INF
     return x**p
 
@@ -224,7 +227,7 @@ POW = _binary(
     "pow",
     "**",
     lambda a, b: a**b,
-    lambda a, b, out: (b * power(a, b - 1.0), out * log(a) if out != 0 else 0.0),
+    lambda a, b, out: (b * power(a, b - 1.0), out * log(a) if float(out) else 0.0),
     ("b·a^(b−1)", "a^b·ln a"),
     requires=(
         Require("a ≥ 0 (a Value exponent needs a non-negative base)", lambda a, b: a >= 0),
@@ -359,3 +362,74 @@ def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
         ("xᵢ (to wᵢ)", "wᵢ (to xᵢ)", "1 (to b)"),
         params=(("n", n), ("weights", weights), ("inputs", inputs), ("bias", bias)),
     )
+
+
+# ---------------------------------------------------------------------------- custom ops
+def declare(
+    name: str,
+    forward: Callable[..., float],
+    local: Callable[..., Any],
+    *,
+    symbol: str | None = None,
+    derivative: tuple[str, ...] | str | None = None,
+    requires: tuple[Require | tuple, ...] = (),
+    safe: tuple[tuple[float, float], ...] | None = None,
+    kinks: tuple[float, ...] = (),
+) -> Op:
+    """Declare a user op with one or two operands and add it to the table.
+
+    ``forward(x)`` or ``forward(a, b)`` works on floats; its parameter names name the operands.
+    ``local(*operands, out)`` returns ∂out/∂operand for each operand (a bare number is
+    accepted for one operand); written with ``+ − × ÷ **`` and this module's helpers
+    (:func:`exp`, :func:`log`, :func:`sign`, ...), it also runs on Values. ``requires``:
+    :class:`Require` or ``(text, predicate)`` pairs; ``safe``: per operand, the interval the
+    property tests sample (default (−3, 3)). Apply it with ``autograd.apply(op, x)``; it
+    draws, steps, checks and differentiates like a built-in op. Declaring a name again
+    replaces an earlier user op (re-running a notebook cell); built-in names are refused.
+    """
+    names = tuple(inspect.signature(forward).parameters)
+    if len(names) not in (1, 2):
+        raise ValueError(f"declare {name!r}: forward must take 1 or 2 operands, got {names}")
+    if isinstance(derivative, str):
+        derivative = (derivative,)
+    derivative = derivative or tuple(f"∂{name}/∂{x}" for x in names)
+    if len(derivative) != len(names):
+        raise ValueError(f"declare {name!r}: {len(names)} operands but {len(derivative)} "
+                         f"derivative strings")
+
+    def local_tuple(*args):
+        d = local(*args)
+        return d if isinstance(d, (tuple, list)) else (d,)
+
+    old = OPS.get(name)
+    if old is not None and not old.builtin:
+        del OPS[name]
+    return register(Op(
+        name,
+        symbol or name,
+        names,
+        forward,
+        local_tuple,
+        derivative,
+        requires=tuple(r if isinstance(r, Require) else Require(*r) for r in requires),
+        safe=safe or ((-3.0, 3.0),) * len(names),
+        kinks=tuple(kinks),
+        builtin=False,
+    ))
+
+
+# ---------------------------------------------------------------------------- documentation
+def derivative_table() -> str:
+    """The op table as Markdown: op, symbol, forward, local derivative per operand, domain."""
+    rows = ["| op | symbol | operands | local derivative ∂out/∂operand | domain |",
+            "|---|---|---|---|---|"]
+    examples = [factory(**ex[0]) for factory, ex in FAMILIES.values() if ex]
+    for op in [*OPS.values(), *examples, linear(1, True, True, True)]:
+        if not op.builtin:
+            continue
+        params = ", ".join(f"{k}={v:g}" for k, v in op.params)
+        name = f"{op.name}({params})" if op.name in FAMILIES else op.name
+        domain = "; ".join(req.text for req in op.requires) or "all reals"
+        rows.append(f"| {name} | `{op.symbol}` | {', '.join(op.operands)} | "
+                    f"{'; '.join(op.derivative)} | {domain} |")
+    return "\n".join(rows)

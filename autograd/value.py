@@ -14,20 +14,18 @@ from __future__ import annotations
 
 import builtins
 import numbers
-from operator import attrgetter, mul as _mul
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Union
+from operator import mul as _mul
 
 from . import ops
 from .backward import backward as _backward
 from .mode import is_grad_enabled as _enabled
 from .ops import Op
 
-Number = Union[bool, int, float]
-Operand = Union["Value", Number]
+Number = bool | int | float
+Operand = "Value | Number"
 
 _new = object.__new__
-_get_data = attrgetter("data")
 _builtin_sum = builtins.sum
 
 
@@ -98,6 +96,13 @@ class Value:
         zero them (``p.grad = 0.0`` or ``Module.zero_grad()``).
         """
         _backward(self, to_float(grad, "backward's grad"))
+
+    def backward_steps(self, grad: float = 1.0) -> Iterator:
+        """``backward`` one node at a time: yields a step record per node
+        (:func:`autograd.trace.backward_steps`); consumed, it leaves the same grads."""
+        from .trace import backward_steps
+
+        return backward_steps(self, grad)
 
     # ------------------------------------------------------------------ display, numbers
     def __repr__(self) -> str:
@@ -334,6 +339,10 @@ def _side(seq: Sequence[Operand], what: str) -> tuple[list[float], Sequence[Valu
     data = [v.data for v in seq if type(v) is Value]
     if len(data) == len(seq):
         return data, seq
+    if not data:
+        floats = [v for v in seq if type(v) is float]
+        if len(floats) == len(seq):
+            return floats, None
     if not any(isinstance(v, Value) for v in seq):
         return [to_float(v, f"linear's {what}") for v in seq], None
     nodes = [_constant(v) for v in seq]

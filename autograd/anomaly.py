@@ -1,0 +1,166 @@
+"""``detect_anomaly()``: stop at the first NaN or ±inf and say where it came from.
+
+Inside the block, every op that produces a non-finite value raises :class:`AnomalyError`
+naming the op, its operands (values and labels) and the line of the caller's code that made
+the node; ``backward`` raises at the first non-finite gradient, naming the node, the edge it
+came along and the line that created the node.
+
+Cost: none outside the block. Entering swaps checked versions in for the functions that
+build nodes (``Value.__add__``, ``Value.__mul__``, ``autograd.value.make``, which every other
+op goes through) and for ``backward``; leaving puts the originals back, so the hot paths are
+the very same functions as before. ``tests/benchmarks/bench_anomaly.py`` measures it.
+
+Threads: the swap is process-wide. While any thread is inside a ``detect_anomaly`` block,
+ops in every thread are checked (and recorded for provenance); the originals return when the
+last open block, in whichever thread, exits. Blocks nest. Code that imported ``make`` by name
+before the block started keeps the unchecked one.
+"""
+
+from __future__ import annotations
+
+import linecache
+import math
+import os
+import sys
+import threading
+from contextlib import ContextDecorator
+from types import FrameType
+
+from . import backward as _backward_module
+from . import ops
+from . import value as _value_module
+from .value import Value
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+ORIGINALS = {
+    "__add__": Value.__dict__["__add__"],
+    "__mul__": Value.__dict__["__mul__"],
+    "make": _value_module.make,
+}
+
+_lock = threading.Lock()
+_depth = 0
+_sites: dict[Value, tuple[str, int, str]] = {}  # node -> (file, line, function) that made it
+_inside: dict[str, bool] = {}  # code file name -> inside the autograd package?
+
+
+class AnomalyError(FloatingPointError):
+    """A NaN or ±inf appeared; the message says which op or edge, and where."""
+
+
+def is_active() -> bool:
+    """True while some ``detect_anomaly`` block is open (in any thread)."""
+    return _depth > 0
+
+
+def _caller() -> tuple[str, int, str]:
+    """(file, line, function) of the innermost frame outside the autograd package."""
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        inside = _inside.get(name)
+        if inside is None:
+            inside = _inside[name] = os.path.abspath(name).startswith(_PACKAGE)
+        if not inside:
+            return name, frame.f_lineno, frame.f_code.co_name
+        frame = frame.f_back
+    return "<unknown>", 0, "<unknown>"
+
+
+def _where(node: Value | None) -> str:
+    site = _sites.get(node) if node is not None else None
+    if site is None:
+        return "  (made outside detect_anomaly: no source line recorded)"
+    file, line, func = site
+    source = linecache.getline(file, line).strip()
+    return f"  created at {file}:{line} in {func}" + (f"\n    {source}" if source else "")
+
+
+def _operand(name: str, x: object) -> str:
+    data = x.data if isinstance(x, Value) else x
+    label = getattr(x, "label", None)
+    return f"{name} = {data!r}" + (f" (label {label!r})" if label else "")
+
+
+def _record(out: Value, op: ops.Op, operands: tuple) -> Value:
+    _sites[out] = _caller()
+    if not math.isfinite(out.data):
+        names = op.operands if len(op.operands) == len(operands) else [
+            f"x{i}" for i in range(len(operands))
+        ]
+        parts = ", ".join(_operand(n, x) for n, x in zip(names, operands, strict=True))
+        raise AnomalyError(
+            f"detect_anomaly: {op.name} ({op.symbol}) produced {out.data!r} from {parts}\n"
+            + _where(out)
+        )
+    return out
+
+
+def _checked_add(self: Value, other: object) -> Value:
+    return _record(ORIGINALS["__add__"](self, other), ops.ADD, (self, other))
+
+
+def _checked_mul(self: Value, other: object) -> Value:
+    return _record(ORIGINALS["__mul__"](self, other), ops.MUL, (self, other))
+
+
+def _checked_make(data: float, edges: tuple, op: ops.Op) -> Value:
+    return _record(ORIGINALS["make"](data, edges, op), op, edges[0::2])
+
+
+def _checked_backward(root: Value, grad: float) -> None:
+    """backward through the step records, stopping at the first non-finite gradient."""
+    from .trace import backward_steps
+
+    if not math.isfinite(grad):
+        raise AnomalyError(f"detect_anomaly: backward was seeded with grad = {grad!r}")
+    for step in backward_steps(root, grad):
+        n = step.node.name
+        for e in step.edges:
+            if math.isfinite(e.after):
+                continue
+            p = e.parent.name
+            already = "" if math.isfinite(e.before) else (
+                f" (its grad was already {e.before!r} before this pass)")
+            raise AnomalyError(
+                f"detect_anomaly: backward made {p}.grad = {e.after!r}{already}\n"
+                f"  along the edge {n} ({step.node.op}) → {p}: ∂L/∂{n} × ∂{n}/∂{p} = "
+                f"{step.grad!r} × {e.local!r} = {e.added!r}; {p}.grad {e.before!r} → "
+                f"{e.after!r}\n" + _where(step.node.value)
+            )
+
+
+def _install(on: bool) -> None:
+    add, mul, make = (_checked_add, _checked_mul, _checked_make) if on else (
+        ORIGINALS["__add__"], ORIGINALS["__mul__"], ORIGINALS["make"])
+    Value.__add__ = add
+    Value.__mul__ = mul
+    _value_module.make = make
+    _backward_module._anomaly_backward = _checked_backward if on else None
+
+
+class detect_anomaly(ContextDecorator):
+    """Context manager and decorator: raise :class:`AnomalyError` at the first NaN or ±inf.
+
+    Forward: the first op whose result is not finite raises with the op, its operands and
+    labels, and the caller's source line. Backward: the first non-finite gradient raises
+    with the node, the edge it came along (∂L/∂node × local = product) and the line that
+    created the node. Off by default and free when off (see the module docstring for how,
+    and for threads).
+    """
+
+    def __enter__(self) -> detect_anomaly:
+        global _depth
+        with _lock:
+            if _depth == 0:
+                _install(True)
+            _depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _depth
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                _install(False)
+                _sites.clear()

@@ -1,0 +1,468 @@
+"""The backward pass, one node at a time: step records, tables, the chain-rule sum, a stepper.
+
+``backward_steps(root)`` performs exactly the work of ``backward(root)`` (same order, same
+float operations, same reset rule: interior grads start from 0, leaf grads accumulate) and
+yields one :class:`Step` per interior node: the node, its gradient ∂L/∂node when visited and,
+for each parent edge, the local derivative ∂node/∂parent, the product added
+(``node.grad × local``) and the parent's gradient before and after. :func:`backward_trace`
+collects the steps into a :class:`Trace` (text table, HTML, JSON); :func:`explain` writes
+∂L/∂x = Σ over consumers (∂L/∂child × ∂child/∂x) with the numbers; :func:`step_through`
+is the Jupyter stepper.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .backward import topological_order
+from .value import Value, to_float
+
+FORMAT = "stepgrad-trace"
+VERSION = 1
+
+
+def _num(x: float) -> str:
+    return f"{x:.6g}"
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """A node as the trace saw it: ``id`` (position in topological order, leaves first),
+    ``label``, the op's ``name`` and ``symbol`` (None for leaves) and ``data``.
+
+    ``value`` is the live :class:`Value` (None for a trace loaded from JSON); it is not
+    compared and not saved.
+    """
+
+    id: int
+    label: str | None
+    op: str | None
+    symbol: str | None
+    data: float
+    value: Value | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The label, else ``#id``."""
+        return self.label if self.label else f"#{self.id}"
+
+
+@dataclass(frozen=True)
+class EdgeStep:
+    """One parent edge of a step: parent.grad goes from ``before`` to ``after`` by adding
+    ``added`` = (∂L/∂node) × ``local``, with ``local`` = ∂node/∂parent."""
+
+    parent: NodeInfo
+    local: float
+    added: float
+    before: float
+    after: float
+
+
+@dataclass(frozen=True)
+class Step:
+    """The visit of one interior node: ``grad`` = ∂L/∂node, then one :class:`EdgeStep` per
+    parent edge (``a + a`` has two)."""
+
+    index: int
+    node: NodeInfo
+    grad: float
+    edges: tuple[EdgeStep, ...]
+
+    def equation(self, root: str = "L") -> str:
+        """One line per edge: ``∂L/∂a += ∂L/∂c × ∂c/∂a = 2 × 3 = 6   (a.grad 0 → 6)``."""
+        n = self.node.name
+        lines = [f"step {self.index + 1}: {n} ({self.node.symbol}) = {_num(self.node.data)}, "
+                 f"∂{root}/∂{n} = {_num(self.grad)}"]
+        for e in self.edges:
+            p = e.parent.name
+            lines.append(
+                f"  ∂{root}/∂{p} += ∂{root}/∂{n} × ∂{n}/∂{p} = {_num(self.grad)} × "
+                f"{_num(e.local)} = {_num(e.added)}   ({p}.grad {_num(e.before)} → "
+                f"{_num(e.after)})"
+            )
+        return "\n".join(lines)
+
+
+def _infos(order: list[Value]) -> dict[Value, NodeInfo]:
+    return {
+        node: NodeInfo(
+            i,
+            node.label,
+            node.op.name if node.op is not None else None,
+            node.op.symbol if node.op is not None else None,
+            node.data,
+            node,
+        )
+        for i, node in enumerate(order)
+    }
+
+
+def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
+    """Run ``backward(root, grad)`` one node at a time, yielding a :class:`Step` per node.
+
+    Same visiting order as ``backward`` (:func:`~autograd.backward.interior_order`), same
+    arithmetic (``parent.grad += node.grad × local``), same resets: interior grads start from
+    0 (the root from ``grad``), leaf grads accumulate. Consumed to the end, it leaves exactly
+    the grads ``backward`` leaves. A leaf root gets ``grad`` added and yields nothing.
+    """
+    seed = to_float(grad, "backward's grad")
+    order = topological_order(root)
+    if not root._edges:
+        root.grad += seed
+        return
+    info = _infos(order)
+    interior = [node for node in reversed(order) if node._edges]
+    for node in interior:
+        node.grad = 0.0
+    root.grad = seed
+    for index, node in enumerate(interior):
+        g = node.grad
+        edges = []
+        for parent, local in node.edges():
+            before = parent.grad
+            added = g * local
+            parent.grad += added
+            edges.append(EdgeStep(info[parent], float(local), added, before, parent.grad))
+        yield Step(index, info[node], g, tuple(edges))
+
+
+# ---------------------------------------------------------------------------- the trace
+_HEAD = ("step", "node", "op", "data", "∂L/∂node", "parent", "local", "added", "before", "after")
+
+
+def _rows(steps: Iterable[Step]) -> Iterator[tuple[str, ...]]:
+    for s in steps:
+        for k, e in enumerate(s.edges):
+            first = (str(s.index + 1), s.node.name, s.node.symbol or "", _num(s.node.data),
+                     _num(s.grad)) if k == 0 else ("",) * 5
+            yield first + (e.parent.name, _num(e.local), _num(e.added), _num(e.before),
+                           _num(e.after))
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A recorded backward pass: ``nodes`` by id (topological order) and ``steps`` in order.
+
+    ``print(trace)`` gives a table with one line per edge, Jupyter shows it as HTML,
+    ``to_json()`` / ``Trace.from_json()`` save and load it (to diff two runs).
+    """
+
+    nodes: tuple[NodeInfo, ...]
+    steps: tuple[Step, ...]
+    seed: float = 1.0
+
+    @property
+    def root(self) -> NodeInfo:
+        return self.nodes[-1]
+
+    def step_of(self, node: Value | NodeInfo | str | int) -> Step:
+        """The step visiting ``node`` (a Value, NodeInfo, label or id)."""
+        target = self.node(node)
+        for s in self.steps:
+            if s.node.id == target.id:
+                return s
+        raise KeyError(f"{target.name} is a leaf: backward visits no step for it")
+
+    def node(self, key: Value | NodeInfo | str | int) -> NodeInfo:
+        """Look a node up by live Value, NodeInfo, label or id."""
+        for n in self.nodes:
+            if isinstance(key, NodeInfo):
+                found = n.id == key.id
+            elif isinstance(key, str):
+                found = n.label == key
+            elif isinstance(key, int):
+                found = n.id == key
+            else:
+                found = n.value is key
+            if found:
+                return n
+        raise KeyError(f"no node {key!r} in this trace")
+
+    @property
+    def root_name(self) -> str:
+        """The root's label, else ``L``."""
+        return self.root.label or "L"
+
+    def explain(self, node: Value | NodeInfo | str | int) -> Explanation:
+        """∂L/∂x as the sum over x's consumers, with this trace's numbers."""
+        x = self.node(node)
+        terms = [
+            (s.node.name, s.grad, e.local)
+            for s in self.steps
+            for e in s.edges
+            if e.parent.id == x.id
+        ]
+        grad = self.seed if x.id == self.root.id else _final_grad(self, x)
+        name = self.root_name if x.id == self.root.id else x.name
+        return Explanation(name, self.root_name, tuple(terms), grad)
+
+    def table(self) -> list[tuple[str, ...]]:
+        """Header and rows of the step table, as strings."""
+        return [_HEAD, *_rows(self.steps)]
+
+    def __str__(self) -> str:
+        rows = self.table()
+        widths = [max(len(r[i]) for r in rows) for i in range(len(_HEAD))]
+        return "\n".join(
+            "  ".join(c.rjust(w) if i in (0, 3, 4, 6, 7, 8, 9) else c.ljust(w)
+                      for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+            for r in rows
+        )
+
+    def _repr_html_(self) -> str:
+        try:
+            return _html_table(self.table())
+        except Exception as err:  # display never raises
+            return f"<pre>{html.escape(repr(err))}</pre>"
+
+    def to_json(self) -> str:
+        """JSON with the nodes, the step order and, per step, its edges with local derivatives
+        and the parent gradients before and after."""
+        doc = {
+            "format": FORMAT,
+            "version": VERSION,
+            "seed": self.seed,
+            "nodes": [
+                {"id": n.id, "label": n.label, "op": n.op, "symbol": n.symbol, "data": n.data}
+                for n in self.nodes
+            ],
+            "steps": [
+                {
+                    "node": s.node.id,
+                    "grad": s.grad,
+                    "edges": [
+                        {"parent": e.parent.id, "local": e.local, "added": e.added,
+                         "before": e.before, "after": e.after}
+                        for e in s.edges
+                    ],
+                }
+                for s in self.steps
+            ],
+        }
+        return json.dumps(doc, indent=1, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Trace:
+        """Load what :meth:`to_json` wrote (nodes come back without live Values)."""
+        doc = json.loads(text)
+        if doc.get("format") != FORMAT or doc.get("version") != VERSION:
+            raise ValueError(
+                f"not a {FORMAT} v{VERSION} document: format={doc.get('format')!r}, "
+                f"version={doc.get('version')!r}"
+            )
+        nodes = tuple(
+            NodeInfo(n["id"], n["label"], n["op"], n["symbol"], float(n["data"]))
+            for n in doc["nodes"]
+        )
+        steps = tuple(
+            Step(
+                i,
+                nodes[s["node"]],
+                float(s["grad"]),
+                tuple(
+                    EdgeStep(nodes[e["parent"]], float(e["local"]), float(e["added"]),
+                             float(e["before"]), float(e["after"]))
+                    for e in s["edges"]
+                ),
+            )
+            for i, s in enumerate(doc["steps"])
+        )
+        return cls(nodes, steps, float(doc["seed"]))
+
+
+def _final_grad(trace: Trace, x: NodeInfo) -> float:
+    """x's grad at the end of the trace: its step's grad, or a leaf's last ``after``."""
+    grad = math.nan
+    for s in trace.steps:
+        if s.node.id == x.id:
+            return s.grad
+        for e in s.edges:
+            if e.parent.id == x.id:
+                grad = e.after
+    return grad
+
+
+def backward_trace(root: Value, grad: float = 1.0) -> Trace:
+    """Run backward on ``root`` through :func:`backward_steps` and keep every step."""
+    steps = tuple(backward_steps(root, grad))
+    info = {s.node.id: s.node for s in steps}
+    info.update((e.parent.id, e.parent) for s in steps for e in s.edges)
+    if not info:
+        info[0] = _infos([root])[root]
+    return Trace(tuple(info[i] for i in sorted(info)), steps, to_float(grad))
+
+
+def _html_table(rows: list[tuple[str, ...]]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+    body = ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows[1:]]
+    return (
+        '<table class="stepgrad-trace" style="font-family:monospace">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+# ---------------------------------------------------------------------------- the chain-rule sum
+@dataclass(frozen=True)
+class Explanation:
+    """∂L/∂x = Σ over the edges from x to its consumers of ∂L/∂child × ∂child/∂x.
+
+    ``terms``: (child name, ∂L/∂child, ∂child/∂x) per edge, in backward order; ``total`` is
+    their sum (in that order, as backward adds them); ``grad`` is x's grad after backward,
+    which differs from ``total`` only for a leaf that accumulated earlier passes.
+    """
+
+    node: str
+    root: str
+    terms: tuple[tuple[str, float, float], ...]
+    grad: float
+
+    @property
+    def total(self) -> float:
+        total = 0.0
+        for _, g, local in self.terms:
+            total += g * local
+        return total
+
+    def __str__(self) -> str:
+        x, L = self.node, self.root
+        if not self.terms:
+            return f"∂{L}/∂{x} = {_num(self.grad)} (the root: backward starts from this seed)"
+        lines = [
+            f"∂{L}/∂{x} = Σ over consumers of {x}: ∂{L}/∂child × ∂child/∂{x}",
+            "  = " + " + ".join(f"∂{L}/∂{c} × ∂{c}/∂{x}" for c, _, _ in self.terms),
+            "  = " + " + ".join(f"{_num(g)} × {_num(d)}" for _, g, d in self.terms),
+        ]
+        if len(self.terms) > 1:
+            lines.append("  = " + " + ".join(_num(g * d) for _, g, d in self.terms))
+        lines.append(f"  = {_num(self.total)}")
+        if self.grad != self.total:
+            lines.append(f"({x}.grad = {_num(self.grad)}: a leaf's grad accumulates across "
+                         f"backward calls)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        try:
+            return f"<pre>{html.escape(str(self))}</pre>"
+        except Exception as err:  # display never raises
+            return f"<pre>{html.escape(repr(err))}</pre>"
+
+
+def explain(node: Value, root: Value) -> Explanation:
+    """After ``root.backward()``: ∂root/∂node written out as Σ over node's consumers in
+    root's graph of ∂root/∂child × ∂child/∂node, with the numbers the graph now holds.
+
+    ``b = a + a; c = b + b`` explains ∂c/∂a as 2 × 1 + 2 × 1 = 2 + 2 = 4. Nodes are named by
+    label, else ``#id`` as in :class:`Trace`; an unlabelled root is ``L``.
+    """
+    order = topological_order(root)
+    info = _infos(order)
+    if node not in info:
+        raise ValueError(f"{node!r} is not in the graph of {root!r}")
+    root_name = root.label or "L"
+    terms = tuple(
+        (root_name if child is root else info[child].name, child.grad, float(local))
+        for child in reversed(order)
+        for parent, local in child.edges()
+        if parent is node
+    )
+    return Explanation(root_name if node is root else info[node].name, root_name, terms,
+                       node.grad)
+
+
+# ---------------------------------------------------------------------------- the stepper
+def _graph_html(root: Value, step: Step) -> str:
+    """The drawing with the step's node and parents highlighted, when autograd.draw can do it."""
+    try:
+        from .draw import draw
+    except ImportError:
+        return ""
+    if "highlight" not in inspect.signature(draw).parameters:
+        return ""
+    try:
+        drawing = draw(root, highlight=[step.node.value, *(e.parent.value for e in step.edges)])
+        return drawing._repr_mimebundle_().get("text/html", "")
+    except Exception:  # display never raises: the equation still shows
+        return ""
+
+
+class StepThrough:
+    """The backward pass of ``root`` as a slider with prev/next buttons (ipywidgets).
+
+    Each step shows the graph with the visited node and its parents highlighted (when
+    :mod:`autograd.draw` is available) and the step's equation. Every rendering also carries
+    the full step table as static HTML and text, which is what viewers without a live kernel
+    (GitHub, nbviewer) or without ipywidgets show. ``widget`` is None without ipywidgets.
+    """
+
+    def __init__(self, root: Value, grad: float = 1.0) -> None:
+        self.root = root
+        self.trace = backward_trace(root, grad)
+        self._graphs: dict[int, str] = {}
+        self.widget = self.slider = self.prev = self.next = None
+        self.equation = self.graph = None
+        try:
+            import ipywidgets as w
+        except ImportError:
+            return
+        if not self.trace.steps:
+            return
+        n = len(self.trace.steps)
+        self.slider = w.IntSlider(value=1, min=1, max=n, description="step")
+        self.prev = w.Button(description="◀ prev")
+        self.next = w.Button(description="next ▶")
+        self.equation = w.HTML()
+        self.graph = w.HTML()
+        self.prev.on_click(lambda _: self.show(self.slider.value - 1))
+        self.next.on_click(lambda _: self.show(self.slider.value + 1))
+        self.slider.observe(lambda change: self._render(change["new"]), names="value")
+        self.widget = w.VBox([w.HBox([self.prev, self.slider, self.next]), self.equation,
+                              self.graph])
+        self._render(1)
+
+    @property
+    def step(self) -> Step | None:
+        """The step on screen (None without a widget)."""
+        return self.trace.steps[self.slider.value - 1] if self.slider is not None else None
+
+    def show(self, number: int) -> None:
+        """Go to step ``number`` (1-based, clamped to the first and last step)."""
+        if self.slider is not None:
+            self.slider.value = max(self.slider.min, min(self.slider.max, number))
+
+    def _render(self, number: int) -> None:
+        step = self.trace.steps[number - 1]
+        self.equation.value = f"<pre>{html.escape(step.equation(self.trace.root_name))}</pre>"
+        if number not in self._graphs:
+            self._graphs[number] = _graph_html(self.root, step)
+        self.graph.value = self._graphs[number]
+
+    def _repr_html_(self) -> str:
+        try:
+            return self.trace._repr_html_()
+        except Exception as err:  # display never raises
+            return f"<pre>{html.escape(repr(err))}</pre>"
+
+    def __str__(self) -> str:
+        return str(self.trace)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = {"text/plain": str(self.trace), "text/html": self._repr_html_()}
+        if self.widget is not None:
+            try:
+                bundle.update((k, v) for k, v in self.widget._repr_mimebundle_(**kwargs).items()
+                              if k != "text/plain")
+            except Exception:  # display never raises: the static table remains
+                pass
+        return bundle
+
+
+def step_through(root: Value, grad: float = 1.0) -> StepThrough:
+    """Run backward on ``root`` and return the stepper (display it in Jupyter)."""
+    return StepThrough(root, grad)

@@ -1,0 +1,130 @@
+"""check_nodes: per-node finite differences, culprit first."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+
+from autograd import Value, apply, check_nodes, linear, ops, topological_order
+from autograd.testing import expression_graphs
+
+
+@pytest.fixture
+def bad_softsign():
+    """softsign with a wrong derivative: 1/(1+|x|) instead of 1/(1+|x|)²."""
+    op = ops.declare("bad_softsign", lambda x: x / (1 + abs(x)), lambda x, out: 1 / (1 + abs(x)))
+    yield op
+    ops.OPS.pop(op.name, None)
+
+
+@pytest.fixture
+def bad_square():
+    """x² with derivative 3x (should be 2x)."""
+    op = ops.declare("bad_square", lambda x: x * x, lambda x, out: 3 * x)
+    yield op
+    ops.OPS.pop(op.name, None)
+
+
+def ancestors(node: Value) -> set[Value]:
+    """node and everything it depends on."""
+    return set(topological_order(node))
+
+
+def test_correct_graph_passes_and_numbers_match_formulas():
+    x, w = Value(0.4, label="x"), Value(-1.3, label="w")
+    h = x * w
+    h.label = "h"
+    u = h.tanh()
+    u.label = "u"
+    L = u * u + x
+    report = check_nodes(L)
+    assert report.ok and report.mismatches == () and report.culprits == ()
+    rows = {r.name: r for r in report.rows}
+    t = math.tanh(0.4 * -1.3)
+    dL_du = 2 * t
+    dL_dh = dL_du * (1 - t * t)
+    assert rows["u"].numeric == pytest.approx(dL_du, rel=1e-6)
+    assert rows["h"].numeric == pytest.approx(dL_dh, rel=1e-6)
+    assert rows["x"].numeric == pytest.approx(dL_dh * -1.3 + 1, rel=1e-6)
+    assert rows["w"].numeric == pytest.approx(dL_dh * 0.4, rel=1e-6)
+    assert L not in {r.node for r in report.rows}
+    assert len(report.rows) == len(topological_order(L)) - 1
+
+
+def test_grads_are_left_as_they_were():
+    x = Value(0.5, label="x")
+    y = (x * x).sin()
+    y.backward()
+    y.backward()  # x.grad accumulated twice
+    before = [n.grad for n in topological_order(y)]
+    check_nodes(y)
+    assert [n.grad for n in topological_order(y)] == before
+
+
+def test_wrong_derivative_in_the_middle_is_named_first(bad_softsign):
+    x, w, v = Value(0.8, label="x"), Value(-0.6, label="w"), Value(1.1, label="v")
+    h = x * w + 0.3
+    h.label = "h"
+    u = apply(bad_softsign, h)  # the culprit
+    u.label = "u"
+    m = u * v
+    m.label = "m"
+    L = m.tanh() + u
+    report = check_nodes(L)
+    assert not report.ok
+    assert report.mismatches[0] is u and report.culprits == (u,)
+    # a wrong local derivative on u → h corrupts h and what h depends on, nothing else
+    assert set(report.mismatches[1:]) == ancestors(h)
+    rows = {r.node: r for r in report.rows}
+    assert rows[u].ok and rows[m].ok and rows[v].ok
+    assert "wrong local derivative in u (bad_softsign)" in str(report)
+    # the numeric side is the true derivative: 1/(1+|h|)² through softsign
+    dL_du = (1 - math.tanh(m.data) ** 2) * 1.1 + 1
+    assert rows[h].numeric == pytest.approx(dL_du / (1 + abs(h.data)) ** 2, rel=1e-6)
+    assert rows[h].analytic == pytest.approx(dL_du / (1 + abs(h.data)), rel=1e-12)
+
+
+def test_wrong_derivative_on_a_leaf_edge(bad_softsign):
+    x = Value(-0.7, label="x")
+    y = apply(bad_softsign, x)
+    L = y * y
+    report = check_nodes(L)
+    assert report.mismatches == (y, x) and report.culprits == (y,)
+
+
+def test_two_culprits_nearest_the_root_first(bad_softsign, bad_square):
+    a, b = Value(0.5, label="a"), Value(1.5, label="b")
+    p = apply(bad_square, a)  # deeper
+    p.label = "p"
+    q = apply(bad_softsign, p * b)
+    q.label = "q"
+    L = q + p
+    report = check_nodes(L)
+    assert report.culprits == (q, p)
+    assert report.mismatches[:2] == (q, p)
+    assert set(report.mismatches[2:]) == ancestors(q.parents[0]) - {p}
+
+
+def test_linear_nodes_are_re_evaluated_with_their_constant_side():
+    w = [Value(0.2, label="w0"), Value(-0.7, label="w1")]
+    b = Value(0.1, label="b")
+    z = linear(w, [1.5, -2.0], b)
+    z.label = "z"
+    L = z.sigmoid() * linear([0.5, 0.25], [z, w[0]])
+    report = check_nodes(L)
+    assert report.ok
+    s = 1 / (1 + math.exp(-z.data))
+    rows = {r.name: r for r in report.rows}
+    dL_dz = s * (1 - s) * L.parents[1].data + s * 0.5
+    assert rows["z"].numeric == pytest.approx(dL_dz, rel=1e-6)
+    assert rows["w1"].numeric == pytest.approx(dL_dz * -2.0, rel=1e-6)
+
+
+@settings(max_examples=60)
+@given(expression_graphs())
+def test_generated_graphs_pass(g):
+    _, out = g.build()
+    report = check_nodes(out)
+    assert report.ok, str(report)

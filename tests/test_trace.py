@@ -1,0 +1,262 @@
+"""Step records of backward, the trace table and JSON, explain(), the Jupyter stepper."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import pytest
+from hypothesis import given
+
+from autograd import Value, interior_order, linear, topological_order
+from autograd.testing import expression_graphs
+from autograd.trace import Trace, backward_steps, backward_trace, explain, step_through
+
+
+def test_a_plus_a_shows_two_edges():
+    a = Value(3.0, label="a")
+    b = a + a
+    (step,) = list(backward_steps(b))
+    assert step.node.value is b and step.grad == 1.0
+    assert [e.parent.value for e in step.edges] == [a, a]
+    assert [(e.local, e.added, e.before, e.after) for e in step.edges] == [
+        (1.0, 1.0, 0.0, 1.0),
+        (1.0, 1.0, 1.0, 2.0),
+    ]
+    assert a.grad == 2.0
+
+
+def test_records_carry_node_and_edge_numbers():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    d = c.tanh()
+    d.label = "d"
+    steps = list(d.backward_steps(0.5))
+    assert [s.node.label for s in steps] == ["d", "c"]
+    assert (steps[0].node.symbol, steps[0].node.op, steps[0].node.data) == ("tanh", "tanh",
+                                                                             math.tanh(-6.0))
+    dtanh = 1.0 - math.tanh(-6.0) ** 2
+    (e,) = steps[0].edges
+    assert e.local == pytest.approx(dtanh) and e.added == pytest.approx(0.5 * dtanh)
+    assert steps[1].grad == pytest.approx(0.5 * dtanh)
+    ea, eb = steps[1].edges
+    assert (ea.parent.label, ea.local, eb.parent.label, eb.local) == ("a", -3.0, "b", 2.0)
+    assert a.grad == pytest.approx(0.5 * dtanh * -3.0)
+    assert b.grad == pytest.approx(0.5 * dtanh * 2.0)
+
+
+def test_reset_semantics_match_backward():
+    def build():
+        x = Value(0.7, label="x")
+        y = (x * x).sin() + x
+        return x, y
+
+    x1, y1 = build()
+    x2, y2 = build()
+    for _ in range(2):  # interior fresh, leaves accumulate
+        y1.backward()
+        list(backward_steps(y2))
+    assert x2.grad == x1.grad == pytest.approx(2 * (math.cos(0.49) * 1.4 + 1))
+    assert [n.grad for n in topological_order(y2)] == [n.grad for n in topological_order(y1)]
+
+
+def test_leaf_root():
+    x = Value(1.5)
+    assert list(backward_steps(x, 2.0)) == [] and x.grad == 2.0
+    t = backward_trace(x)
+    assert t.steps == () and t.nodes[0].data == 1.5 and x.grad == 3.0
+
+
+@given(expression_graphs())
+def test_steps_leave_the_same_grads_as_backward(g):
+    _, out1 = g.build()
+    _, out2 = g.build()
+    out1.backward()
+    steps = list(backward_steps(out2))
+    order1, order2 = topological_order(out1), topological_order(out2)
+    assert [n.grad for n in order2] == [n.grad for n in order1]
+    # the records alone replay the pass: each grad is the seed plus the products added into it
+    acc = {i: 0.0 for i in range(len(order2))}
+    acc[len(order2) - 1] = 1.0
+    for s in steps:
+        assert s.grad == acc[s.node.id]
+        for e in s.edges:
+            assert e.before == acc[e.parent.id] and e.added == s.grad * e.local
+            acc[e.parent.id] += e.added
+            assert e.after == acc[e.parent.id]
+    assert [acc[i] for i in range(len(order1))] == [n.grad for n in order1]
+    assert [s.node.value for s in steps] == interior_order(out2)
+
+
+@given(expression_graphs())
+def test_json_round_trips(g):
+    _, out = g.build()
+    t = backward_trace(out)
+    text = t.to_json()
+    back = Trace.from_json(text)
+    assert back == t and back.to_json() == text and str(back) == str(t)
+    doc = json.loads(text)
+    assert len(doc["nodes"]) == len(topological_order(out))
+    assert [s["node"] for s in doc["steps"]] == [s.node.id for s in t.steps]
+
+
+def test_from_json_rejects_other_documents():
+    with pytest.raises(ValueError, match="stepgrad-trace"):
+        Trace.from_json('{"format": "something else"}')
+
+
+def test_text_and_html_tables():
+    a = Value(2.0, label="<a>")
+    b = a * 3.0
+    b.label = "b"
+    t = backward_trace(b)
+    lines = str(t).splitlines()
+    assert len(lines) == 1 + 2  # header + one line per edge
+    assert lines[1].split()[:5] == ["1", "b", "×", "6", "1"]
+    assert lines[1].split()[5:] == ["<a>", "3", "3", "0", "3"]
+    page = t._repr_html_()
+    assert page.startswith("<table") and "&lt;a&gt;" in page and "<a>" not in page
+
+
+def test_explain_multi_path_reads_2_plus_2():
+    a = Value(1.0, label="a")
+    b = a + a
+    b.label = "b"
+    c = b + b
+    c.label = "c"
+    c.backward()
+    text = str(explain(a, c))
+    assert "∂c/∂a" in text
+    assert "= 2 × 1 + 2 × 1" in text and "= 2 + 2" in text and text.endswith("= 4")
+    ex = explain(b, c)
+    assert ex.terms == (("c", 1.0, 1.0), ("c", 1.0, 1.0)) and ex.total == 2.0 == b.grad
+    a.grad = 0.0
+    assert str(backward_trace(c).explain("a")) == text
+
+
+def test_explain_sums_over_consumers():
+    x, y = Value(0.3, label="x"), Value(-1.2, label="y")
+    u = x * y
+    u.label = "u"
+    v = x.exp()
+    v.label = "v"
+    L = u + v
+    L.backward()
+    ex = explain(x, L)
+    assert {name: (g, d) for name, g, d in ex.terms} == {"u": (1.0, -1.2), "v": (1.0,
+                                                                                 math.exp(0.3))}
+    assert ex.total == pytest.approx(-1.2 + math.exp(0.3)) and x.grad == pytest.approx(ex.total)
+    assert str(explain(L, L)).startswith("∂L/∂L = 1")
+    with pytest.raises(ValueError, match="not in the graph"):
+        explain(Value(1.0), L)
+
+
+def test_explain_notes_leaf_accumulation():
+    x = Value(2.0, label="x")
+    y = x * x
+    y.backward()
+    y.backward()
+    text = str(explain(x, y))
+    assert "= 4" in text and "x.grad = 8" in text
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def test_two_layer_network_deltas_are_the_grads_of_z():
+    """SEEDS: δ₂ = (ŷ − y) ⊙ f'(z₂), δ₁ = (W₂ᵀ δ₂) ⊙ f'(z₁), seen at the steps visiting z."""
+    x = [0.5, -1.2]
+    W1 = [[0.1, -0.4], [0.7, 0.2], [-0.3, 0.9]]
+    b1 = [0.05, -0.1, 0.2]
+    W2 = [[0.6, -0.8, 0.3], [-0.2, 0.5, 0.4]]
+    b2 = [0.1, -0.05]
+    y = [1.0, 0.0]
+    w1 = [[Value(w) for w in row] for row in W1]
+    w2 = [[Value(w) for w in row] for row in W2]
+    z1 = [linear(w1[i], x, Value(b1[i])) for i in range(3)]
+    a1 = [z.sigmoid() for z in z1]
+    z2 = [linear(w2[k], a1, Value(b2[k])) for k in range(2)]
+    yhat = [z.sigmoid() for z in z2]
+    L = sum(((yk - tk) ** 2 * 0.5 for yk, tk in zip(yhat, y, strict=True)), Value(0.0))
+
+    # by hand, from the formulas
+    h1 = [sum(W1[i][j] * x[j] for j in range(2)) + b1[i] for i in range(3)]
+    s1 = [sigmoid(h) for h in h1]
+    h2 = [sum(W2[k][i] * s1[i] for i in range(3)) + b2[k] for k in range(2)]
+    s2 = [sigmoid(h) for h in h2]
+    d2 = [(s2[k] - y[k]) * s2[k] * (1 - s2[k]) for k in range(2)]
+    d1 = [sum(W2[k][i] * d2[k] for k in range(2)) * s1[i] * (1 - s1[i]) for i in range(3)]
+
+    seen = {}
+    for step in backward_steps(L):
+        for name, nodes in (("z1", z1), ("z2", z2)):
+            for i, node in enumerate(nodes):
+                if step.node.value is node:
+                    seen[name, i] = (step.index, step.grad)
+    for k in range(2):
+        assert seen["z2", k][1] == pytest.approx(d2[k], rel=1e-12)
+    for i in range(3):
+        assert seen["z1", i][1] == pytest.approx(d1[i], rel=1e-12)
+    assert max(seen["z2", k][0] for k in range(2)) < min(seen["z1", i][0] for i in range(3))
+    # ∂L/∂W₂ = δ₂ a₁ᵀ and ∂L/∂W₁ = δ₁ xᵀ
+    assert w2[1][2].grad == pytest.approx(d2[1] * s1[2], rel=1e-12)
+    assert w1[2][0].grad == pytest.approx(d1[2] * x[0], rel=1e-12)
+    trace = backward_trace(L)  # (w grads now accumulate a second pass; z grads are fresh)
+    assert trace.step_of(z1[1]).grad == pytest.approx(d1[1], rel=1e-12)
+    assert trace.explain(z2[0]).total == pytest.approx(d2[0], rel=1e-12)
+
+
+# ---------------------------------------------------------------------------- stepper
+def small_graph():
+    a, b = Value(2.0, label="a"), Value(-1.0, label="b")
+    c = a * b
+    c.label = "c"
+    d = c + a
+    d.label = "d"
+    return a, b, c, d
+
+
+def test_step_through_widget_follows_the_slider():
+    pytest.importorskip("ipywidgets")
+    a, b, c, d = small_graph()
+    st = step_through(d)
+    assert a.grad == -1.0 + 1.0 and b.grad == 2.0  # it ran backward
+    assert st.slider.min == 1 and st.slider.max == 2 and st.step.node.value is d
+    assert "∂d/∂c += ∂d/∂d × ∂d/∂c = 1 × 1 = 1" in st.equation.value
+    st.next.click()
+    assert st.step.node.value is c
+    eq = st.equation.value
+    assert "∂d/∂a += ∂d/∂c × ∂c/∂a = 1 × -1 = -1" in eq and "(a.grad 1 → 0)" in eq
+    st.next.click()  # clamped at the last step
+    assert st.slider.value == 2
+    st.slider.value = 1
+    assert "step 1: d" in st.equation.value
+    st.prev.click()
+    assert st.slider.value == 1
+    bundle = st._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"] == st.trace._repr_html_()  # what static viewers show
+
+
+def test_step_through_highlights_the_step_in_the_drawing():
+    pytest.importorskip("ipywidgets")
+    draw = pytest.importorskip("autograd.draw")
+    _, _, c, d = small_graph()
+    st = step_through(d)
+    st.show(2)
+    expected = draw.draw(d, highlight=[c, *c.parents])._repr_mimebundle_()["text/html"]
+    assert st.graph.value == expected and st.graph.value
+
+
+def test_step_through_falls_back_to_static_html(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails
+    _, _, _, d = small_graph()
+    st = step_through(d)
+    assert st.widget is None and st.step is None
+    bundle = st._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"}
+    assert bundle["text/html"].count("<tr>") == 1 + 4  # header + one row per edge
+    assert bundle["text/plain"] == str(st.trace)
