@@ -8,22 +8,40 @@
 (-3.0, 2.009866)
 """
 
-from .backward import interior_order, topological_order
+from . import functional
+from .anomaly import AnomalyError, detect_anomaly
+from .backward import grad, interior_order, topological_order
+from .check import check_nodes
+from .draw import Drawing, draw
 from .mode import is_grad_enabled, no_grad
-from .ops import DomainError, Op, OverflowDomainError, ZeroDivisionDomainError
+from .ops import DomainError, Op, OverflowDomainError, ZeroDivisionDomainError, declare
+from .trace import Trace, backward_steps, backward_trace, explain, step_through
 from .value import Value, apply, linear, sum
 
 __all__ = [
+    "AnomalyError",
     "DomainError",
+    "Drawing",
     "Op",
     "OverflowDomainError",
+    "Trace",
     "Value",
     "ZeroDivisionDomainError",
     "apply",
+    "backward_steps",
+    "backward_trace",
+    "check_nodes",
+    "declare",
+    "detect_anomaly",
+    "draw",
+    "explain",
+    "functional",
+    "grad",
     "interior_order",
     "is_grad_enabled",
     "linear",
     "no_grad",
+    "step_through",
     "sum",
     "topological_order",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ if TYPE_CHECKING:
     from .value import Value
 
 _edges_of = attrgetter("_edges")  # truthy for interior nodes: filters at C speed
+_anomaly_backward = None  # set by autograd.anomaly.detect_anomaly() while it is active
 
 
 def interior_order(root: Value) -> list[Value]:
@@ -60,6 +62,8 @@ def backward(root: Value, grad: float = 1.0) -> None:
     Interior nodes start from 0 on every call; leaves accumulate (as in PyTorch). Each node,
     once all its consumers are done, adds ``node.grad × local`` into each parent.
     """
+    if _anomaly_backward is not None:
+        return _anomaly_backward(root, grad)
     order = interior_order(root)
     if not order:
         root.grad += grad
@@ -82,3 +86,79 @@ def backward(root: Value, grad: float = 1.0) -> None:
             it = iter(e)
             for parent, local in zip(it, it):
                 parent.grad += g * local
+
+
+def _product(g, local):
+    """g·local for a gradient and a local derivative (floats or Values). A float factor of 1
+    is dropped (exact in IEEE arithmetic), so a differentiable backward grows no ×1 nodes."""
+    if type(local) is float and local == 1.0:
+        return g
+    if type(g) is float and g == 1.0:
+        return local
+    return g * local
+
+
+def grad(
+    outputs: Value | Sequence[Value],
+    inputs: Value | Sequence[Value],
+    grad_outputs: float | Value | Sequence[float | Value] | None = None,
+    create_graph: bool = False,
+) -> list:
+    """∂(Σₖ vₖ·outputsₖ)/∂input for each input (vₖ from ``grad_outputs``, default 1), as
+    ``torch.autograd.grad``; no ``.grad`` anywhere is read or written.
+
+    Inputs may be leaves or interior nodes; an input the outputs do not depend on gets 0.
+    Without ``create_graph`` the gradients are floats, from the local derivatives stored at
+    forward time. With it they are Values: the local derivatives are recomputed as Values by
+    the op table's rules (``op.local_of(node, parents, node)``), so the returned gradients
+    have a graph of their own and can be differentiated again (higher-order derivatives); a
+    gradient may be a node of the original graph (∂(x·y)/∂x is ``y`` itself). A custom op's
+    rule must use the helpers of :mod:`autograd.ops` (``ops.cos``, not ``math.cos``) for that:
+    a ``math`` function turns a Value into a constant, which makes higher derivatives wrong
+    (``gradcheck(..., order=2)`` finds it).
+    """
+    from .value import Value, to_float
+
+    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    targets = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    for what, nodes in (("outputs", outs), ("inputs", targets)):
+        for node in nodes:
+            if not isinstance(node, Value):
+                raise TypeError(f"grad: {what} must be Values, got {type(node).__name__}")
+    if grad_outputs is None:
+        seeds: list = [1.0] * len(outs)
+    else:
+        seeds = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+    if len(seeds) != len(outs):
+        raise ValueError(f"grad: {len(seeds)} grad_outputs for {len(outs)} outputs")
+    if not create_graph:
+        seeds = [s.data if isinstance(s, Value) else s for s in seeds]
+    seeds = [s if isinstance(s, Value) else to_float(s, "grad: a grad_output") for s in seeds]
+    hub = Value(0.0)  # one node above all outputs, so a single walk orders them together
+    hub._edges = tuple(x for out in outs for x in (out, 1.0))
+    order = interior_order(hub)[1:]
+    needed = set(targets)  # nodes some input is reachable from; the walk skips the rest
+    for node in reversed(order):
+        if not needed.isdisjoint(node._edges[0::2]):
+            needed.add(node)
+    grads: dict = {}
+    for out, seed in zip(outs, seeds, strict=True):
+        grads[out] = seed if out not in grads else grads[out] + seed
+    for node in order:
+        g = grads.get(node)
+        if g is None or node not in needed:
+            continue
+        parents = node._edges[0::2]
+        if create_graph:
+            local_grads = node.op.local_of(node, parents, node)
+        else:
+            local_grads = node._edges[1::2]
+        for parent, local in zip(parents, local_grads, strict=True):
+            if parent in needed:
+                term = _product(g, local)
+                prev = grads.get(parent)
+                grads[parent] = term if prev is None else prev + term
+    results = [grads.get(x, 0.0) for x in targets]
+    if create_graph:
+        return [r if isinstance(r, Value) else Value(r) for r in results]
+    return results

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .backward import topological_order
+from .backward import grad, topological_order
 from .mode import no_grad
 from .value import Value, to_float
 
@@ -74,6 +74,7 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
+    order: int = 1,
 ) -> GradcheckReport:
     """Compare ``backward`` with central differences for each input of ``f``.
 
@@ -83,7 +84,14 @@ def gradcheck(
     |analytic − numeric| ≤ atol + rtol·|numeric| (PyTorch's rule). On a mismatch,
     ``GradcheckError`` names the inputs (by label, else ``inputs[i]``) unless
     ``raise_exception=False``; the report is returned either way.
+
+    ``order=2`` checks second derivatives instead: one row per pair of inputs (named
+    ``"(a, b)"``) compares ∂²f/∂a∂b from a differentiable backward (``grad(...,
+    create_graph=True)`` twice) with central differences of the first-order gradient ∂f/∂a
+    in b (2n² gradient evaluations for n inputs).
     """
+    if order not in (1, 2):
+        raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
     values = [x.data if isinstance(x, Value) else to_float(x, "a gradcheck input") for x in inputs]
     names = [
         (x.label if isinstance(x, Value) and x.label else f"inputs[{i}]")
@@ -91,22 +99,42 @@ def gradcheck(
     ]
     leaves = [Value(v, label=name) for v, name in zip(values, names)]
     out = f(*leaves)
-    if isinstance(out, Value):
-        out.backward()
-
-    def f_float(*xs: float) -> float:
-        with no_grad():
-            return _scalar(f(*(Value(x) for x in xs)))
-
     rows = []
-    for i, (leaf, name) in enumerate(zip(leaves, names)):
-        numeric = central_difference(f_float, values, i, eps)
-        ok = abs(leaf.grad - numeric) <= atol + rtol * abs(numeric)
-        rows.append(GradcheckRow(name, values[i], leaf.grad, numeric, ok))
+    if order == 2:
+        out = out if isinstance(out, Value) else Value(_scalar(out))
+        first = grad(out, leaves, create_graph=True)
+
+        def partial(i: int) -> Callable[..., float]:
+            def df(*xs: float) -> float:
+                xv = [Value(x) for x in xs]
+                y = f(*xv)
+                return grad(y, xv)[i] if isinstance(y, Value) else 0.0
+
+            return df
+
+        for i, name in enumerate(names):
+            row = grad(first[i], leaves)
+            for j, other in enumerate(names):
+                numeric = central_difference(partial(i), values, j, eps)
+                ok = _close(row[j], numeric, atol, rtol)
+                rows.append(GradcheckRow(f"({name}, {other})", values[j], row[j], numeric, ok))
+    else:
+        if isinstance(out, Value):
+            out.backward()
+
+        def f_float(*xs: float) -> float:
+            with no_grad():
+                return _scalar(f(*(Value(x) for x in xs)))
+
+        for i, (leaf, name) in enumerate(zip(leaves, names)):
+            numeric = central_difference(f_float, values, i, eps)
+            ok = abs(leaf.grad - numeric) <= atol + rtol * abs(numeric)
+            rows.append(GradcheckRow(name, values[i], leaf.grad, numeric, ok))
     report = GradcheckReport(tuple(rows))
     if raise_exception and not report.ok:
         bad = ", ".join(r.name for r in rows if not r.ok)
-        raise GradcheckError(f"gradient mismatch for {bad}:\n{report}")
+        what = "gradient" if order == 1 else "second-derivative"
+        raise GradcheckError(f"{what} mismatch for {bad}:\n{report}")
     return report
 
 

@@ -1,0 +1,144 @@
+"""Function transforms in the style of JAX and HIPS autograd.
+
+``grad(f)`` is a new function that returns ∂f/∂x where ``f`` returned f(x). The derivative is
+built from Value ops (``autograd.grad(..., create_graph=True)``), so transforms compose:
+``grad(grad(f))`` is f'' and ``grad(grad(grad(f)))`` is f'''.
+
+``f`` takes numbers or Values as positional arguments (and anything else in arguments it is
+not differentiated by) and returns a number or a Value (``jacobian``: also a sequence of them).
+Numbers reach ``f`` as Values, so it may call Value methods on them. ``argnums`` picks the
+arguments to differentiate: an int gives one derivative, a sequence gives a tuple of them.
+
+Return types: called with plain numbers from outside any transform, a transformed function
+returns floats. Called with a Value among its arguments, or from inside another transform (so
+the outer one can differentiate the result, even through closures), it returns Values. Each
+differentiated argument is a fresh variable (a new leaf for a number, an identity node for a
+Value), so nested transforms never mix up their variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from typing import Any
+
+from .backward import grad as _grad
+from .value import Value, to_float
+from .value import sum as _vsum
+
+Argnums = int | Sequence[int]
+
+_DEPTH: ContextVar[int] = ContextVar("autograd_transform_depth", default=0)
+
+
+def _indices(argnums: Argnums, nargs: int, name: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for i in nums:
+        if not isinstance(i, int) or not -nargs <= i < nargs:
+            raise ValueError(
+                f"{name}: argnums={argnums!r} does not fit {nargs} positional argument(s)"
+            )
+    return tuple(i % nargs for i in nums)
+
+
+def _variable(x: Any, i: int, name: str) -> Value:
+    """A fresh variable for argument ``i``: a new leaf, or an identity node over a Value."""
+    if isinstance(x, Value):
+        return _vsum((x,))
+    return Value(to_float(x, f"{name}: argument {i}"))
+
+
+def _trace(
+    f: Callable[..., Any], args: tuple, argnums: Argnums, name: str
+) -> tuple[Value, list[Value], bool]:
+    """Call ``f`` with fresh variables for the ``argnums`` arguments (other numbers become
+    constant Values; anything else is passed through).
+
+    Returns (output as a Value, the variables, whether results must stay Values).
+    """
+    nums = _indices(argnums, len(args), name)
+    nested = _DEPTH.get() > 0 or any(isinstance(a, Value) for a in args)
+    call = [Value(a) if isinstance(a, (float, int)) else a for a in args]
+    for i in nums:
+        call[i] = _variable(args[i], i, name)
+    token = _DEPTH.set(_DEPTH.get() + 1)
+    try:
+        out = f(*call)
+    finally:
+        _DEPTH.reset(token)
+    return out, [call[i] for i in nums], nested
+
+
+def _as_value(out: Any, name: str) -> Value:
+    return out if isinstance(out, Value) else Value(to_float(out, f"{name}: the function result"))
+
+
+def _derivatives(out: Any, variables: list[Value], nested: bool, argnums: Argnums, name: str):
+    grads = _grad(_as_value(out, name), variables, create_graph=nested)
+    return grads[0] if isinstance(argnums, int) else tuple(grads)
+
+
+def _named(fn: Callable, kind: str, f: Callable) -> Callable:
+    fn.__name__ = fn.__qualname__ = f"{kind}({getattr(f, '__name__', 'f')})"
+    return fn
+
+
+def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., tuple]:
+    """``(f(*args), ∂f/∂args[argnums])`` in one forward and one backward pass."""
+
+    def value_and_df(*args: Any) -> tuple:
+        out, variables, nested = _trace(f, args, argnums, "value_and_grad")
+        out = _as_value(out, "value_and_grad")
+        value = out if nested else out.data
+        return value, _derivatives(out, variables, nested, argnums, "value_and_grad")
+
+    return _named(value_and_df, "value_and_grad", f)
+
+
+def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """The function ``args ↦ ∂f/∂args[argnums]``; compose for higher derivatives."""
+
+    def df(*args: Any) -> Any:
+        out, variables, nested = _trace(f, args, argnums, "grad")
+        return _derivatives(out, variables, nested, argnums, "grad")
+
+    return _named(df, "grad", f)
+
+
+def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """The function ``args ↦ J`` with J[i] = ∂outᵢ/∂args[argnums] (one backward per output).
+
+    For a scalar ``f`` this is ``grad(f)``; for ``f`` returning a sequence, a tuple of rows.
+    """
+
+    def jf(*args: Any) -> Any:
+        out, variables, nested = _trace(f, args, argnums, "jacobian")
+        if isinstance(out, (list, tuple)):
+            return tuple(_derivatives(o, variables, nested, argnums, "jacobian") for o in out)
+        return _derivatives(out, variables, nested, argnums, "jacobian")
+
+    return _named(jf, "jacobian", f)
+
+
+def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """The function ``args ↦ H`` with H[i][j] = ∂²f/∂xᵢ∂xⱼ: the Jacobian of the gradient.
+
+    With an int ``argnums`` it returns the one second derivative ∂²f/∂x².
+    """
+    return _named(jacobian(grad(f, argnums), argnums), "hessian", f)
+
+
+def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
+    """H·v: the Hessian of ``f`` at ``primals`` times ``tangents``, without forming H.
+
+    Computed as ∇ₓ⟨∇f(x), v⟩ (reverse over reverse): two backward passes whatever the size.
+    """
+    if len(primals) != len(tangents):
+        raise ValueError(f"hvp: {len(primals)} primals but {len(tangents)} tangents")
+    everything = tuple(range(len(primals)))
+    gradient = grad(f, everything)
+
+    def directional(*xs: Any) -> Value:
+        return _vsum(g * v for g, v in zip(gradient(*xs), tangents, strict=True))
+
+    return grad(directional, everything)(*primals)
