@@ -4,7 +4,7 @@ central differences and vs sympy's exact derivative."""
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import pytest
 import sympy as sp
@@ -19,7 +19,7 @@ TABLE = ops.all_ops()
 IDS = [repr(op) for op in TABLE]
 
 
-@lru_cache(maxsize=None)
+@cache
 def exact_derivatives(op):
     """(sympy symbols, exact ∂f/∂operand for each operand)."""
     syms = sp.symbols(f"s0:{len(op.operands)}", real=True)

@@ -131,7 +131,7 @@ def chain(n: int) -> autograd.Value:
     """A chain of n nodes: alternately y·w (w a shared leaf) and tanh(y)."""
     w = autograd.Value(0.999, label="w")
     y = autograd.Value(0.5, label="x")
-    for i in range(n // 2):
+    for _ in range(n // 2):
         y = (y * w).tanh()
     return y
 

@@ -1,0 +1,65 @@
+"""The project's own promises: CI runs the README's test command; the core needs no packages."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.+?)\n```", section, flags=re.S)
+
+
+def test_readme_has_exactly_two_one_line_setup_commands():
+    commands = readme_commands()
+    assert len(commands) == 2
+    assert all("\n" not in c for c in commands)
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert script.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in script
+    lines = [ln for ln in script.splitlines() if ln and not ln.startswith(("#", "set ", "cd "))]
+    assert lines == [readme_commands()[1]]
+
+
+def test_core_imports_with_the_standard_library_only():
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import autograd, autograd.check, autograd.backward\n"
+        "new = {m.split('.')[0] for m in set(sys.modules) - before}\n"
+        "print(sorted(new - set(sys.stdlib_module_names) - {'autograd'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
+def readme_python_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.+?)```", text, flags=re.S)
+
+
+def test_readme_examples_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    blocks = readme_python_blocks()
+    assert len(blocks) >= 3
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert "1.0" in printed  # the micrograd demo through nn.fit reaches 100 % accuracy
+    svg = (tmp_path / "graph.svg").read_text(encoding="utf-8")  # the test extra has a renderer
+    assert "<svg" in svg and ">L<" in svg
+
+
+def test_readme_derivative_table_is_generated_from_the_op_table():
+    from autograd.ops import derivative_table
+
+    assert derivative_table() in (ROOT / "README.md").read_text(encoding="utf-8")
