@@ -11,7 +11,7 @@
 from . import functional
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import grad, interior_order, topological_order
-from .check import check_nodes
+from .check import GradcheckError, check_nodes, gradcheck
 from .draw import Drawing, draw
 from .mode import is_grad_enabled, no_grad
 from .ops import DomainError, Op, OverflowDomainError, ZeroDivisionDomainError, declare
@@ -21,6 +21,7 @@ from .value import Value, apply, linear, sum
 __all__ = [
     "AnomalyError",
     "DomainError",
+    "GradcheckError",
     "Drawing",
     "Op",
     "OverflowDomainError",
@@ -37,6 +38,7 @@ __all__ = [
     "explain",
     "functional",
     "grad",
+    "gradcheck",
     "interior_order",
     "is_grad_enabled",
     "linear",

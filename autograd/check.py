@@ -15,15 +15,24 @@ class GradcheckError(AssertionError):
     """Analytic and numeric derivatives disagree; the message names the inputs."""
 
 
+def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
+    """PyTorch's pass rule: |analytic − numeric| ≤ atol + rtol·|numeric|."""
+    return abs(analytic - numeric) <= atol + rtol * abs(numeric)
+
+
 @dataclass(frozen=True)
-class GradcheckRow:
-    """One input: ∂f/∂input from backward (analytic) and from central differences (numeric)."""
+class CheckRow:
+    """One derivative: from backward (analytic) and from central differences (numeric).
+
+    ``node`` is the graph node checked (per-node checks), else None.
+    """
 
     name: str
     value: float
     analytic: float
     numeric: float
     ok: bool
+    node: Value | None = None
 
     @property
     def error(self) -> float:
@@ -31,10 +40,8 @@ class GradcheckRow:
 
 
 @dataclass(frozen=True)
-class GradcheckReport:
-    """Per-input comparison; truthy when every input passes."""
-
-    rows: tuple[GradcheckRow, ...]
+class _Report:
+    rows: tuple[CheckRow, ...]
 
     @property
     def ok(self) -> bool:
@@ -43,15 +50,21 @@ class GradcheckReport:
     def __bool__(self) -> bool:
         return self.ok
 
+    def _mark(self, row: CheckRow) -> str:
+        return "" if row.ok else "  <-- mismatch"
+
     def __str__(self) -> str:
-        lines = [f"{'input':<12} {'value':>12} {'analytic':>14} {'numeric':>14} {'|diff|':>10}"]
+        lines = [f"{'':<12} {'value':>12} {'analytic':>14} {'numeric':>14} {'|diff|':>10}"]
         for r in self.rows:
-            mark = "" if r.ok else "  <-- mismatch"
             lines.append(
                 f"{r.name:<12} {r.value:>12.6g} {r.analytic:>14.8g} {r.numeric:>14.8g} "
-                f"{r.error:>10.2e}{mark}"
+                f"{r.error:>10.2e}{self._mark(r)}"
             )
         return "\n".join(lines)
+
+
+class GradcheckReport(_Report):
+    """Per-input comparison; truthy when every input passes."""
 
 
 def central_difference(f: Callable[..., float], xs: Sequence[float], i: int, eps: float) -> float:
@@ -117,7 +130,7 @@ def gradcheck(
             for j, other in enumerate(names):
                 numeric = central_difference(partial(i), values, j, eps)
                 ok = _close(row[j], numeric, atol, rtol)
-                rows.append(GradcheckRow(f"({name}, {other})", values[j], row[j], numeric, ok))
+                rows.append(CheckRow(f"({name}, {other})", values[j], row[j], numeric, ok))
     else:
         if isinstance(out, Value):
             out.backward()
@@ -128,8 +141,8 @@ def gradcheck(
 
         for i, (leaf, name) in enumerate(zip(leaves, names)):
             numeric = central_difference(f_float, values, i, eps)
-            ok = abs(leaf.grad - numeric) <= atol + rtol * abs(numeric)
-            rows.append(GradcheckRow(name, values[i], leaf.grad, numeric, ok))
+            ok = _close(leaf.grad, numeric, atol, rtol)
+            rows.append(CheckRow(name, values[i], leaf.grad, numeric, ok))
     report = GradcheckReport(tuple(rows))
     if raise_exception and not report.ok:
         bad = ", ".join(r.name for r in rows if not r.ok)
@@ -139,27 +152,8 @@ def gradcheck(
 
 
 # ---------------------------------------------------------------------------- per-node check
-def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
-    return abs(analytic - numeric) <= atol + rtol * abs(numeric)
-
-
 @dataclass(frozen=True)
-class NodeCheckRow:
-    """One node: ∂root/∂node from backward (analytic) and from perturbing the node (numeric)."""
-
-    node: Value
-    name: str
-    analytic: float
-    numeric: float
-    ok: bool
-
-    @property
-    def error(self) -> float:
-        return abs(self.analytic - self.numeric)
-
-
-@dataclass(frozen=True)
-class NodeCheckReport:
+class NodeCheckReport(_Report):
     """``rows``: every node but the root, root side first (backward's order, then leaves).
 
     ``mismatches``: the culprits first, then every node whose gradient disagrees.
@@ -167,16 +161,11 @@ class NodeCheckReport:
     derivative disagrees with finite differences of the op's forward. Truthy when all agree.
     """
 
-    rows: tuple[NodeCheckRow, ...]
-    mismatches: tuple[Value, ...]
-    culprits: tuple[Value, ...]
+    mismatches: tuple[Value, ...] = ()
+    culprits: tuple[Value, ...] = ()
 
-    @property
-    def ok(self) -> bool:
-        return all(row.ok for row in self.rows)
-
-    def __bool__(self) -> bool:
-        return self.ok
+    def _mark(self, row: CheckRow) -> str:
+        return "  <-- culprit" if row.node in self.culprits else super()._mark(row)
 
     def __str__(self) -> str:
         bad = sum(not r.ok for r in self.rows)
@@ -186,12 +175,7 @@ class NodeCheckReport:
             head += "; wrong local derivative in " + ", ".join(
                 f"{names.get(c, 'the root')} ({c.op.name})" for c in self.culprits
             )
-        lines = [head, f"{'node':<12} {'analytic':>14} {'numeric':>14} {'|diff|':>10}"]
-        for r in self.rows:
-            mark = "  <-- culprit" if r.node in self.culprits else "" if r.ok else "  <-- mismatch"
-            lines.append(f"{r.name:<12} {r.analytic:>14.8g} {r.numeric:>14.8g} "
-                         f"{r.error:>10.2e}{mark}")
-        return "\n".join(lines)
+        return head + "\n" + super().__str__()
 
 
 def _downstream(root: Value, order: list[Value], k: int) -> Callable[[float], float]:
@@ -253,8 +237,8 @@ def check_nodes(
         except (ArithmeticError, ValueError):
             numeric = math.nan
         name = node.label or f"#{k}"
-        rows.append(NodeCheckRow(node, name, analytic[k], numeric,
-                                 _close(analytic[k], numeric, atol, rtol)))
+        rows.append(CheckRow(name, node.data, analytic[k], numeric,
+                             _close(analytic[k], numeric, atol, rtol), node))
     bad = {r.node for r in rows if not r.ok}
     culprits = tuple(
         child
