@@ -12,6 +12,7 @@ from . import functional
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import grad, interior_order, topological_order
 from .check import GradcheckError, check_nodes, gradcheck
+from .compile import CompileError, GradProgram, compile
 from .draw import Drawing, draw
 from .mode import is_grad_enabled, no_grad
 from .ops import DomainError, Op, OverflowDomainError, ZeroDivisionDomainError, declare
@@ -20,8 +21,10 @@ from .value import Value, apply, linear, sum
 
 __all__ = [
     "AnomalyError",
+    "CompileError",
     "DomainError",
     "GradcheckError",
+    "GradProgram",
     "Drawing",
     "Op",
     "OverflowDomainError",
@@ -32,6 +35,7 @@ __all__ = [
     "backward_steps",
     "backward_trace",
     "check_nodes",
+    "compile",
     "declare",
     "detect_anomaly",
     "draw",

@@ -104,6 +104,36 @@ def power(x, p):
 
 
 # ---------------------------------------------------------------------------- the Op record
+def literal(x: float) -> str:
+    """A float as a Python expression that binds tighter than any operator: ``0.5``,
+    ``(-2.0)``, ``inf``."""
+    text = repr(float(x)) if math.isfinite(x) else str(float(x))
+    return f"({text})" if text.startswith("-") else text
+
+
+def _short(p: float) -> str:
+    """An exponent as written by hand: ``2``, ``(-1)``, ``0.5``."""
+    if not (p.is_integer() and abs(p) < 2**53):
+        return literal(p)
+    return f"({int(p)})" if p < 0 else str(int(p))
+
+
+@dataclass(frozen=True)
+class Code:
+    """An op as Python source, for :func:`autograd.compile`.
+
+    ``forward`` and ``local`` (one per operand) are ``str.format`` templates over the operand
+    names (``{x}``, ``{a}``, ``{b}``) and ``{out}``; they call only the functions every
+    namespace of the compiler provides (exp, log, tanh, sigmoid, softplus, sqrt, sin, cos,
+    relu, sign, where), so one template runs on floats and, element by element, on NumPy
+    arrays: a branch on the data is a comparison or ``where``, never an ``if``. For n-ary ops,
+    ``forward`` is the separator between operands and ``local[0]`` every operand's derivative.
+    """
+
+    forward: str
+    local: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Require:
     """One domain condition: ``holds(*operands)`` must be true, else ``error`` is raised."""
@@ -123,7 +153,8 @@ class Op:
     derivative: the local derivatives written out, one string per operand;
     requires: domain conditions; safe: per operand, an interval (lo, hi) where tests sample,
     away from domain edges; kinks: points where the derivative jumps (tests stay clear);
-    params: the constants an op family was made with (pow's exponent, leaky_relu's slope).
+    params: the constants an op family was made with (pow's exponent, leaky_relu's slope);
+    code: the op as source templates (:class:`Code`), or None when it cannot be compiled.
     """
 
     name: str
@@ -137,6 +168,7 @@ class Op:
     kinks: tuple[float, ...] = ()
     params: tuple[tuple[str, float], ...] = ()
     builtin: bool = field(default=True, repr=False)
+    code: Code | None = field(default=None, repr=False)
 
     @property
     def arity(self) -> int:
@@ -164,6 +196,14 @@ class Op:
     def local_of(self, node, values: tuple, out) -> tuple:
         """The local derivatives from operand values and the output (floats or Values)."""
         return self.local(*values, out)
+
+    def code_of(self, node, names: tuple[str, ...], out: str) -> tuple[str, tuple[str, ...]]:
+        """Source of the forward and of each edge's local derivative, from the operands'
+        expressions ``names`` (one per edge) and the output's name ``out``."""
+        if self.arity == -1:
+            return self.code.forward.join(names), self.code.local * len(names)
+        subs = dict(zip(self.operands, names), out=out)
+        return self.code.forward.format(**subs), tuple(t.format(**subs) for t in self.code.local)
 
     def __repr__(self) -> str:
         params = "".join(f", {k}={v!r}" for k, v in self.params)
@@ -211,9 +251,12 @@ def _binary(name, symbol, forward, local, derivatives, **kw) -> Op:
     return register(Op(name, symbol, ("a", "b"), forward, local, derivatives, **kw))
 
 
-ADD = _binary("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), ("1", "1"))
-SUB = _binary("sub", "−", lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), ("1", "−1"))
-MUL = _binary("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a), ("b", "a"))
+ADD = _binary("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), ("1", "1"),
+              code=Code("{a} + {b}", ("1", "1")))
+SUB = _binary("sub", "−", lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), ("1", "−1"),
+              code=Code("{a} - {b}", ("1", "-1")))
+MUL = _binary("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a), ("b", "a"),
+              code=Code("{a}*{b}", ("{b}", "{a}")))
 DIV = _binary(
     "div",
     "÷",
@@ -222,6 +265,7 @@ DIV = _binary(
     ("1/b", "−a/b²"),
     requires=(Require("b ≠ 0", lambda a, b: b != 0, ZeroDivisionDomainError),),
     safe=((-3.0, 3.0), (0.2, 3.0)),
+    code=Code("{a} / {b}", ("1 / {b}", "-{out} / {b}")),
 )
 POW = _binary(
     "pow",
@@ -234,8 +278,9 @@ POW = _binary(
         Require("a ≠ 0 when b ≤ 0", lambda a, b: a != 0 or b > 0, ZeroDivisionDomainError),
     ),
     safe=((0.2, 3.0), (-2.0, 2.0)),
+    code=Code("{a}**{b}", ("{b} * {a}**({b} - 1)", "{out} * log({a})")),
 )
-NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1")
+NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1", code=Code("-{x}", ("-1",)))
 EXP = _unary(
     "exp",
     "exp",
@@ -243,6 +288,7 @@ EXP = _unary(
     lambda x, out: (out,),
     "exp(x)",
     requires=(Require(f"x ≤ {EXP_MAX}", lambda x: x <= EXP_MAX, OverflowDomainError),),
+    code=Code("exp({x})", ("{out}",)),
 )
 LOG = _unary(
     "log",
@@ -252,9 +298,12 @@ LOG = _unary(
     "1/x",
     requires=(Require("x > 0", lambda x: x > 0),),
     safe=((0.2, 5.0),),
+    code=Code("log({x})", ("1 / {x}",)),
 )
-TANH = _unary("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,), "1 − out²")
-SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), "out·(1 − out)")
+TANH = _unary("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,), "1 − out²",
+              code=Code("tanh({x})", ("1 - {out}**2",)))
+SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), "out·(1 − out)",
+                 code=Code("sigmoid({x})", ("{out} * (1 - {out})",)))
 RELU = _unary(
     "relu",
     "relu",
@@ -262,8 +311,10 @@ RELU = _unary(
     lambda x, out: (step(x),),
     "1 if x > 0 else 0",
     kinks=(0.0,),
+    code=Code("relu({x})", ("({x} > 0)",)),
 )
-SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)")
+SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)",
+                  code=Code("softplus({x})", ("sigmoid({x})",)))
 SQRT = _unary(
     "sqrt",
     "√",
@@ -272,10 +323,14 @@ SQRT = _unary(
     "1/(2·out)",
     requires=(Require("x ≥ 0", lambda x: x >= 0),),
     safe=((0.2, 5.0),),
+    code=Code("sqrt({x})", ("0.5 / {out}",)),
 )
-ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,))
-SIN = _unary("sin", "sin", math.sin, lambda x, out: (cos(x),), "cos(x)")
-COS = _unary("cos", "cos", math.cos, lambda x, out: (-sin(x),), "−sin(x)")
+ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,),
+             code=Code("abs({x})", ("sign({x})",)))
+SIN = _unary("sin", "sin", math.sin, lambda x, out: (cos(x),), "cos(x)",
+             code=Code("sin({x})", ("cos({x})",)))
+COS = _unary("cos", "cos", math.cos, lambda x, out: (-sin(x),), "−sin(x)",
+             code=Code("cos({x})", ("-sin({x})",)))
 
 
 @_family("pow_const", {"p": 2.0}, {"p": 3.0}, {"p": -1.0}, {"p": 0.5}, {"p": -1.5})
@@ -297,6 +352,9 @@ def pow_const(p: float) -> Op:
         requires=tuple(requires),
         safe=((-3.0, 3.0),) if integral and p >= 0 else ((0.2, 3.0),),
         params=(("p", p),),
+        code=Code(f"{{x}}**{_short(p)}", (
+            "0.0" if p == 0 else f"{_short(p)} * {{x}}" + ("" if p == 2 else f"**{_short(p - 1)}"),
+        )),
     )
 
 
@@ -313,11 +371,14 @@ def leaky_relu(slope: float = 0.01) -> Op:
         (f"1 if x > 0 else {slope:g}",),
         kinks=(0.0,),
         params=(("slope", slope),),
+        code=Code(f"where({{x}} > 0, {{x}}, {literal(slope)}*{{x}})",
+                  (f"where({{x}} > 0, 1.0, {literal(slope)})",)),
     )
 
 
 SUM = register(
-    Op("sum", "Σ", ("*",), lambda *xs: sum(xs), lambda *a: (1.0,) * (len(a) - 1), ("1",))
+    Op("sum", "Σ", ("*",), lambda *xs: sum(xs), lambda *a: (1.0,) * (len(a) - 1), ("1",),
+       code=Code(" + ", ("1",)))
 )
 
 
@@ -349,6 +410,16 @@ class LinearOp(Op):
             (1.0,) if p["bias"] else ()
         )
 
+    def code_of(self, node, names: tuple[str, ...], out: str) -> tuple[str, tuple[str, ...]]:
+        """``b + w0*x0 + w1*x1 + ...`` (the engine's order); a plain-number side is inlined."""
+        w, x, b = self._sides(node, tuple(names))
+        w, x = [n if isinstance(n, str) else literal(n) for n in w], [
+            n if isinstance(n, str) else literal(n) for n in x]
+        terms = [f"{wi}*{xi}" for wi, xi in zip(w, x)]
+        p = dict(self.params)
+        local = (tuple(x) if p["weights"] else ()) + (tuple(w) if p["inputs"] else ())
+        return " + ".join(([b] if p["bias"] else []) + terms), local + (("1",) if p["bias"] else ())
+
 
 @lru_cache(maxsize=1024)
 def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
@@ -361,6 +432,7 @@ def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
         lambda *a: tuple(a[n : 2 * n]) + tuple(a[:n]) + ((1.0,) if bias else ()),
         ("xᵢ (to wᵢ)", "wᵢ (to xᵢ)", "1 (to b)"),
         params=(("n", n), ("weights", weights), ("inputs", inputs), ("bias", bias)),
+        code=Code(" + ", ()),
     )
 
 
@@ -375,6 +447,7 @@ def declare(
     requires: tuple[Require | tuple, ...] = (),
     safe: tuple[tuple[float, float], ...] | None = None,
     kinks: tuple[float, ...] = (),
+    code: Code | None = None,
 ) -> Op:
     """Declare a user op with one or two operands and add it to the table.
 
@@ -383,7 +456,8 @@ def declare(
     accepted for one operand); written with ``+ − × ÷ **`` and this module's helpers
     (:func:`exp`, :func:`log`, :func:`sign`, ...), it also runs on Values. ``requires``:
     :class:`Require` or ``(text, predicate)`` pairs; ``safe``: per operand, the interval the
-    property tests sample (default (−3, 3)). Apply it with ``autograd.apply(op, x)``; it
+    property tests sample (default (−3, 3)); ``code``: its source templates (:class:`Code`),
+    needed only by :func:`autograd.compile`. Apply it with ``autograd.apply(op, x)``; it
     draws, steps, checks and differentiates like a built-in op. Declaring a name again
     replaces an earlier user op (re-running a notebook cell); built-in names are refused.
     """
@@ -415,6 +489,7 @@ def declare(
         safe=safe or ((-3.0, 3.0),) * len(names),
         kinks=tuple(kinks),
         builtin=False,
+        code=code,
     ))
 
 

@@ -1,0 +1,175 @@
+"""Compiled gradient programs replayed over a batch, against PyTorch and the plain engine.
+
+Run: ``python tests/benchmarks/bench_compiled.py [--blocks N] [--epochs E]``. Prints:
+
+- micrograd's demo step (100 moons points, MLP(2,[16,16,1]), hinge loss + 1e-4 L2, forward +
+  backward + SGD update with its LR decay) three ways, median ms per step: the engine
+  (``Value`` graph + ``backward``), the graph compiled once with ``autograd.compile`` and
+  replayed over the 100 points as NumPy arrays, and PyTorch batched tensors on the CPU (when
+  torch is importable); the compiled/PyTorch ratio (target within 5×); and the largest gap
+  between compiled and engine gradients on the same step;
+- digits: an MLP 64-32-10 (tanh, Xavier) with softmax cross-entropy and Adam, trained with
+  ``nn.fit(..., compiled=True)``: seconds (target < 10 s) and test accuracy (target ≥ 95 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+# one thread for NumPy's BLAS and for PyTorch: on a small machine, idle pools of both spin
+# against each other and make either look 50x slower than it is
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_engine import demo_step, time_block  # noqa: E402
+
+import autograd  # noqa: E402
+import nn  # noqa: E402
+from autograd import Value  # noqa: E402
+
+ALPHA = 1e-4  # micrograd's demo: L2 weight
+
+
+def lr_at(k: int) -> float:
+    """micrograd demo's learning-rate decay."""
+    return 1.0 - 0.9 * k / 100
+
+
+def compiled_demo(model: nn.MLP, X: list, y: list):
+    """Trace one sample's hinge loss + L2 penalty, compile it, and return (program, step):
+    step(k) replays it over all points (seed 1/n: the batch mean) and applies SGD."""
+    params = model.parameters()
+    xs = [Value(X[0][0], label="x_0"), Value(X[0][1], label="x_1")]
+    target = Value(y[0], label="y")
+    sample = (1 + -target * model(xs)).relu() + ALPHA * autograd.sum(p * p for p in params)
+    program = autograd.compile(sample, [*xs, target], params, input_grads=False)
+    columns = [[row[0] for row in X], [row[1] for row in X], list(y)]
+    seed = 1.0 / len(X)
+
+    def step(k: int) -> float:
+        result = program(*columns, seed=seed)
+        lr = lr_at(k)
+        for p, g in zip(params, result.param_grads):
+            p.data -= lr * float(g)
+        return float(result.outputs[0].mean())
+
+    return program, step
+
+
+def torch_demo(model: nn.MLP, X: list, y: list):
+    """The same step on batched PyTorch tensors (float64), weights copied from ``model``."""
+    import torch
+
+    layers = []
+    for layer in model.layers:
+        W = torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64)
+        b = torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64)
+        layers.append((W.requires_grad_(), b.requires_grad_()))
+    params = [t for pair in layers for t in pair]
+    Xt = torch.tensor(X, dtype=torch.float64)
+    yt = torch.tensor(y, dtype=torch.float64)
+
+    def step(k: int) -> float:
+        h = Xt
+        for i, (W, b) in enumerate(layers):
+            h = h @ W.T + b
+            if i < len(layers) - 1:
+                h = torch.relu(h)
+        loss = torch.relu(1 - yt * h[:, 0]).mean() + ALPHA * sum((p * p).sum() for p in params)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr_at(k) * p.grad
+        return loss.item()
+
+    return step
+
+
+def gradient_gap(X: list, y: list) -> float:
+    """Largest |compiled − engine| parameter gradient of the demo loss at one point."""
+    random.seed(1337)
+    model = nn.MLP(2, [16, 16, 1])
+    params = model.parameters()
+    program, _ = compiled_demo(model, X, y)
+    got = program(*[[r[0] for r in X], [r[1] for r in X], list(y)], seed=1.0 / len(X))
+    losses = [(1 + -yi * model(xi)).relu() for xi, yi in zip(X, y)]
+    total = autograd.sum(losses) * (1.0 / len(X)) + ALPHA * autograd.sum(p * p for p in params)
+    total.backward()
+    return max(abs(float(g) - p.grad) for g, p in zip(got.param_grads, params))
+
+
+def bench_demo(blocks: int) -> None:
+    X, labels = nn.moons(100, noise=0.1, seed=1)
+    y = [2.0 * t - 1 for t in labels]
+    steps = {}
+    random.seed(1337)
+    engine = nn.MLP(2, [16, 16, 1])
+    steps["engine"] = lambda k: demo_step(Value, engine, engine.parameters(), X, y, k)
+    random.seed(1337)
+    t0 = time.perf_counter()
+    program, steps["compiled"] = compiled_demo(nn.MLP(2, [16, 16, 1]), X, y)
+    compile_ms = (time.perf_counter() - t0) * 1e3
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+        random.seed(1337)
+        steps[f"PyTorch {torch.__version__}"] = torch_demo(nn.MLP(2, [16, 16, 1]), X, y)
+    except ImportError:
+        print("torch not importable: no PyTorch comparison")
+    for step in steps.values():  # untimed warm-up (PyTorch initialises lazily)
+        step(0)
+    times = {name: [] for name in steps}
+    for _ in range(blocks):
+        for name, step in steps.items():
+            times[name].append(time_block(step))
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    lines = program.source.count("\n")
+    print(f"micrograd demo step (100 points, MLP(2,[16,16,1]), hinge + L2, median of {blocks} "
+          f"blocks); compiled program: {lines} lines, traced and compiled in {compile_ms:.0f} ms")
+    for name, m in med.items():
+        print(f"  {name:16s} {m * 1e3:8.2f} ms/step")
+    print(f"  compiled is {med['engine'] / med['compiled']:.1f}x faster than the engine")
+    torch_name = next((n for n in med if n.startswith("PyTorch")), None)
+    if torch_name:
+        print(f"  compiled / PyTorch = {med['compiled'] / med[torch_name]:.2f} (target <= 5)")
+    print(f"  largest |compiled - engine| gradient: {gradient_gap(X, y):.2e}")
+
+
+def bench_digits(epochs: int) -> None:
+    X, y = nn.digits()
+    X_train, X_test, y_train, y_test = nn.train_test_split(X, y, 0.25, seed=0)
+    X_train, X_test = nn.standardize(X_train, X_test)
+    model = nn.MLP(64, [32, 10], activation="tanh", init="xavier_uniform", rng=0)
+    t0 = time.perf_counter()
+    nn.fit(model, X_train, y_train, loss="cross_entropy", optimizer="adam", lr=0.01,
+           epochs=epochs, batch_size=16, progress=False, seed=0, compiled=True)
+    seconds = time.perf_counter() - t0
+    acc = nn.evaluate(model, X_test, y_test, loss="cross_entropy")["accuracy"]
+    print(f"digits MLP 64-32-10, compiled, {epochs} epochs of {len(X_train)} samples "
+          f"(batch 16, Adam):")
+    print(f"  training {seconds:.1f} s (target < 10 s), test accuracy {acc:.1%} on "
+          f"{len(X_test)} samples (target >= 95%)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--blocks", type=int, default=7)
+    ap.add_argument("--epochs", type=int, default=4)
+    args = ap.parse_args()
+    bench_demo(args.blocks)
+    bench_digits(args.epochs)
+
+
+if __name__ == "__main__":
+    main()
