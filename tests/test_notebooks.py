@@ -28,7 +28,7 @@ def text(value: str | list[str]) -> str:
 
 def test_the_walkthroughs_exist():
     names = [p.name for p in NOTEBOOKS]
-    assert len(names) >= 8 and names == sorted(names)
+    assert len(names) >= 9 and names == sorted(names)
     assert all(re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", n) for n in names)
 
 
