@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_engine import demo_step, time_block  # noqa: E402
+from bench_nn import bench_digits  # noqa: E402
 
 import autograd  # noqa: E402
 import nn  # noqa: E402
@@ -146,29 +147,13 @@ def bench_demo(blocks: int) -> None:
     print(f"  largest |compiled - engine| gradient: {gradient_gap(X, y):.2e}")
 
 
-def bench_digits(epochs: int) -> None:
-    X, y = nn.digits()
-    X_train, X_test, y_train, y_test = nn.train_test_split(X, y, 0.25, seed=0)
-    X_train, X_test = nn.standardize(X_train, X_test)
-    model = nn.MLP(64, [32, 10], activation="tanh", init="xavier_uniform", rng=0)
-    t0 = time.perf_counter()
-    nn.fit(model, X_train, y_train, loss="cross_entropy", optimizer="adam", lr=0.01,
-           epochs=epochs, batch_size=16, progress=False, seed=0, compiled=True)
-    seconds = time.perf_counter() - t0
-    acc = nn.evaluate(model, X_test, y_test, loss="cross_entropy")["accuracy"]
-    print(f"digits MLP 64-32-10, compiled, {epochs} epochs of {len(X_train)} samples "
-          f"(batch 16, Adam):")
-    print(f"  training {seconds:.1f} s (target < 10 s), test accuracy {acc:.1%} on "
-          f"{len(X_test)} samples (target >= 95%)")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--blocks", type=int, default=7)
     ap.add_argument("--epochs", type=int, default=4)
     args = ap.parse_args()
     bench_demo(args.blocks)
-    bench_digits(args.epochs)
+    bench_digits(args.epochs, compiled=True, target_seconds=10)
 
 
 if __name__ == "__main__":
