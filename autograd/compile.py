@@ -38,10 +38,6 @@ class CompileError(ValueError):
 
 
 # ---------------------------------------------------------------------- namespaces
-def _relu(x: float) -> float:
-    return x if x > 0 else 0.0
-
-
 def _where(cond: bool, a: float, b: float) -> float:
     return a if cond else b
 
@@ -49,7 +45,7 @@ def _where(cond: bool, a: float, b: float) -> float:
 FLOAT_NAMESPACE: dict[str, Any] = {
     "exp": math.exp, "log": math.log, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
     "sqrt": math.sqrt, "sigmoid": ops.sigmoid, "softplus": ops.softplus, "sign": ops.sign,
-    "relu": _relu, "where": _where, "dot": operator.mul, "total": float,
+    "relu": ops.RELU.forward, "where": _where, "dot": operator.mul, "total": float,
     "inf": math.inf, "nan": math.nan,
 }
 
