@@ -18,7 +18,8 @@ def interior_order(root: Value) -> list[Value]:
 
     This is the order backward visits nodes (reverse topological order). An explicit stack
     replaces recursion, so a chain of a million nodes is fine. A node is expanded once; a
-    ``None`` above it on the stack marks the moment all its parents are done.
+    ``None`` above it on the stack marks the moment all its parents are done. Unary and
+    binary nodes, most of any graph, are expanded without building a parents tuple.
     """
     order: list[Value] = []
     if not root._edges:
@@ -36,9 +37,23 @@ def interior_order(root: Value) -> list[Value]:
         mark(node)
         push(node)
         push(None)
-        for parent in filter(_edges_of, node._edges[0::2]):
-            if parent not in seen:
+        edges = node._edges
+        n = len(edges)
+        if n == 2:
+            parent = edges[0]
+            if parent._edges and parent not in seen:
                 push(parent)
+        elif n == 4:
+            parent = edges[0]
+            if parent._edges and parent not in seen:
+                push(parent)
+            parent = edges[2]
+            if parent._edges and parent not in seen:
+                push(parent)
+        else:
+            for parent in filter(_edges_of, edges[0::2]):
+                if parent not in seen:
+                    push(parent)
     order.reverse()
     return order
 
