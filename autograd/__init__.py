@@ -17,7 +17,7 @@ from .draw import Drawing, draw
 from .mode import is_grad_enabled, no_grad
 from .ops import DomainError, Op, OverflowDomainError, ZeroDivisionDomainError, declare
 from .trace import Trace, backward_steps, backward_trace, explain, step_through
-from .value import Value, apply, linear, sum
+from .value import Value, apply, linear, linear_layer, sum
 
 __all__ = [
     "AnomalyError",
@@ -46,6 +46,7 @@ __all__ = [
     "interior_order",
     "is_grad_enabled",
     "linear",
+    "linear_layer",
     "no_grad",
     "step_through",
     "sum",

@@ -204,8 +204,22 @@ _ADD, _MUL = ops.ADD, ops.MUL
 
 
 def _unary_method(op: Op):
-    def method(self: Value) -> Value:
-        return unary(op, self)
+    if op.requires:
+
+        def method(self: Value) -> Value:
+            return unary(op, self)
+
+    else:  # no domain to check: ``unary`` inlined, the hot path of activations
+        forward, local = op.forward, op.local
+
+        def method(self: Value) -> Value:
+            v = self.data
+            try:
+                out = forward(v)
+                (d,) = local(v, out)
+            except (ArithmeticError, ValueError) as err:
+                raise _failure(op, err, (self,)) from None
+            return make(out, (self, d), op)
 
     method.__name__ = method.__qualname__ = op.name
     method.__doc__ = f"{op.name}(x); local derivative {op.derivative[0]}."
@@ -356,16 +370,69 @@ def linear(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand 
     the inputs) gets no edges; a non-zero plain-number bias becomes a constant leaf. The sum
     runs b + w₀x₀ + w₁x₁ + ..., the order micrograd's neuron uses.
     """
-    n = len(weights)
-    if n != len(inputs):
-        raise ValueError(f"linear: {n} weights but {len(inputs)} inputs")
-    wd, wn = _side(weights, "weights")
+    return _linear_rows((weights,), inputs, (bias,))[0]
+
+
+def linear_layer(
+    weights: Sequence[Sequence[Operand]],
+    inputs: Sequence[Operand],
+    biases: Sequence[Operand] | None = None,
+) -> list[Value]:
+    """A layer's pre-activations: ``[linear(w, inputs, b) for w, b in zip(weights, biases)]``,
+    one linear node per row of ``weights``, reading the shared inputs once.
+
+    ``biases`` defaults to no bias on every row.
+    """
+    if biases is None:
+        biases = (0.0,) * len(weights)
+    elif len(biases) != len(weights):
+        raise ValueError(f"linear_layer: {len(weights)} rows of weights but {len(biases)} biases")
+    return _linear_rows(weights, inputs, biases)
+
+
+def _linear_rows(rows: Sequence, inputs: Sequence[Operand], biases: Sequence) -> list[Value]:
+    """One linear node per (row, bias).
+
+    Edges are (wᵢ, xᵢ)... then (xᵢ, wᵢ)... then (b, 1), for the sides that are Values. The
+    input side is read once; the common case (Value weights and bias) fills a copy of a
+    template that already holds the input edges.
+    """
     xd, xn = _side(inputs, "inputs")
+    n = len(xd)
+    m = 2 * n
+    at_bias = 2 * m if xn is not None else m  # where the bias edge goes
+    template: list = [1.0] * (at_bias + 2)
+    if xn is not None:
+        template[m : 2 * m : 2] = xn
+    op = ops.linear(n, True, xn is not None, True)
+    out = []
+    for weights, bias in zip(rows, biases):
+        if len(weights) != n:
+            raise ValueError(f"linear: {len(weights)} weights but {n} inputs")
+        wd = [v.data for v in weights if type(v) is Value]
+        if len(wd) == n and type(bias) is Value:
+            edges = template.copy()
+            edges[0:m:2] = weights
+            edges[1:m:2] = xd
+            if xn is not None:
+                edges[m + 1 : 2 * m : 2] = wd
+            edges[at_bias] = bias
+            out.append(make(_builtin_sum(map(_mul, wd, xd), bias.data), tuple(edges), op))
+        else:
+            out.append(_linear(weights, xd, xn, bias))
+    return out
+
+
+def _linear(
+    weights: Sequence[Operand], xd: list[float], xn: Sequence[Value] | None, bias: Operand
+) -> Value:
+    """The linear node of one row, any mix of Values and plain numbers."""
+    n = len(xd)
+    wd, wn = _side(weights, "weights")
     if not isinstance(bias, Value) and to_float(bias, "linear's bias") != 0.0:
         bias = _constant(bias)
     has_bias = isinstance(bias, Value)
     total = _builtin_sum(map(_mul, wd, xd), bias.data if has_bias else 0.0)
-    # edges: (wᵢ, xᵢ)... then (xᵢ, wᵢ)... then (b, 1), for the sides that are Values
     edges: list = [1.0] * (2 * (n * (wn is not None) + n * (xn is not None) + has_bias))
     i = 0
     for nodes, local in ((wn, xd), (xn, wd)):

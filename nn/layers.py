@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd import Value, linear
+from autograd import Value, linear, linear_layer
 
 from .init import Init, Rng, get_init, get_rng
 from .module import Module
@@ -121,12 +121,12 @@ class Layer(Module):
     def __call__(self, x: Input) -> Value | list[Value]:
         if not isinstance(x, (list, tuple)):
             x = (x,)  # the single Value of a width-1 layer below
-        # the hot path: each neuron's f(linear(w, x, b)), without a method call per neuron
+        # the hot path: one linear node per neuron, the shared inputs read once
+        neurons = self.neurons
+        out = linear_layer([n.w for n in neurons], x, [n.b for n in neurons])
         f = self._f
-        if f is None:
-            out = [linear(n.w, x, n.b) for n in self.neurons]
-        else:
-            out = [f(linear(n.w, x, n.b)) for n in self.neurons]
+        if f is not None:
+            out = list(map(f, out))
         return out[0] if len(out) == 1 else out
 
     def config(self) -> dict[str, Any]:
