@@ -15,9 +15,10 @@ def interior_order(root: Value) -> list[Value]:
     """The non-leaf nodes ``root`` depends on, root first, each before all of its parents.
 
     This is the order backward visits nodes (reverse topological order). An explicit stack
-    replaces recursion, so a chain of a million nodes is fine. A node is expanded once; a
-    ``None`` above it on the stack marks the moment all its parents are done. Unary and
-    binary nodes, most of any graph, are expanded without building a parents tuple.
+    replaces recursion, so a chain of a million nodes is fine. A node is expanded once; if a
+    parent still has to be visited, a ``None`` above the node on the stack marks the moment
+    all its parents are done, otherwise it is emitted at once. In a DAG a parent already
+    seen is already done (a seen but unfinished parent would be a cycle).
     """
     order: list[Value] = []
     if not root._edges:
@@ -34,30 +35,42 @@ def interior_order(root: Value) -> list[Value]:
         if node in seen:
             continue
         mark(node)
-        push(node)
-        push(None)
         edges = node._edges
         n = len(edges)
         if n == 2:
             parent = edges[0]
             if parent._edges and parent not in seen:
+                push(node)
+                push(None)
                 push(parent)
+                continue
         elif n == 4:
-            parent = edges[0]
-            if parent._edges and parent not in seen:
-                push(parent)
-            parent = edges[2]
-            if parent._edges and parent not in seen:
-                push(parent)
+            a, b = edges[0], edges[2]
+            if a._edges and a not in seen:
+                push(node)
+                push(None)
+                push(a)
+                if b._edges and b not in seen:
+                    push(b)
+                continue
+            if b._edges and b not in seen:
+                push(node)
+                push(None)
+                push(b)
+                continue
         else:  # n-ary: in a layer, most have every parent done already (one set test)
             parents = edges[0::2]
             if not covered(parents):
+                push(node)
+                push(None)
                 for parent in parents:
                     if parent not in seen:
                         if parent._edges:
                             push(parent)
                         else:
                             mark(parent)  # leaves join ``seen`` only to make the test pass
+                continue
+        emit(node)  # every parent already done: no need to come back
     order.reverse()
     return order
 

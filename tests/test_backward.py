@@ -6,9 +6,11 @@ import gc
 import math
 import threading
 
+import pytest
 from hypothesis import given
 
 from autograd import Value, interior_order, is_grad_enabled, no_grad, topological_order
+from autograd import sum as autograd_sum
 from autograd.testing import expression_graphs
 
 
@@ -97,3 +99,27 @@ def test_graphs_are_freed_without_the_cycle_collector():
         assert _live_values() == before  # freed by reference counting alone
     finally:
         gc.enable()
+
+
+def test_order_of_layers_whose_nodes_share_parents():
+    """Layers of n-ary nodes on shared inputs: the order is valid, and backward matches the
+    same network written with binary ops (which takes the unary/binary paths only)."""
+    from autograd import linear_layer
+
+    xs = [Value(0.1 * i - 0.3, label=f"x{i}") for i in range(5)]
+    w1 = [[Value(0.05 * (i - j)) for j in range(5)] for i in range(4)]
+    w2 = [[Value(0.3 - 0.1 * j) for j in range(4)] for _ in range(3)]
+    h = [z.tanh() for z in linear_layer(w1, xs)]
+    out = autograd_sum(z * z for z in linear_layer(w2, h, [Value(0.2)] * 3))
+    order = topological_order(out)
+    position = {node: i for i, node in enumerate(order)}
+    assert all(position[p] < position[n] for n in order for p in n.parents)
+    assert interior_order(out) == [n for n in reversed(order) if not n.is_leaf]
+    out.backward()
+    fused = [x.grad for x in xs]
+    for x in xs:
+        x.grad = 0.0
+    h2 = [sum((w * x for w, x in zip(row, xs)), 0.0).tanh() for row in w1]
+    z2 = [sum((w * x for w, x in zip(row, h2)), 0.2) for row in w2]
+    sum(z * z for z in z2).backward()
+    assert [x.grad for x in xs] == pytest.approx(fused, rel=1e-12)
