@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import isfinite as _isfinite
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -92,7 +93,10 @@ def backward(root: Value, grad: float = 1.0) -> None:
     """Set ∂root/∂node · grad on every node root depends on.
 
     Interior nodes start from 0 on every call; leaves accumulate (as in PyTorch). Each node,
-    once all its consumers are done, adds ``node.grad × local`` into each parent.
+    once all its consumers are done, adds ``node.grad × local`` into each parent. An n-ary
+    node whose grad is 0 and whose local derivatives are all finite adds only zeros, so it
+    is skipped (a ReLU that is off, a sample with no hinge loss); with a ±inf or NaN local
+    the products are taken, so 0 × inf still gives NaN as in PyTorch.
     """
     if _anomaly_backward is not None:
         return _anomaly_backward(root, grad)
@@ -114,7 +118,7 @@ def backward(root: Value, grad: float = 1.0) -> None:
         elif n == 2:
             a, da = e
             a.grad += g * da
-        else:
+        elif g or not _isfinite(sum(e[1::2])):  # (a sum that overflows is taken as not finite)
             it = iter(e)
             for parent, local in zip(it, it):
                 parent.grad += g * local

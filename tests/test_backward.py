@@ -123,3 +123,19 @@ def test_order_of_layers_whose_nodes_share_parents():
     z2 = [sum((w * x for w, x in zip(row, h2)), 0.2) for row in w2]
     sum(z * z for z in z2).backward()
     assert [x.grad for x in xs] == pytest.approx(fused, rel=1e-12)
+
+
+def test_a_zero_grad_meets_an_infinite_local_as_in_pytorch():
+    """An n-ary node whose grad is 0 adds nothing to its parents, unless a local derivative
+    is ±inf or NaN: then 0 × inf = NaN reaches the parent, as torch.autograd gives."""
+    from autograd import linear
+
+    w = [Value(0.5, label="w0"), Value(-1.0, label="w1"), Value(2.0, label="w2")]
+    finite = linear(w, [1.0, 2.0, 3.0], Value(0.1, label="b"))
+    (finite * 0.0).backward()
+    assert [v.grad for v in w] == [0.0, 0.0, 0.0]
+    for v in w:
+        v.grad = 0.0
+    infinite = linear(w, [math.inf, 2.0, 3.0])
+    (infinite * 0.0).backward()
+    assert math.isnan(w[0].grad) and w[1].grad == 0.0 and w[2].grad == 0.0
