@@ -9,6 +9,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .value import Value
 
+NARY = object()
+"""In ``Value._b``: the node's edges are the interleaved tuple in ``_a`` (sum, linear).
+A node with one or two parents keeps them in ``_a``/``_b`` and their local derivatives in
+``_da``/``_db``; a leaf has ``_a is None``."""
+
 _anomaly_backward = None  # set by autograd.anomaly.detect_anomaly() while it is active
 
 
@@ -22,7 +27,7 @@ def interior_order(root: Value) -> list[Value]:
     seen is already done (a seen but unfinished parent would be a cycle).
     """
     order: list[Value] = []
-    if not root._edges:
+    if root._a is None:
         return order
     seen: set[Value] = set()
     stack: list = [root]
@@ -36,41 +41,32 @@ def interior_order(root: Value) -> list[Value]:
         if node in seen:
             continue
         mark(node)
-        edges = node._edges
-        n = len(edges)
-        if n == 2:
-            parent = edges[0]
-            if parent._edges and parent not in seen:
-                push(node)
-                push(None)
-                push(parent)
-                continue
-        elif n == 4:
-            a, b = edges[0], edges[2]
-            if a._edges and a not in seen:
-                push(node)
-                push(None)
-                push(a)
-                if b._edges and b not in seen:
-                    push(b)
-                continue
-            if b._edges and b not in seen:
-                push(node)
-                push(None)
-                push(b)
-                continue
-        else:  # n-ary: in a layer, most have every parent done already (one set test)
-            parents = edges[0::2]
+        a = node._a
+        b = node._b
+        if b is NARY:  # in a layer, most have every parent done already (one set test)
+            parents = a[0::2]
             if not covered(parents):
                 push(node)
                 push(None)
                 for parent in parents:
                     if parent not in seen:
-                        if parent._edges:
+                        if parent._a is not None:
                             push(parent)
                         else:
                             mark(parent)  # leaves join ``seen`` only to make the test pass
                 continue
+        elif a._a is not None and a not in seen:
+            push(node)
+            push(None)
+            push(a)
+            if b is not None and b._a is not None and b not in seen:
+                push(b)
+            continue
+        elif b is not None and b._a is not None and b not in seen:
+            push(node)
+            push(None)
+            push(b)
+            continue
         emit(node)  # every parent already done: no need to come back
     order.reverse()
     return order
@@ -84,7 +80,7 @@ def topological_order(root: Value) -> list[Value]:
     leaves: dict[Value, None] = {}
     for node in reversed(interior):
         for parent in node._edges[0::2]:
-            if not parent._edges:
+            if parent._a is None:
                 leaves[parent] = None
     return list(leaves) + interior[::-1]
 
@@ -109,19 +105,20 @@ def backward(root: Value, grad: float = 1.0) -> None:
     root.grad = grad
     for node in order:
         g = node.grad
-        e = node._edges
-        n = len(e)
-        if n == 4:
-            a, da, b, db = e
-            a.grad += g * da
-            b.grad += g * db
-        elif n == 2:
-            a, da = e
-            a.grad += g * da
-        elif g or not _isfinite(sum(e[1::2])):  # (a sum that overflows is taken as not finite)
-            it = iter(e)
-            for parent, local in zip(it, it):
-                parent.grad += g * local
+        b = node._b
+        if b is None:
+            a = node._a
+            a.grad += g * node._da
+        elif b is not NARY:
+            a = node._a
+            a.grad += g * node._da
+            b.grad += g * node._db
+        else:
+            e = node._a
+            if g or not _isfinite(sum(e[1::2])):  # (a sum that overflows counts as not finite)
+                it = iter(e)
+                for parent, local in zip(it, it):
+                    parent.grad += g * local
 
 
 def _product(g, local):
@@ -171,7 +168,7 @@ def grad(
         seeds = [s.data if isinstance(s, Value) else s for s in seeds]
     seeds = [s if isinstance(s, Value) else to_float(s, "grad: a grad_output") for s in seeds]
     hub = Value(0.0)  # one node above all outputs, so a single walk orders them together
-    hub._edges = tuple(x for out in outs for x in (out, 1.0))
+    hub._a, hub._b = tuple(x for out in outs for x in (out, 1.0)), NARY
     order = interior_order(hub)[1:]
     needed = set(targets)  # nodes some input is reachable from; the walk skips the rest
     for node in reversed(order):

@@ -2,9 +2,12 @@
 
 A Value holds ``data`` (a float), ``grad`` (∂root/∂self after ``backward``), the op that made
 it and, for each parent edge, the parent and the local derivative ∂self/∂parent evaluated at
-forward time. Parents and local derivatives are stored interleaved in one tuple
-(``parent₀, local₀, parent₁, local₁, ...``), which keeps a node small; read them through
-:attr:`Value.parents`, :attr:`Value.local_grads` and :meth:`Value.edges`.
+forward time. A node with one or two parents keeps them and their local derivatives in its
+own slots (``_a, _da, _b, _db``), so it is one object for the garbage collector to track; an
+n-ary node (sum, linear) keeps one interleaved tuple ``(parent₀, local₀, parent₁, ...)`` in
+``_a`` and the marker ``NARY`` in ``_b``; a leaf has ``_a = None``. Read edges through
+:attr:`Value.parents`, :attr:`Value.local_grads`, :meth:`Value.edges` or ``_edges`` (the
+interleaved tuple, for any node).
 
 Operators and methods come from the op table in :mod:`autograd.ops`. ``+`` and ``×`` are
 written out by hand for speed; tests prove they equal the table's declaration.
@@ -18,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from operator import mul as _mul
 
 from . import ops
+from .backward import NARY
 from .backward import backward as _backward
 from .mode import is_grad_enabled as _enabled
 from .ops import Op
@@ -48,14 +52,25 @@ class Value:
     friends compare ``data``.
     """
 
-    __slots__ = ("data", "grad", "_edges", "op", "label")
+    __slots__ = ("data", "grad", "op", "label", "_a", "_da", "_b", "_db")
 
     def __init__(self, data: Number, label: str | None = None) -> None:
         self.data = to_float(data)
         self.grad = 0.0
-        self._edges: tuple = ()
         self.op: Op | None = None
         self.label = label
+        self._a = self._b = None
+
+    @property
+    def _edges(self) -> tuple:
+        """All edges interleaved, ``(parent₀, local₀, parent₁, local₁, ...)``; () for a leaf."""
+        b = self._b
+        if b is None:
+            a = self._a
+            return () if a is None else (a, self._da)
+        if b is NARY:
+            return self._a
+        return (self._a, self._da, b, self._db)
 
     # ------------------------------------------------------------------ graph structure
     @property
@@ -76,7 +91,7 @@ class Value:
     @property
     def is_leaf(self) -> bool:
         """True for inputs, parameters, constants and anything made under ``no_grad``."""
-        return not self._edges
+        return self._a is None
 
     # micrograd's names, so its graph-drawing snippets run unchanged
     @property
@@ -136,11 +151,13 @@ class Value:
         out.grad = 0.0
         out.label = None
         if _enabled():
-            out._edges = (self, 1.0, other, 1.0)
+            out._a = self
+            out._da = 1.0
+            out._b = other
+            out._db = 1.0
             out.op = _ADD
         else:
-            out._edges = ()
-            out.op = None
+            out._a = out._b = out.op = None
         return out
 
     def __mul__(self, other: Operand) -> Value:
@@ -154,11 +171,13 @@ class Value:
         out.grad = 0.0
         out.label = None
         if _enabled():
-            out._edges = (self, b, other, a)
+            out._a = self
+            out._da = b
+            out._b = other
+            out._db = a
             out.op = _MUL
         else:
-            out._edges = ()
-            out.op = None
+            out._a = out._b = out.op = None
         return out
 
     def __radd__(self, other: Operand) -> Value:
@@ -242,8 +261,7 @@ def _constant(x: Operand) -> Value:
     c = _new(Value)
     c.data = to_float(x, "an operand")
     c.grad = 0.0
-    c._edges = ()
-    c.op = None
+    c._a = c._b = c.op = None
     c.label = None
     return c
 
@@ -257,12 +275,21 @@ def make(data: float, edges: tuple, op: Op) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = None
-    if _enabled():
-        out._edges = edges
-        out.op = op
+    if not _enabled():
+        out._a = out._b = out.op = None
+        return out
+    out.op = op
+    n = len(edges)
+    if n == 2:
+        out._a, out._da = edges
+        out._b = None
+    elif n == 4:
+        out._a, out._da, out._b, out._db = edges
+    elif n:
+        out._a = edges
+        out._b = NARY
     else:
-        out._edges = ()
-        out.op = None
+        out._a = out._b = None
     return out
 
 
