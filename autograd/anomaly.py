@@ -6,8 +6,9 @@ the node; ``backward`` raises at the first non-finite gradient, naming the node,
 came along and the line that created the node.
 
 Cost: none outside the block. Entering swaps checked versions in for the functions that
-build nodes (``Value.__add__``, ``Value.__mul__``, ``autograd.value.make``, which every other
-op goes through) and for ``backward``; leaving puts the originals back, so the hot paths are
+build nodes (``Value.__add__``, ``Value.__mul__``, the activation methods that build their
+node inline, and ``autograd.value.make``, which every other op goes through) and for
+``backward``; leaving puts the originals back, so the hot paths are
 the very same functions as before. ``tests/benchmarks/bench_anomaly.py`` measures it.
 
 Threads: the swap is process-wide. While any thread is inside a ``detect_anomaly`` block,
@@ -36,6 +37,7 @@ ORIGINALS = {
     "__add__": Value.__dict__["__add__"],
     "__mul__": Value.__dict__["__mul__"],
     "make": _value_module.make,
+    **{name: Value.__dict__[name] for name in _value_module._INLINE_UNARY},
 }
 
 _lock = threading.Lock()
@@ -108,6 +110,18 @@ def _checked_make(data: float, edges: tuple, op: ops.Op) -> Value:
     return _record(ORIGINALS["make"](data, edges, op), op, edges[0::2])
 
 
+def _checked_unary(op: ops.Op):
+    """The method ``x.<op>()`` through ``unary``, whose ``make`` is the checked one."""
+
+    def method(self: Value) -> Value:
+        return _value_module.unary(op, self)
+
+    return method
+
+
+_CHECKED_UNARY = {name: _checked_unary(op) for name, op in _value_module._INLINE_UNARY.items()}
+
+
 def _checked_backward(root: Value, grad: float) -> None:
     """backward through the step records, stopping at the first non-finite gradient."""
     from .trace import backward_steps
@@ -136,6 +150,8 @@ def _install(on: bool) -> None:
     Value.__add__ = add
     Value.__mul__ = mul
     _value_module.make = make
+    for name, method in _CHECKED_UNARY.items():
+        setattr(Value, name, method if on else ORIGINALS[name])
     _backward_module._anomaly_backward = _checked_backward if on else None
 
 

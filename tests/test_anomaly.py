@@ -11,7 +11,7 @@ import autograd
 from autograd import AnomalyError, Value, detect_anomaly, linear, ops
 from autograd import backward as backward_module
 from autograd import value as value_module
-from autograd.anomaly import is_active
+from autograd.anomaly import ORIGINALS, is_active
 
 # the functions as defined, captured before any test enters detect_anomaly
 ADD, MUL, MAKE = Value.__dict__["__add__"], Value.__dict__["__mul__"], value_module.make
@@ -22,6 +22,7 @@ def originals_in_place() -> bool:
         Value.__dict__["__add__"] is ADD
         and Value.__dict__["__mul__"] is MUL
         and value_module.make is MAKE
+        and all(Value.__dict__[name] is ORIGINALS[name] for name in value_module._INLINE_UNARY)
         and backward_module._anomaly_backward is None
     )
 
@@ -72,6 +73,16 @@ def test_forward_every_path_that_builds_nodes(build, op, line):
         build(v)
     msg = str(info.value)
     assert f"{op} (" in msg and "inf" in msg and line in msg
+
+
+@pytest.mark.parametrize(
+    "method, data", [("relu", math.inf), ("tanh", math.nan), ("sigmoid", math.nan),
+                     ("softplus", math.nan), ("abs", -math.inf), ("sin", math.nan)])
+def test_activation_methods_that_build_their_node_inline_are_checked(method, data):
+    x = Value(data, label="x")
+    assert not math.isfinite(getattr(x, method)().data)  # outside the block: no check
+    with detect_anomaly(), pytest.raises(AnomalyError, match=rf"{method} .*produced.*'x'"):
+        getattr(x, method)()
 
 
 def test_forward_nan_from_operands():

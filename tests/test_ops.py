@@ -9,10 +9,12 @@ from functools import cache
 import pytest
 import sympy as sp
 from hypothesis import given
+from hypothesis import strategies as st
 
-from autograd import Value, ops
+from autograd import Value, no_grad, ops
+from autograd import value as value_module
 from autograd.testing import operands
-from autograd.value import apply, binary
+from autograd.value import apply, binary, unary
 from tests.oracles import close, math_forward, sympy_form
 
 TABLE = ops.all_ops()
@@ -99,6 +101,19 @@ def test_hand_written_mul_equals_the_table(xs):
         assert fast.data == slow.data
         assert fast.local_grads == slow.local_grads
         assert [p.data for p in fast.parents] == [p.data for p in slow.parents]
+
+
+@pytest.mark.parametrize("name", sorted(value_module._INLINE_UNARY))
+@given(data=st.data())
+def test_inline_activation_methods_equal_the_table(name, data):
+    op = ops.OPS[name]
+    (x,) = data.draw(operands(op))
+    v = Value(x)
+    fast, slow = getattr(v, name)(), unary(op, v)
+    assert fast.op is slow.op is op and fast.parents == slow.parents == (v,)
+    assert fast.data == slow.data and fast.local_grads == slow.local_grads
+    with no_grad():
+        assert getattr(v, name)().is_leaf
 
 
 def test_methods_and_operators_use_the_table():
