@@ -14,6 +14,7 @@ or Values; ``Neuron(nin, nonlin=False)`` is a linear neuron.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import methodcaller
 from typing import Any
 
 from autograd import Value, linear, linear_layer
@@ -23,13 +24,11 @@ from .module import Module
 
 Input = Value | float | Sequence[Value | float]
 
+# looked up on the Value at each call, so detect_anomaly's checked methods are the ones used
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "leaky_relu": Value.leaky_relu,
-    "linear": None,
+    name: methodcaller(name) for name in ("relu", "tanh", "sigmoid", "leaky_relu")
 }
+ACTIVATIONS["linear"] = None
 
 
 def _activation(name: str | None, nonlin: bool | None = None) -> str:

@@ -5,8 +5,9 @@ import random
 
 import pytest
 
-from autograd import Value
+from autograd import AnomalyError, Value, detect_anomaly
 from nn import MLP, Layer, Neuron
+from nn.layers import ACTIVATIONS
 
 
 def test_micrograd_demo_network_has_337_parameters_in_micrograd_order():
@@ -124,3 +125,16 @@ def test_repr_and_bad_arguments():
         Layer(2, 0)
     with pytest.raises(ValueError, match="unknown init"):
         Neuron(2, init="zeros")
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid", "leaky_relu"])
+def test_activations_are_the_checked_ones_inside_detect_anomaly(name):
+    """Layers look their activation up on Value at each call, so they get the checked
+    methods that detect_anomaly swaps in."""
+    x = Value(math.inf if "relu" in name else math.nan, label="z")
+    assert not math.isfinite(ACTIVATIONS[name](x).data)
+    with detect_anomaly(), pytest.raises(AnomalyError, match=rf"{name} .*'z'"):
+        ACTIVATIONS[name](x)
+    layer = Layer(1, 2, activation=name)
+    with detect_anomaly(), pytest.raises(AnomalyError, match="linear"):
+        layer([math.nan])
