@@ -451,8 +451,8 @@ def _linear_rows(rows: Sequence, inputs: Sequence[Operand], biases: Sequence) ->
     for weights, bias in zip(rows, biases):
         if len(weights) != n:
             raise ValueError(f"linear: {len(weights)} weights but {n} inputs")
-        wd = [v.data for v in weights if type(v) is Value]
-        if len(wd) == n and type(bias) is Value:
+        wd, wn = _side(weights, "weights")
+        if wn is weights and type(bias) is Value:  # every weight a Value, and the bias
             edges = template.copy()
             edges[0:m:2] = weights
             edges[1:m:2] = xd
@@ -461,16 +461,19 @@ def _linear_rows(rows: Sequence, inputs: Sequence[Operand], biases: Sequence) ->
             edges[at_bias] = bias
             out.append(make(_builtin_sum(map(_mul, wd, xd), bias.data), tuple(edges), op))
         else:
-            out.append(_linear(weights, xd, xn, bias))
+            out.append(_linear(wd, wn, xd, xn, bias))
     return out
 
 
 def _linear(
-    weights: Sequence[Operand], xd: list[float], xn: Sequence[Value] | None, bias: Operand
+    wd: list[float],
+    wn: Sequence[Value] | None,
+    xd: list[float],
+    xn: Sequence[Value] | None,
+    bias: Operand,
 ) -> Value:
-    """The linear node of one row, any mix of Values and plain numbers."""
+    """The linear node of one row from both sides as read by :func:`_side`; any bias."""
     n = len(xd)
-    wd, wn = _side(weights, "weights")
     if not isinstance(bias, Value) and to_float(bias, "linear's bias") != 0.0:
         bias = _constant(bias)
     has_bias = isinstance(bias, Value)
