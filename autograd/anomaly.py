@@ -110,16 +110,10 @@ def _checked_make(data: float, edges: tuple, op: ops.Op) -> Value:
     return _record(ORIGINALS["make"](data, edges, op), op, edges[0::2])
 
 
-def _checked_unary(op: ops.Op):
-    """The method ``x.<op>()`` through ``unary``, whose ``make`` is the checked one."""
-
-    def method(self: Value) -> Value:
-        return _value_module.unary(op, self)
-
-    return method
-
-
-_CHECKED_UNARY = {name: _checked_unary(op) for name, op in _value_module._INLINE_UNARY.items()}
+# the inline activation methods as x.<op>() = unary(op, x), whose make is the checked one
+_CHECKED_UNARY = {
+    name: _value_module._table_method(op) for name, op in _value_module._INLINE_UNARY.items()
+}
 
 
 def _checked_backward(root: Value, grad: float) -> None:

@@ -225,39 +225,45 @@ _ADD, _MUL = ops.ADD, ops.MUL
 _INLINE_UNARY: dict[str, Op] = {}  # methods that build their node inline (anomaly swaps them)
 
 
-def _unary_method(op: Op):
-    if op.requires:
-
-        def method(self: Value) -> Value:
-            return unary(op, self)
-
-    else:  # no domain to check: ``unary`` and ``make`` inlined, the hot path of activations
-        forward, local = op.forward, op.local
-        _INLINE_UNARY[op.name] = op
-
-        def method(self: Value) -> Value:
-            v = self.data
-            try:
-                out = forward(v)
-                (d,) = local(v, out)
-            except (ArithmeticError, ValueError) as err:
-                raise _failure(op, err, (self,)) from None
-            node = _new(Value)
-            node.data = out
-            node.grad = 0.0
-            node.label = None
-            if _enabled():
-                node._a = self
-                node._da = d
-                node._b = None
-                node.op = op
-            else:
-                node._a = node._b = node.op = None
-            return node
-
+def _named(method, op: Op):
     method.__name__ = method.__qualname__ = op.name
     method.__doc__ = f"{op.name}(x); local derivative {op.derivative[0]}."
     return method
+
+
+def _table_method(op: Op):
+    """The method ``x.<op>()`` as ``unary(op, x)``, through ``make``."""
+    return _named(lambda self: unary(op, self), op)
+
+
+def _unary_method(op: Op):
+    if op.requires:
+        return _table_method(op)
+    # no domain to check: ``unary`` and ``make`` inlined, the hot path of activations
+    forward, local = op.forward, op.local
+    _INLINE_UNARY[op.name] = op
+
+    def method(self: Value) -> Value:
+        v = self.data
+        try:
+            out = forward(v)
+            (d,) = local(v, out)
+        except (ArithmeticError, ValueError) as err:
+            raise _failure(op, err, (self,)) from None
+        node = _new(Value)
+        node.data = out
+        node.grad = 0.0
+        node.label = None
+        if _enabled():
+            node._a = self
+            node._da = d
+            node._b = None
+            node.op = op
+        else:
+            node._a = node._b = node.op = None
+        return node
+
+    return _named(method, op)
 
 
 for _name in ("exp", "log", "tanh", "sigmoid", "relu", "softplus", "sqrt", "abs", "sin", "cos"):
