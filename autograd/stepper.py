@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .draw import Drawing, Moment, RenderError, _draw, grad_text
+from .draw import Drawing, Layout, Moment, RenderError, _draw, grad_text, layout
 from .files import write_atomic
 from .trace import Trace, backward_trace
 from .value import Value
@@ -53,6 +53,8 @@ class Stepper:
         self._start[root] = self.trace.seed if root._edges else root.grad + self.trace.seed
         self._need = Counter(e.parent.value for s in self.trace.steps for e in s.edges)
         self._frames: dict[int, Drawing] = {}
+        self._layout: tuple[Drawing, list, dict[Value, str]] | None = None
+        self._pins: tuple[Layout | None] | None = None
         self._graphs: dict[int, str] = {}
         self.widget = self.slider = self.prev = self.next = self.text = self.graph = None
         try:
@@ -88,8 +90,7 @@ class Stepper:
             for e in s.edges:
                 grads[e.parent.value] = e.after
                 got[e.parent.value] += 1
-        marks = {v: _kind(got[v], self._need[v]) for v in grads}
-        marks[self.root] = "final"
+        marks = {v: _kind(got[v], self._need[v]) for v in grads}  # the root needs nothing
         if k == 0:
             return Moment(grads, marks)
         step = self.trace.steps[k - 1]
@@ -97,9 +98,13 @@ class Stepper:
                       {step.node.value: tuple(e.added for e in step.edges)})
 
     def frame(self, k: int) -> Drawing:
-        """The drawing after ``k`` steps (``k = 0``: before the first; ``len(self)``: done)."""
+        """The drawing after ``k`` steps (``k = 0``: before the first; ``len(self)``: done).
+
+        With Graphviz ``dot``, every frame is pinned to one layout (its DOT source carries
+        the positions), so nothing moves from frame to frame."""
         if k not in self._frames:
-            self._frames[k] = _draw(self.root, moment=self.moment(k), **self.draw_options)
+            self._frames[k] = _draw(self.root, moment=self.moment(k), pinned=self._pinned(),
+                                    **self.draw_options)
         return self._frames[k]
 
     def equation(self, k: int) -> str:
@@ -173,42 +178,65 @@ class Stepper:
             data=payload.replace("</", "<\\/"), script=_SCRIPT.replace("ID", uid),
         )
 
+    def _template(self) -> tuple[Drawing, list, dict[Value, str]]:
+        """The drawing every frame is laid out like (each box wide enough for its text in any
+        frame, each edge with the product it will carry), each step's visited node and
+        changes (node → grad text and mark) and the marks before the first step.
+
+        One pass over the steps, as :meth:`moment` replays them: a node's grad and mark
+        change only when a product arrives into it."""
+        if self._layout is None:
+            precision = self.draw_options.get("precision", 4)
+            grads, got = dict(self._start), Counter()
+            marks = {v: _kind(0, self._need[v]) for v in grads}
+            first = dict(marks)
+            widest = {v: (grad_text(g, marks[v], precision), g, marks[v])
+                      for v, g in grads.items()}
+            changes = []
+            for step in self.trace.steps:
+                changed = {}
+                for e in step.edges:
+                    v = e.parent.value
+                    grads[v] = e.after
+                    got[v] += 1
+                    marks[v] = _kind(got[v], self._need[v])
+                    changed[v] = (grad_text(grads[v], marks[v], precision), marks[v])
+                    if len(changed[v][0]) > len(widest[v][0]):
+                        widest[v] = (changed[v][0], grads[v], marks[v])
+                changes.append((step.node.value, changed))
+            pushed = {s.node.value: tuple(e.added for e in s.edges) for s in self.trace.steps}
+            drawing = _draw(self.root, ids=True, **self.draw_options, moment=Moment(
+                {v: g for v, (_, g, _) in widest.items()},
+                {v: m for v, (_, _, m) in widest.items()}, None, pushed))
+            self._layout = drawing, changes, first
+        return self._layout
+
+    def _pinned(self) -> Layout | None:
+        """The template's positions, so that frames do not move (None when unavailable)."""
+        if self._pins is None:
+            try:
+                self._pins = (layout(self._template()[0]),)
+            except Exception:  # too big, no graphviz: frames say why themselves
+                self._pins = (None,)
+        return self._pins[0]
+
     def _svg_and_frames(self) -> tuple[str, dict]:
-        """The SVG laid out once (boxes wide enough for every frame's text, every edge with
-        the product it will carry) showing the last frame, and each frame's changes."""
+        """The template's SVG showing the last frame, and each frame's changes."""
+        drawing, changes, first = self._template()
         precision = self.draw_options.get("precision", 4)
-        moments = [self.moment(k) for k in range(len(self) + 1)]
-        widest: dict[Value, tuple[int, float, str]] = {}
-        for m in moments:
-            for v, g in m.grads.items():
-                size = len(grad_text(g, m.marks[v], precision))
-                if size > widest.get(v, (-1,))[0]:
-                    widest[v] = (size, g, m.marks[v])
-        pushed = {s.node.value: tuple(e.added for e in s.edges) for s in self.trace.steps}
-        layout = _draw(self.root, ids=True, **self.draw_options, moment=Moment(
-            {v: g for v, (_, g, _) in widest.items()},
-            {v: k for v, (_, _, k) in widest.items()}, None, pushed))
-        box_of = layout._box_of
-        drawn = {b.id: v for v, b in zip(layout._nodes, layout.boxes, strict=True)}
-
-        def state(m: Moment, box: str) -> list[str]:
-            v = drawn[box]
-            return [grad_text(m.grads[v], m.marks[v], precision), m.marks[v]]
-
+        box_of = {v: b.id for v, b in zip(drawing._nodes, drawing.boxes, strict=True)}
+        start = {b: [grad_text(self._start[v], first[v], precision), first[v]]
+                 for v, b in box_of.items()}
         frames = [{"v": None, "n": [], "e": []}]
-        for k in range(1, len(self) + 1):
-            visited = moments[k].visited
-            changed = dict.fromkeys(box_of[e.parent.value] for e in self.trace.steps[k - 1].edges
-                                    if e.parent.value in box_of)
+        for visited, changed in changes:
             frames.append({
-                "v": box_of.get(visited),
-                "n": [[b, *state(moments[k], b)] for b in changed],
-                "e": [f"e{i}" for i, p in enumerate(layout._pushers)
-                      if p is visited and layout.edges[i].added is not None],
+                "v": drawing._box_of.get(visited),
+                "n": [[box_of[v], text, mark] for v, (text, mark) in changed.items()
+                      if v in box_of],
+                "e": [f"e{i}" for i, p in enumerate(drawing._pushers)
+                      if p is visited and drawing.edges[i].added is not None],
             })
-        start = {b.id: state(moments[0], b.id) for b in layout.boxes}
-        svg = _tag(layout, start, frames, len(self))
-        return svg, {"start": start, "frames": frames}
+        return _tag(drawing, start, frames, len(self)), {"start": start, "frames": frames}
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike, format: str = "svg", delay: float = 1.0) -> Path:
@@ -235,6 +263,7 @@ class Stepper:
 
 
 def _kind(got: int, need: int) -> str:
+    """A node's mark once ``got`` of the ``need`` products it will receive have arrived."""
     return "final" if got == need else "partial" if got else "pending"
 
 

