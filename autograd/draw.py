@@ -264,6 +264,15 @@ def _too_big(count: int, max_nodes: int) -> ValueError:
     )
 
 
+def check_size(
+    count: int, max_nodes: int | None = 300, depth: int | None = None, collapse: bool = False
+) -> None:
+    """The ValueError :func:`draw` raises before any work for a graph of ``count`` nodes that
+    it cannot draw whole (``depth`` and ``collapse`` are checked after cutting)."""
+    if max_nodes is not None and depth is None and not collapse and count > max_nodes:
+        raise _too_big(count, max_nodes)
+
+
 class _Graph:
     """Which Values are drawn, grouped into neurons when collapsing, cut to a depth."""
 
@@ -594,8 +603,7 @@ def _draw(
         ) from err
 
     order = topological_order(root)
-    if max_nodes is not None and depth is None and not collapse and len(order) > max_nodes:
-        raise _too_big(len(order), max_nodes)
+    check_size(len(order), max_nodes, depth, collapse)
     marked = _highlight_set(order, highlight)
     graph = _Graph(root, order, collapse)
     if depth is not None:

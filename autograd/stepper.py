@@ -25,7 +25,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .draw import Drawing, Layout, Moment, RenderError, _draw, grad_text, layout, printable
+from .draw import (
+    Drawing,
+    Layout,
+    Moment,
+    RenderError,
+    _draw,
+    check_size,
+    grad_text,
+    layout,
+    printable,
+)
 from .files import write_atomic
 from .trace import Trace, backward_trace
 from .value import Value
@@ -187,7 +197,10 @@ class Stepper:
         One pass over the steps, as :meth:`moment` replays them: a node's grad and mark
         change only when a product arrives into it."""
         if self._layout is None:
-            precision = self.draw_options.get("precision", 4)
+            options = self.draw_options
+            check_size(len(self.trace.nodes), options.get("max_nodes", 300),
+                       options.get("depth"), options.get("collapse", False))
+            precision = options.get("precision", 4)
             grads, got = dict(self._start), Counter()
             marks = {v: _kind(0, self._need[v]) for v in grads}
             first = dict(marks)
