@@ -1,26 +1,28 @@
-"""The backward pass, one node at a time: step records, tables, the chain-rule sum, a stepper.
+"""The backward pass, one node at a time: step records, tables, the chain-rule sum.
 
 ``backward_steps(root)`` performs exactly the work of ``backward(root)`` (same order, same
 float operations, same reset rule: interior grads start from 0, leaf grads accumulate) and
 yields one :class:`Step` per interior node: the node, its gradient ∂L/∂node when visited and,
 for each parent edge, the local derivative ∂node/∂parent, the product added
 (``node.grad × local``) and the parent's gradient before and after. :func:`backward_trace`
-collects the steps into a :class:`Trace` (text table, HTML, JSON); :func:`explain` writes
-∂L/∂x = Σ over consumers (∂L/∂child × ∂child/∂x) with the numbers; :func:`step_through`
-is the Jupyter stepper.
+records the steps backward would take now in a :class:`Trace` (text table, HTML, JSON);
+:func:`explain` writes ∂L/∂x = Σ over consumers (∂L/∂child × ∂child/∂x) with the numbers.
+The stepper (:mod:`autograd.stepper`) draws the pass frame by frame.
+
+Only ``backward_steps`` writes gradients: the trace computes the same records on a side
+table, so tracing, printing and explaining leave every ``.grad`` as it was.
 """
 
 from __future__ import annotations
 
 import html
-import inspect
 import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from .backward import topological_order
+from .draw import printable
 from .value import Value, to_float
 
 FORMAT = "stepgrad-trace"
@@ -104,33 +106,50 @@ def _infos(order: list[Value]) -> dict[Value, NodeInfo]:
     }
 
 
+def _walk(root: Value, seed: float, order: list[Value]) -> Iterator[Step]:
+    """The steps of ``backward(root, seed)`` computed on a side table, touching no ``.grad``.
+
+    The table starts as backward leaves the graph just before its first step: interior nodes
+    at 0, the root at ``seed``, leaves at their current ``.grad`` (backward adds into them).
+    Each step does backward's float operations in backward's order
+    (``parent += node × local``), so the records equal what backward computes.
+    """
+    info = _infos(order)
+    grads = {node: (0.0 if node._edges else node.grad) for node in order}
+    grads[root] = seed
+    for index, node in enumerate(node for node in reversed(order) if node._edges):
+        g = grads[node]
+        edges = []
+        for parent, local in node.edges():
+            before = grads[parent]
+            added = g * local
+            grads[parent] = after = before + added
+            edges.append(EdgeStep(info[parent], float(local), added, before, after))
+        yield Step(index, info[node], g, tuple(edges))
+
+
 def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
     """Run ``backward(root, grad)`` one node at a time, yielding a :class:`Step` per node.
 
     Same visiting order as ``backward`` (:func:`~autograd.backward.interior_order`), same
     arithmetic (``parent.grad += node.grad × local``), same resets: interior grads start from
-    0 (the root from ``grad``), leaf grads accumulate. Consumed to the end, it leaves exactly
-    the grads ``backward`` leaves. A leaf root gets ``grad`` added and yields nothing.
+    0 (the root from ``grad``), leaf grads accumulate. When a step is yielded, its products
+    are already in the parents' ``.grad``; consumed to the end, it leaves exactly the grads
+    ``backward`` leaves. A leaf root gets ``grad`` added and yields nothing.
     """
     seed = to_float(grad, "backward's grad")
     order = topological_order(root)
     if not root._edges:
         root.grad += seed
         return
-    info = _infos(order)
-    interior = [node for node in reversed(order) if node._edges]
-    for node in interior:
-        node.grad = 0.0
+    for node in order:
+        if node._edges:
+            node.grad = 0.0
     root.grad = seed
-    for index, node in enumerate(interior):
-        g = node.grad
-        edges = []
-        for parent, local in node.edges():
-            before = parent.grad
-            added = g * local
-            parent.grad += added
-            edges.append(EdgeStep(info[parent], float(local), added, before, parent.grad))
-        yield Step(index, info[node], g, tuple(edges))
+    for step in _walk(root, seed, order):
+        for e in step.edges:
+            e.parent.value.grad = e.after
+        yield step
 
 
 # ---------------------------------------------------------------------------- the trace
@@ -290,18 +309,23 @@ def _final_grad(trace: Trace, x: NodeInfo) -> float:
 
 
 def backward_trace(root: Value, grad: float = 1.0) -> Trace:
-    """Run backward on ``root`` through :func:`backward_steps` and keep every step."""
-    steps = tuple(backward_steps(root, grad))
-    info = {s.node.id: s.node for s in steps}
-    info.update((e.parent.id, e.parent) for s in steps for e in s.edges)
-    if not info:
-        info[0] = _infos([root])[root]
-    return Trace(tuple(info[i] for i in sorted(info)), steps, to_float(grad))
+    """The steps ``backward(root, grad)`` would take now, recorded without running it.
+
+    No ``.grad`` changes. Interior nodes start from 0 as in backward; a leaf's ``before`` on
+    its first edge is its current ``.grad``, since backward adds into it, so the trace
+    describes the next backward pass exactly (on leaves whose grads were zeroed, the
+    ``after`` of their last edge is ∂root/∂leaf × grad).
+    """
+    seed = to_float(grad, "backward_trace's grad")
+    order = topological_order(root)
+    steps = tuple(_walk(root, seed, order)) if root._edges else ()
+    return Trace(tuple(_infos(order).values()), steps, seed)
 
 
 def _html_table(rows: list[tuple[str, ...]]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-    body = ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows[1:]]
+    body = ["<tr>" + "".join(f"<td>{html.escape(printable(c))}</td>" for c in r) + "</tr>"
+            for r in rows[1:]]
     return (
         '<table class="stepgrad-trace" style="font-family:monospace">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -374,95 +398,3 @@ def explain(node: Value, root: Value) -> Explanation:
     )
     return Explanation(root_name if node is root else info[node].name, root_name, terms,
                        node.grad)
-
-
-# ---------------------------------------------------------------------------- the stepper
-def _graph_html(root: Value, step: Step) -> str:
-    """The drawing with the step's node and parents highlighted, when autograd.draw can do it."""
-    try:
-        from .draw import draw
-    except ImportError:
-        return ""
-    if "highlight" not in inspect.signature(draw).parameters:
-        return ""
-    try:
-        drawing = draw(root, highlight=[step.node.value, *(e.parent.value for e in step.edges)])
-        return drawing._repr_mimebundle_().get("text/html", "")
-    except Exception:  # display never raises: the equation still shows
-        return ""
-
-
-class StepThrough:
-    """The backward pass of ``root`` as a slider with prev/next buttons (ipywidgets).
-
-    Each step shows the graph with the visited node and its parents highlighted (when
-    :mod:`autograd.draw` is available) and the step's equation. Every rendering also carries
-    the full step table as static HTML and text, which is what viewers without a live kernel
-    (GitHub, nbviewer) or without ipywidgets show. ``widget`` is None without ipywidgets.
-    """
-
-    def __init__(self, root: Value, grad: float = 1.0) -> None:
-        self.root = root
-        self.trace = backward_trace(root, grad)
-        self._graphs: dict[int, str] = {}
-        self.widget = self.slider = self.prev = self.next = None
-        self.equation = self.graph = None
-        try:
-            import ipywidgets as w
-        except ImportError:
-            return
-        if not self.trace.steps:
-            return
-        n = len(self.trace.steps)
-        self.slider = w.IntSlider(value=1, min=1, max=n, description="step")
-        self.prev = w.Button(description="◀ prev")
-        self.next = w.Button(description="next ▶")
-        self.equation = w.HTML()
-        self.graph = w.HTML()
-        self.prev.on_click(lambda _: self.show(self.slider.value - 1))
-        self.next.on_click(lambda _: self.show(self.slider.value + 1))
-        self.slider.observe(lambda change: self._render(change["new"]), names="value")
-        self.widget = w.VBox([w.HBox([self.prev, self.slider, self.next]), self.equation,
-                              self.graph])
-        self._render(1)
-
-    @property
-    def step(self) -> Step | None:
-        """The step on screen (None without a widget)."""
-        return self.trace.steps[self.slider.value - 1] if self.slider is not None else None
-
-    def show(self, number: int) -> None:
-        """Go to step ``number`` (1-based, clamped to the first and last step)."""
-        if self.slider is not None:
-            self.slider.value = max(self.slider.min, min(self.slider.max, number))
-
-    def _render(self, number: int) -> None:
-        step = self.trace.steps[number - 1]
-        self.equation.value = f"<pre>{html.escape(step.equation(self.trace.root_name))}</pre>"
-        if number not in self._graphs:
-            self._graphs[number] = _graph_html(self.root, step)
-        self.graph.value = self._graphs[number]
-
-    def _repr_html_(self) -> str:
-        try:
-            return self.trace._repr_html_()
-        except Exception as err:  # display never raises
-            return f"<pre>{html.escape(repr(err))}</pre>"
-
-    def __str__(self) -> str:
-        return str(self.trace)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        bundle = {"text/plain": str(self.trace), "text/html": self._repr_html_()}
-        if self.widget is not None:
-            try:
-                bundle.update((k, v) for k, v in self.widget._repr_mimebundle_(**kwargs).items()
-                              if k != "text/plain")
-            except Exception:  # display never raises: the static table remains
-                pass
-        return bundle
-
-
-def step_through(root: Value, grad: float = 1.0) -> StepThrough:
-    """Run backward on ``root`` and return the stepper (display it in Jupyter)."""
-    return StepThrough(root, grad)
