@@ -58,9 +58,9 @@ class Stepper:
         self.trace: Trace = backward_trace(root, grad)
         self.draw_options = draw_options
         nodes = [n.value for n in self.trace.nodes]
-        # where backward starts: interior nodes at 0, the root at the seed, leaves where they are
-        self._start = {v: (0.0 if v._edges else v.grad) for v in nodes}
-        self._start[root] = self.trace.seed if root._edges else root.grad + self.trace.seed
+        # one pass, as the trace records it: every node at 0, the root at the seed
+        self._start = dict.fromkeys(nodes, 0.0)
+        self._start[root] = self.trace.seed
         self._need = Counter(e.parent.value for s in self.trace.steps for e in s.edges)
         self._frames: dict[int, Drawing] = {}
         self._layout: tuple[Drawing, list, dict[Value, str]] | None = None

@@ -106,16 +106,16 @@ def _infos(order: list[Value]) -> dict[Value, NodeInfo]:
     }
 
 
-def _walk(root: Value, seed: float, order: list[Value]) -> Iterator[Step]:
+def _walk(root: Value, seed: float, order: list[Value], accumulate: bool) -> Iterator[Step]:
     """The steps of ``backward(root, seed)`` computed on a side table, touching no ``.grad``.
 
-    The table starts as backward leaves the graph just before its first step: interior nodes
-    at 0, the root at ``seed``, leaves at their current ``.grad`` (backward adds into them).
-    Each step does backward's float operations in backward's order
+    The table starts with interior nodes at 0, the root at ``seed`` and leaves at their
+    current ``.grad`` when ``accumulate`` (what backward adds into), else at 0 (the pass's own
+    ∂root/∂leaf). Each step does backward's float operations in backward's order
     (``parent += node × local``), so the records equal what backward computes.
     """
     info = _infos(order)
-    grads = {node: (0.0 if node._edges else node.grad) for node in order}
+    grads = {node: (node.grad if accumulate and not node._edges else 0.0) for node in order}
     grads[root] = seed
     for index, node in enumerate(node for node in reversed(order) if node._edges):
         g = grads[node]
@@ -146,7 +146,7 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
         if node._edges:
             node.grad = 0.0
     root.grad = seed
-    for step in _walk(root, seed, order):
+    for step in _walk(root, seed, order, accumulate=True):
         for e in step.edges:
             e.parent.value.grad = e.after
         yield step
@@ -309,16 +309,16 @@ def _final_grad(trace: Trace, x: NodeInfo) -> float:
 
 
 def backward_trace(root: Value, grad: float = 1.0) -> Trace:
-    """The steps ``backward(root, grad)`` would take now, recorded without running it.
+    """The steps of one backward pass of ``root``, recorded without running it.
 
-    No ``.grad`` changes. Interior nodes start from 0 as in backward; a leaf's ``before`` on
-    its first edge is its current ``.grad``, since backward adds into it, so the trace
-    describes the next backward pass exactly (on leaves whose grads were zeroed, the
-    ``after`` of their last edge is ∂root/∂leaf × grad).
+    No ``.grad`` changes. Every node starts from 0 (the root from ``grad``) and each step does
+    backward's float operations in backward's order, so every number is ∂root/∂node as this
+    pass builds it: a node's last ``after`` is its ``.grad`` after one ``backward()`` from
+    zeroed grads. (A leaf's ``.grad`` may hold more: leaves accumulate across calls.)
     """
     seed = to_float(grad, "backward_trace's grad")
     order = topological_order(root)
-    steps = tuple(_walk(root, seed, order)) if root._edges else ()
+    steps = tuple(_walk(root, seed, order, accumulate=False)) if root._edges else ()
     return Trace(tuple(_infos(order).values()), steps, seed)
 
 

@@ -158,16 +158,17 @@ def test_looking_never_changes_a_grad(tmp_path):
         f.backward()
 
 
-def test_a_leaf_with_accumulated_grad_starts_from_it():
+def test_a_leaf_with_accumulated_grad_shows_this_pass_from_zero():
     f = example()
     f.backward()
     a = next(v for v in topological_order(f) if v.label == "a")
     first = a.grad
+    f.backward()  # a.grad now holds two passes
     view = step_through(f)
     start = next(b for b in view.frame(0).boxes if b.label == "a")
     end = next(b for b in view.frame(len(view)).boxes if b.label == "a")
-    assert (start.grad, start.mark) == (first, "pending")
-    assert end.grad == pytest.approx(2 * first, rel=1e-12) and a.grad == first
+    assert (start.grad, start.mark) == (0.0, "pending")
+    assert (end.grad, end.mark) == (first, "final") and a.grad == 2 * first
 
 
 # ---------------------------------------------------------------------------- Jupyter widget

@@ -228,9 +228,9 @@ def test_tracing_after_backward_leaves_every_grad_as_it_was():
 
 @given(expression_graphs())
 def test_trace_records_equal_a_real_backward_and_change_nothing(g):
-    _, out1 = g.build()
     _, out2 = g.build()
-    for _ in range(2):  # the second pass adds into leaf grads left by the first
+    for _ in range(2):  # the second look comes after leaf grads hold a first pass
+        _, out1 = g.build()  # fresh graph: one backward from zeroed grads
         before = grads_of(out2)
         trace = backward_trace(out2)
         assert grads_of(out2) == before
@@ -246,13 +246,14 @@ def test_trace_records_equal_a_real_backward_and_change_nothing(g):
             assert [repr(final[i]) for i in range(len(order1))] == grads_of(out1)
 
 
-def test_a_leaf_trace_starts_from_its_accumulated_grad():
+def test_a_trace_shows_one_pass_whatever_the_leaves_hold():
+    """After backward a leaf holds ∂u/∂w = 4; the trace still shows the pass building 4
+    (0 → 2 → 4), not the 8 a second backward would leave."""
     w = Value(2.0, label="w")
     u = w * w
     u.backward()
     u.backward()
     (step,) = backward_trace(u).steps
-    assert [(e.before, e.after) for e in step.edges] == [(8.0, 10.0), (10.0, 12.0)]
-    assert w.grad == 8.0
-    u.backward()
-    assert w.grad == 12.0  # what the trace said the next pass would leave
+    assert [(e.before, e.after) for e in step.edges] == [(0.0, 2.0), (2.0, 4.0)]
+    assert w.grad == 8.0  # looking ran no backward
+    assert explain(w, u).total == 4.0
