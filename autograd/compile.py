@@ -20,10 +20,10 @@ import builtins
 import keyword
 import linecache
 import math
-import operator
 import re
 import textwrap
 import unicodedata
+import weakref
 from collections.abc import Callable, Sequence
 from itertools import count
 from typing import Any, NamedTuple
@@ -42,11 +42,24 @@ def _where(cond: bool, a: float, b: float) -> float:
     return a if cond else b
 
 
+def _xlogy(x: float, y: float) -> float:
+    """x·log(y), and 0 where x = 0 (the slope of 0**b in b, as the engine's pow rule)."""
+    return 0.0 if x == 0 else x * math.log(y)
+
+
+def _total(*terms: float) -> float:
+    """t₀ + t₁ + ..., left to right: the order backward adds them into a gradient."""
+    s = terms[0]
+    for t in terms[1:]:
+        s += t
+    return s
+
+
 FLOAT_NAMESPACE: dict[str, Any] = {
     "exp": math.exp, "log": math.log, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
     "sqrt": math.sqrt, "sigmoid": ops.sigmoid, "softplus": ops.softplus, "sign": ops.sign,
-    "relu": ops.RELU.forward, "where": _where, "dot": operator.mul, "total": float,
-    "inf": math.inf, "nan": math.nan,
+    "relu": ops.RELU.forward, "where": _where, "xlogy": _xlogy, "power": ops.power,
+    "ratio": ops.ratio, "total": _total, "inf": math.inf, "nan": math.nan,
 }
 
 
@@ -60,7 +73,37 @@ def _numpy():
 
 
 def _numpy_namespace() -> dict[str, Any]:
+    """The float namespace lifted to 1-D arrays, element by element with the very same
+    float functions (NumPy's own exp, tanh, log... differ from ``math`` in the last bit), so
+    each sample of a batch gets exactly the numbers of a one-sample call. A sample outside a
+    function's domain gets NumPy's nan or inf instead of an exception."""
     np = _numpy()
+
+    def lift(f: Callable, fallback: Callable) -> Callable:
+        def each(*args):
+            if not any(getattr(a, "ndim", 0) for a in args):
+                return f(*args)
+            arrays = np.broadcast_arrays(*args)
+            try:
+                return np.fromiter(map(f, *(a.tolist() for a in arrays)), float, arrays[0].size)
+            except (ArithmeticError, ValueError):
+                with np.errstate(all="ignore"):
+                    return fallback(*args)
+
+        return each
+
+    def total(*terms):
+        """Σ over samples of the per-sample terms, sample by sample and, within a sample, in
+        the terms' order (the order backward adds a batch's edges); then the shared terms."""
+        per_sample = [t for t in terms if getattr(t, "ndim", 0)]
+        s = 0.0
+        if per_sample:
+            flat = per_sample[0] if len(per_sample) == 1 else np.column_stack(per_sample).ravel()
+            s = np.cumsum(flat)[-1]
+        for t in terms:
+            if not getattr(t, "ndim", 0):
+                s += t
+        return float(s)
 
     def sigmoid(x):
         e = np.exp(-np.abs(x))
@@ -69,16 +112,23 @@ def _numpy_namespace() -> dict[str, Any]:
     def softplus(x):
         return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
+    def xlogy(x, y):
+        return np.where(x == 0, 0.0, x * np.log(y))
+
+    fallbacks = {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
+                 "sigmoid": sigmoid, "softplus": softplus, "sign": np.sign, "xlogy": xlogy,
+                 "power": np.power, "ratio": np.divide}
     return {
-        "exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
-        "sqrt": np.sqrt, "sigmoid": sigmoid, "softplus": softplus, "sign": np.sign,
-        "relu": lambda x: np.maximum(x, 0.0), "where": np.where, "dot": np.dot,
-        "total": np.add.reduce, "inf": math.inf, "nan": math.nan,
+        **{name: lift(FLOAT_NAMESPACE[name], f) for name, f in fallbacks.items()},
+        "sqrt": np.sqrt, "relu": lambda x: np.where(x > 0, x, 0.0), "where": np.where,
+        "total": total, "inf": math.inf, "nan": math.nan,
     }
 
 
 # ---------------------------------------------------------------------- names
 _RESERVED = frozenset(FLOAT_NAMESPACE) | {"abs", "seed", "gradient_program"}
+_NAME_LENGTH = 40  # longer labels are cut (the whole label goes in a comment)
+_CHUNK = 50  # terms per line of a long sum: Python's compiler recurses once per operator
 
 
 class _Names:
@@ -100,14 +150,35 @@ class _Names:
         return name
 
 
-def _identifier(label: str) -> str | None:
-    """``layers.0.w.1`` → ``layers_0_w_1``; None when nothing usable is left."""
-    text = re.sub(r"\W+", "_", unicodedata.normalize("NFKC", str(label))).strip("_")
-    if not text or not text.isidentifier() and not text[0].isdigit():
-        return None
-    if text[0].isdigit():
+def _identifier(label: object) -> str | None:
+    """``layers.0.w.1`` → ``layers_0_w_1``: every run of characters that cannot continue a
+    Python name becomes ``_``, cut to 40 characters; None when nothing usable is left."""
+    text = unicodedata.normalize("NFKC", str(label))
+    text = "".join(c if f"a{c}".isidentifier() else " " for c in text)
+    text = "_".join(text.split())[:_NAME_LENGTH].strip("_")
+    if text[:1].isdigit():
         text = f"v_{text}"
+    if not text.isidentifier() or unicodedata.normalize("NFKC", text) != text:
+        return None
     return f"{text}_" if keyword.iskeyword(text) else text
+
+
+def _comment(node: Value, name: str) -> str:
+    """The label as an escaped comment when the name does not already say it."""
+    if node.label is None or node.label == name:
+        return ""
+    text = repr(node.label)
+    return f"  # {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _assign(name: str, parts: list[str], comment: str = "") -> list[str]:
+    """``name = p₀ p₁ p₂ ...`` where every part after the first starts with its operator
+    (`` + t``, `` - t``), in lines of at most :data:`_CHUNK` parts that continue
+    ``name = name + ...``: the same operations, left to right."""
+    lines = [f"{name} = {''.join(parts[:_CHUNK])}{comment}"]
+    for i in range(_CHUNK, len(parts), _CHUNK):
+        lines.append(f"{name} = {name}{''.join(parts[i : i + _CHUNK])}")
+    return lines
 
 
 def _close(expr: str, start: int) -> int:
@@ -139,13 +210,16 @@ class Evaluation(NamedTuple):
     param_grads: tuple
 
 
+_programs = count()
+
+
 class GradProgram:
     """A compiled graph: ``program(*input_values, params=None, seed=1.0)`` → :class:`Evaluation`.
 
     Input values are floats (one sample) or equal-length 1-D arrays or lists (a batch).
     ``params`` defaults to the parameter Values' current ``data``; ``seed`` is ∂L/∂(first
     output), a number or per-sample weights (``1/B`` makes parameter gradients a batch mean).
-    ``source`` is the generated Python.
+    ``source`` is the generated Python; tracebacks show its lines while the program lives.
     """
 
     def __init__(self, source: str, outputs: tuple[Value, ...], inputs: tuple[Value, ...],
@@ -153,19 +227,17 @@ class GradProgram:
         self.source = source
         self.outputs, self.inputs, self.params = outputs, inputs, params
         self.names = names
-        self._code = builtins.compile(source, self._filename(), "exec")
+        filename = f"<gradient program {next(_programs)}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        weakref.finalize(self, linecache.cache.pop, filename, None)
+        self._code = builtins.compile(source, filename, "exec")
         self._float = self._load(FLOAT_NAMESPACE)
         self._batch: Callable | None = None
-
-    def _filename(self) -> str:
-        name = f"<gradient program {id(self):x}>"
-        linecache.cache[name] = (len(self.source), None, self.source.splitlines(True), name)
-        return name
 
     def _load(self, namespace: dict[str, Any]) -> Callable:
         scope = dict(namespace)
         exec(self._code, scope)
-        return scope["gradient_program"]
+        return scope.pop("gradient_program")  # the function keeps its scope, not vice versa
 
     def __call__(self, *inputs: Any, params: Sequence[float] | None = None,
                  seed: Any = 1.0) -> Evaluation:
@@ -193,7 +265,7 @@ class GradProgram:
             return v if getattr(v, "shape", None) == (size,) else np.full(size, float(v))
 
         return Evaluation(tuple(map(per_sample, outs)), tuple(map(per_sample, input_grads)),
-                          tuple(g.sum() if getattr(g, "ndim", 0) else g for g in param_grads))
+                          tuple(map(float, param_grads)))
 
     def __str__(self) -> str:
         return self.source
@@ -222,6 +294,11 @@ def compile(  # noqa: A001 - autograd.compile reads best
     samples (their gradients are summed over a batch). Every other leaf is a constant, inlined
     with its current value. Gradients are of the first output. Raises :class:`CompileError`
     naming the node when a node's op has no code form or a variable is not a leaf.
+
+    One sample runs the engine's float operations in the engine's order, so its numbers are
+    the engine's. A batch gives each sample those same numbers, and sums a shared node's
+    gradient sample by sample in that order (what ``backward`` does on a graph that holds
+    the samples one after another).
     """
     outs = (outputs,) if isinstance(outputs, Value) else tuple(outputs)
     if not outs:
@@ -241,7 +318,6 @@ def compile(  # noqa: A001 - autograd.compile reads best
     order: dict[Value, None] = {}
     for out in outs:
         order.update(dict.fromkeys(topological_order(out)))
-    nodes = list(order)
 
     names, per_sample = _Names(), set(inputs)
     name: dict[Value, str] = {}
@@ -251,8 +327,9 @@ def compile(  # noqa: A001 - autograd.compile reads best
     def ref(v: Value) -> str:
         return name[v] if v in name else ops.literal(v.data)
 
-    forward, locals_ = [], {}
-    for index, node in enumerate(nodes):
+    forward: list[str] = []
+    locals_: dict[Value, tuple[str, ...]] = {}
+    for index, node in enumerate(order):
         if node.is_leaf:
             continue
         if node.op.code is None:
@@ -262,7 +339,12 @@ def compile(  # noqa: A001 - autograd.compile reads best
         if any(p in per_sample for p in node.parents):
             per_sample.add(node)
         expr, locals_[node] = node.op.code_of(node, tuple(map(ref, node.parents)), name[node])
-        forward.append(f"{name[node]} = {expr}")
+        if node.op.arity == -1:  # a long sum goes on several lines
+            first, *rest = expr.split(node.op.code.forward)
+            parts = [first, *(node.op.code.forward + t for t in rest)]
+        else:
+            parts = [expr]
+        forward += _assign(name[node], parts, _comment(node, name[node]))
 
     wrt = set(params) | (set(inputs) if input_grads else set())
     root_graph = topological_order(outs[0])
@@ -277,33 +359,33 @@ def compile(  # noqa: A001 - autograd.compile reads best
                 if parent in live:
                     uses[parent].append((node, local))
 
-    sample_names = {name[v] for v in per_sample}
-
-    def gradient(v: Value) -> str:
-        """Σ over v's edges of g_consumer × local; a node the samples share (a parameter, or
-        computed from parameters only) sums the per-sample products over the batch."""
+    def gradient(v: Value) -> list[str]:
+        """The lines of g_v: Σ over v's edges, in backward's order, of g_consumer × local.
+        A node the samples share (a parameter, or computed from parameters only) whose terms
+        are per sample (from a per-sample consumer or the root's seed) adds them with
+        ``total``: sample by sample in a batch."""
         terms = ["seed"] if v is outs[0] else []
         for consumer, local in uses.get(v, ()):
             g = f"g_{name[consumer]}"
-            if v not in per_sample and consumer in per_sample:
-                if set(re.findall(r"[^\W\d]\w*", local)) & sample_names:
-                    terms.append(f"dot({g}, {local})")
-                    continue
-                g = f"total({g})"
             if local in ("1", "-1"):
                 terms.append(f"-{g}" if local == "-1" else g)
             else:
                 terms.append(f"{g} * {local if _atomic(local) else f'({local})'}")
+        target = f"g_{name[v]}"
         if not terms:
-            return "0.0"
-        text = terms[0]
-        for t in terms[1:]:
-            text += f" - {t[1:]}" if t.startswith("-") else f" + {t}"
-        return text
+            return [f"{target} = 0.0"]
+        sample_terms = any(c in per_sample or c is outs[0] for c, _ in uses.get(v, ()))
+        if v not in per_sample and (sample_terms or v is outs[0] and v.is_leaf):
+            return _assign(target, [f"total({', '.join(terms[:_CHUNK])})"]) + [
+                f"{target} = total({target}, {', '.join(terms[i : i + _CHUNK])})"
+                for i in range(_CHUNK, len(terms), _CHUNK)]
+        parts = [terms[0]] + [f" - {t[1:]}" if t.startswith("-") else f" + {t}"
+                              for t in terms[1:]]
+        return _assign(target, parts)
 
-    backward = [f"g_{name[v]} = {gradient(v)}"
-                for v in reversed(root_graph) if v in live and not v.is_leaf]
-    backward += [f"g_{name[v]} = {gradient(v)}" for v in variables if v in wrt]
+    backward = [line for v in reversed(root_graph) if v in live and not v.is_leaf
+                for line in gradient(v)]
+    backward += [line for v in variables if v in wrt for line in gradient(v)]
 
     def listing(items: list[str]) -> str:
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
@@ -312,7 +394,8 @@ def compile(  # noqa: A001 - autograd.compile reads best
         return listing([f"g_{name[v]}" if v in wrt else "0.0" for v in values])
 
     args = ", ".join([name[v] for v in variables] + ["seed"])
-    signature = textwrap.fill(args, 92, initial_indent="    ", subsequent_indent="    ")
+    signature = textwrap.fill(args, 92, initial_indent="    ", subsequent_indent="    ",
+                              break_long_words=False, break_on_hyphens=False)
     returns = f"{listing([ref(v) for v in outs])}, {grads(inputs)}, {grads(params)}"
     body = (["# forward: one line per node"] + forward
             + ["# backward: g_v = ∂(first output)/∂v, summed over the edges leaving v"]
