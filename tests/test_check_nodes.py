@@ -201,7 +201,8 @@ def test_checking_leaves_every_grad_as_it_was_even_under_detect_anomaly():
 def test_a_wrong_local_derivative_in_a_wide_node_is_found():
     """n-ary nodes are checked along one direction first; a wrong edge still gets blamed."""
     w = [Value(0.01 * k - 0.2, label=f"w{k}") for k in range(40)]
-    z = linear(w, [0.5] * 40, Value(0.2, label="b"))
+    x = [Value(0.5, label=f"x{k}") for k in range(40)]
+    z = linear(w, x, Value(0.2, label="b"))
     z.label = "z"
     edges = list(z._a)
     edges[2 * 7 + 1] = 2.0  # ∂z/∂w7 recorded as 2 instead of 0.5
@@ -209,4 +210,4 @@ def test_a_wrong_local_derivative_in_a_wide_node_is_found():
     L = z.tanh()
     report = check_nodes(L)
     assert report.culprits == (z,) and report.mismatches == (z, w[7])
-    assert check_nodes(linear(w, [0.5] * 40).tanh()).ok
+    assert check_nodes(linear(w, x).tanh()).ok
