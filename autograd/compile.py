@@ -2,7 +2,7 @@
 
 :func:`compile` reads a graph once and writes a function with one line per node for the
 forward pass (``z1_0 = b_0 + w_0_0*x_0 + w_0_1*x_1``) and one line per node for the backward
-pass (``g_z1_0 = g_a1_0 * (1 - a1_0**2)``), where ``g_v`` is ∂(first output)/∂v: the sum,
+pass (``g_z1_0 = g_a1_0 * (1 - a1_0*a1_0)``), where ``g_v`` is ∂(first output)/∂v: the sum,
 over the edges leaving v, of the consumer's ``g`` times the edge's local derivative. Names come
 from labels; plain-number leaves are inlined as constants. Each op's source comes from its
 :class:`~autograd.ops.Code` in the op table.
@@ -11,7 +11,10 @@ The same source runs on floats (one sample) and on 1-D NumPy arrays of per-sampl
 (a batch flowing through the same scalar graph): branches on the data are comparisons and
 ``where``, so each sample takes its own branch. In batch mode, outputs and input gradients are
 per sample and parameter gradients are summed over the batch: ``dot(g, x)`` = Σₛ gₛ·xₛ and
-``total(g)`` = Σₛ gₛ (plain ``g·x`` and ``g`` for one sample). NumPy is needed only for batches.
+``total(g)`` = Σₛ gₛ (plain ``g·x`` and ``g`` for one sample), sample after sample, the order
+backward adds them on a graph of all the samples. Every sample gets exactly the numbers of a
+one-sample call, which are the engine's: the same float operations in the same order. NumPy is
+needed only for batches.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import builtins
 import keyword
 import linecache
 import math
+import operator
 import re
 import textwrap
 import unicodedata
@@ -59,7 +63,7 @@ FLOAT_NAMESPACE: dict[str, Any] = {
     "exp": math.exp, "log": math.log, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
     "sqrt": math.sqrt, "sigmoid": ops.sigmoid, "softplus": ops.softplus, "sign": ops.sign,
     "relu": ops.RELU.forward, "where": _where, "xlogy": _xlogy, "power": ops.power,
-    "ratio": ops.ratio, "total": _total, "inf": math.inf, "nan": math.nan,
+    "ratio": ops.ratio, "dot": operator.mul, "total": _total, "inf": math.inf, "nan": math.nan,
 }
 
 
@@ -105,6 +109,10 @@ def _numpy_namespace() -> dict[str, Any]:
                 s += t
         return float(s)
 
+    def dot(g, local):
+        """Σₛ gₛ·localₛ, sample after sample."""
+        return total(g * local)
+
     def sigmoid(x):
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -121,7 +129,7 @@ def _numpy_namespace() -> dict[str, Any]:
     return {
         **{name: lift(FLOAT_NAMESPACE[name], f) for name, f in fallbacks.items()},
         "sqrt": np.sqrt, "relu": lambda x: np.where(x > 0, x, 0.0), "where": np.where,
-        "total": total, "inf": math.inf, "nan": math.nan,
+        "dot": dot, "total": total, "inf": math.inf, "nan": math.nan,
     }
 
 
@@ -363,7 +371,7 @@ def compile(  # noqa: A001 - autograd.compile reads best
         """The lines of g_v: Σ over v's edges, in backward's order, of g_consumer × local.
         A node the samples share (a parameter, or computed from parameters only) whose terms
         are per sample (from a per-sample consumer or the root's seed) adds them with
-        ``total``: sample by sample in a batch."""
+        ``total`` (one product: ``dot``), sample by sample in a batch."""
         terms = ["seed"] if v is outs[0] else []
         for consumer, local in uses.get(v, ()):
             g = f"g_{name[consumer]}"
@@ -376,6 +384,9 @@ def compile(  # noqa: A001 - autograd.compile reads best
             return [f"{target} = 0.0"]
         sample_terms = any(c in per_sample or c is outs[0] for c, _ in uses.get(v, ()))
         if v not in per_sample and (sample_terms or v is outs[0] and v.is_leaf):
+            if len(terms) == 1 and " * " in terms[0]:  # Σₛ gₛ·localₛ, as one reads it
+                g, local = terms[0].split(" * ", 1)
+                return [f"{target} = dot({g}, {local})"]
             return _assign(target, [f"total({', '.join(terms[:_CHUNK])})"]) + [
                 f"{target} = total({target}, {', '.join(terms[i : i + _CHUNK])})"
                 for i in range(_CHUNK, len(terms), _CHUNK)]
