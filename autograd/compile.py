@@ -10,9 +10,10 @@ from labels; plain-number leaves are inlined as constants. Each op's source come
 The same source runs on floats (one sample) and on 1-D NumPy arrays of per-sample input values
 (a batch flowing through the same scalar graph): branches on the data are comparisons and
 ``where``, so each sample takes its own branch. In batch mode, outputs and input gradients are
-per sample and parameter gradients are summed over the batch: ``dot(g, x)`` = Σₛ gₛ·xₛ and
-``total(g)`` = Σₛ gₛ (plain ``g·x`` and ``g`` for one sample), sample after sample, the order
-backward adds them on a graph of all the samples. Every sample gets exactly the numbers of a
+per sample and parameter gradients are summed over the batch, sample after sample, the order
+backward adds them on a graph of all the samples: a parameter's line is its per-sample term
+(``g_w = g_z * x``) or ``total`` of its terms, which the call sums, and a shared node with
+per-sample terms adds them with ``sample_sum``. Every sample gets exactly the numbers of a
 one-sample call, which are the engine's: the same float operations in the same order. NumPy is
 needed only for batches.
 """
@@ -23,7 +24,6 @@ import builtins
 import keyword
 import linecache
 import math
-import operator
 import re
 import textwrap
 import unicodedata
@@ -63,7 +63,7 @@ FLOAT_NAMESPACE: dict[str, Any] = {
     "exp": math.exp, "log": math.log, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
     "sqrt": math.sqrt, "sigmoid": ops.sigmoid, "softplus": ops.softplus, "sign": ops.sign,
     "relu": ops.RELU.forward, "where": _where, "xlogy": _xlogy, "power": ops.power,
-    "ratio": ops.ratio, "dot": operator.mul, "total": _total, "inf": math.inf, "nan": math.nan,
+    "ratio": ops.ratio, "total": _total, "sample_sum": _total, "inf": math.inf, "nan": math.nan,
 }
 
 
@@ -96,22 +96,9 @@ def _numpy_namespace() -> dict[str, Any]:
 
         return each
 
-    def total(*terms):
-        """Σ over samples of the per-sample terms, sample by sample and, within a sample, in
-        the terms' order (the order backward adds a batch's edges); then the shared terms."""
-        per_sample = [t for t in terms if getattr(t, "ndim", 0)]
-        s = 0.0
-        if per_sample:
-            flat = per_sample[0] if len(per_sample) == 1 else np.column_stack(per_sample).ravel()
-            s = np.cumsum(flat)[-1]
-        for t in terms:
-            if not getattr(t, "ndim", 0):
-                s += t
-        return float(s)
-
-    def dot(g, local):
-        """Σₛ gₛ·localₛ, sample after sample."""
-        return total(g * local)
+    def sample_sum(*terms):
+        """Σ over samples of the per-sample terms (in order), then the shared terms."""
+        return _sum_samples(np, [terms])[0]
 
     def sigmoid(x):
         e = np.exp(-np.abs(x))
@@ -129,8 +116,42 @@ def _numpy_namespace() -> dict[str, Any]:
     return {
         **{name: lift(FLOAT_NAMESPACE[name], f) for name, f in fallbacks.items()},
         "sqrt": np.sqrt, "relu": lambda x: np.where(x > 0, x, 0.0), "where": np.where,
-        "dot": dot, "total": total, "inf": math.inf, "nan": math.nan,
+        "total": lambda *terms: terms, "sample_sum": sample_sum,
+        "inf": math.inf, "nan": math.nan,
     }
+
+
+def _sum_samples(np, grads: list) -> list[float]:
+    """Each gradient from its terms (a 1-D array per sample, a number shared): per-sample
+    arrays added sample after sample (within a sample, in the terms' order: what backward does
+    on a graph of the samples one after another), then the shared numbers. One accumulate
+    serves every gradient with one per-sample term (a parameter's usual case)."""
+    ndarray = np.ndarray
+    out = [0.0] * len(grads)
+    columns, later = [], []  # gradients with one per-sample array, and their shared terms
+    for i, g in enumerate(grads):
+        if type(g) is ndarray:
+            columns.append(g)
+            later.append((i, ()))
+            continue
+        terms = g if type(g) is tuple else (g,)
+        arrays = [t for t in terms if type(t) is ndarray]
+        shared = [t for t in terms if type(t) is not ndarray]
+        if len(arrays) == 1:
+            columns.append(arrays[0])
+            later.append((i, shared))
+            continue
+        s = np.add.accumulate(np.column_stack(arrays).ravel())[-1] if arrays else 0.0
+        for t in shared:
+            s += t
+        out[i] = float(s)
+    if columns:
+        sums = np.add.accumulate(np.array(columns), axis=1)[:, -1].tolist()
+        for (i, shared), s in zip(later, sums):
+            for t in shared:
+                s += t
+            out[i] = float(s)
+    return out
 
 
 # ---------------------------------------------------------------------- names
@@ -273,7 +294,7 @@ class GradProgram:
             return v if getattr(v, "shape", None) == (size,) else np.full(size, float(v))
 
         return Evaluation(tuple(map(per_sample, outs)), tuple(map(per_sample, input_grads)),
-                          tuple(map(float, param_grads)))
+                          tuple(_sum_samples(np, param_grads)))
 
     def __str__(self) -> str:
         return self.source
@@ -371,7 +392,9 @@ def compile(  # noqa: A001 - autograd.compile reads best
         """The lines of g_v: Σ over v's edges, in backward's order, of g_consumer × local.
         A node the samples share (a parameter, or computed from parameters only) whose terms
         are per sample (from a per-sample consumer or the root's seed) adds them with
-        ``total`` (one product: ``dot``), sample by sample in a batch."""
+        ``sample_sum``, sample by sample in a batch. A parameter's terms are summed by the
+        program's call, all parameters at once: its line is its one term, or ``total(...)``
+        of its terms."""
         terms = ["seed"] if v is outs[0] else []
         for consumer, local in uses.get(v, ()):
             g = f"g_{name[consumer]}"
@@ -384,11 +407,12 @@ def compile(  # noqa: A001 - autograd.compile reads best
             return [f"{target} = 0.0"]
         sample_terms = any(c in per_sample or c is outs[0] for c, _ in uses.get(v, ()))
         if v not in per_sample and (sample_terms or v is outs[0] and v.is_leaf):
-            if len(terms) == 1 and " * " in terms[0]:  # Σₛ gₛ·localₛ, as one reads it
-                g, local = terms[0].split(" * ", 1)
-                return [f"{target} = dot({g}, {local})"]
-            return _assign(target, [f"total({', '.join(terms[:_CHUNK])})"]) + [
-                f"{target} = total({target}, {', '.join(terms[i : i + _CHUNK])})"
+            if v.is_leaf and len(terms) == 1:  # one term per sample: the call sums them
+                return [f"{target} = {terms[0]}"]
+            if v.is_leaf:  # the call sums a parameter's terms (only the return reads them)
+                return [f"{target} = total({', '.join(terms)})"]
+            return _assign(target, [f"sample_sum({', '.join(terms[:_CHUNK])})"]) + [
+                f"{target} = sample_sum({target}, {', '.join(terms[i : i + _CHUNK])})"
                 for i in range(_CHUNK, len(terms), _CHUNK)]
         parts = [terms[0]] + [f" - {t[1:]}" if t.startswith("-") else f" + {t}"
                               for t in terms[1:]]
