@@ -10,12 +10,13 @@ from labels; plain-number leaves are inlined as constants. Each op's source come
 The same source runs on floats (one sample) and on 1-D NumPy arrays of per-sample input values
 (a batch flowing through the same scalar graph): branches on the data are comparisons and
 ``where``, so each sample takes its own branch. In batch mode, outputs and input gradients are
-per sample and parameter gradients are summed over the batch, sample after sample, the order
-backward adds them on a graph of all the samples: a parameter's line is its per-sample term
-(``g_w = g_z * x``) or ``total`` of its terms, which the call sums, and a shared node with
-per-sample terms adds them with ``sample_sum``. Every sample gets exactly the numbers of a
-one-sample call, which are the engine's: the same float operations in the same order. NumPy is
-needed only for batches.
+per sample and parameter gradients are summed over the batch: ``dot(g, x)`` = Σₛ gₛ·xₛ and
+``total(g)`` = Σₛ gₛ (plain ``g·x`` and ``g`` for one sample), sample after sample, the order
+backward adds them on a graph of all the samples (in a batch, a parameter's ``dot`` and
+``total`` hand their per-sample terms to the call, which sums every parameter at once); a
+shared interior node with per-sample terms adds them with ``sample_sum``. Every sample gets
+exactly the numbers of a one-sample call, which are the engine's: the same float operations in
+the same order. NumPy is needed only for batches.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import builtins
 import keyword
 import linecache
 import math
+import operator
 import re
 import textwrap
 import unicodedata
@@ -63,7 +65,8 @@ FLOAT_NAMESPACE: dict[str, Any] = {
     "exp": math.exp, "log": math.log, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
     "sqrt": math.sqrt, "sigmoid": ops.sigmoid, "softplus": ops.softplus, "sign": ops.sign,
     "relu": ops.RELU.forward, "where": _where, "xlogy": _xlogy, "power": ops.power,
-    "ratio": ops.ratio, "total": _total, "sample_sum": _total, "inf": math.inf, "nan": math.nan,
+    "ratio": ops.ratio, "dot": operator.mul, "total": _total, "sample_sum": _total,
+    "inf": math.inf, "nan": math.nan,
 }
 
 
@@ -116,7 +119,7 @@ def _numpy_namespace() -> dict[str, Any]:
     return {
         **{name: lift(FLOAT_NAMESPACE[name], f) for name, f in fallbacks.items()},
         "sqrt": np.sqrt, "relu": lambda x: np.where(x > 0, x, 0.0), "where": np.where,
-        "total": lambda *terms: terms, "sample_sum": sample_sum,
+        "dot": operator.mul, "total": lambda *terms: terms, "sample_sum": sample_sum,
         "inf": math.inf, "nan": math.nan,
     }
 
@@ -392,9 +395,9 @@ def compile(  # noqa: A001 - autograd.compile reads best
         """The lines of g_v: Σ over v's edges, in backward's order, of g_consumer × local.
         A node the samples share (a parameter, or computed from parameters only) whose terms
         are per sample (from a per-sample consumer or the root's seed) adds them with
-        ``sample_sum``, sample by sample in a batch. A parameter's terms are summed by the
-        program's call, all parameters at once: its line is its one term, or ``total(...)``
-        of its terms."""
+        ``sample_sum``, sample by sample in a batch. A parameter's ``dot(g, a)`` or
+        ``total(...)`` hands its per-sample terms to the program's call, which sums all
+        parameters at once."""
         terms = ["seed"] if v is outs[0] else []
         for consumer, local in uses.get(v, ()):
             g = f"g_{name[consumer]}"
@@ -407,8 +410,8 @@ def compile(  # noqa: A001 - autograd.compile reads best
             return [f"{target} = 0.0"]
         sample_terms = any(c in per_sample or c is outs[0] for c, _ in uses.get(v, ()))
         if v not in per_sample and (sample_terms or v is outs[0] and v.is_leaf):
-            if v.is_leaf and len(terms) == 1:  # one term per sample: the call sums them
-                return [f"{target} = {terms[0]}"]
+            if v.is_leaf and len(terms) == 1 and " * " in terms[0]:  # Σₛ gₛ·aₛ
+                return [f"{target} = dot({', '.join(terms[0].split(' * ', 1))})"]
             if v.is_leaf:  # the call sums a parameter's terms (only the return reads them)
                 return [f"{target} = total({', '.join(terms)})"]
             return _assign(target, [f"sample_sum({', '.join(terms[:_CHUNK])})"]) + [
