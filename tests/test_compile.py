@@ -7,6 +7,7 @@ import importlib
 import linecache
 import math
 import random
+import sys
 import weakref
 
 import pytest
@@ -23,6 +24,18 @@ np = pytest.importorskip("numpy")
 
 def close(a: float, b: float, tol: float = 1e-9) -> bool:
     return math.isclose(float(a), float(b), rel_tol=tol, abs_tol=tol)
+
+
+# From Python 3.12 on, sum() of floats is compensated; the engine's linear node sums with
+# sum(), a program left to right, so there they agree to rounding instead of bit for bit.
+EXACT = sys.version_info < (3, 12)
+
+
+def agree(a: object, b: object) -> bool:
+    """a == b (floats, or equally long sequences of them); to 1e-12 where not EXACT."""
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(agree(x, y) for x, y in zip(a, b))
+    return a == b if EXACT else close(a, b, 1e-12)
 
 
 @settings(max_examples=60, deadline=None)
@@ -211,8 +224,8 @@ def test_fit_compiled_equals_fit(loss, targets, widths):
         runs.append(([p.data for p in model.parameters()], history))
     (p0, h0), (p1, h1) = runs
     if loss != "cross_entropy":
-        assert p0 == p1  # bit for bit: the same float operations in the same order
-        assert h0 == h1
+        assert agree(p0, p1)  # bit for bit: the same float operations in the same order
+        assert agree(h0["loss"], h1["loss"]) and h0["accuracy"] == h1["accuracy"]
         return
     # log-sum-exp shifts by the largest logit, taken from the traced sample in the program
     assert max(abs(a - b) for a, b in zip(p0, p1)) < 1e-12
@@ -234,7 +247,8 @@ def test_fit_compiled_equals_fit_over_a_realistic_run():
                          scheduler=nn.LinearLR(opt), l2=1e-4, progress=False, seed=0,
                          compiled=compiled)
         runs.append(([p.data for p in model.parameters()], history))
-    assert runs[0] == runs[1]
+    (p0, h0), (p1, h1) = runs
+    assert agree(p0, p1) and agree(h0["loss"], h1["loss"]) and h0["accuracy"] == h1["accuracy"]
 
 
 # ---------------------------------------------------------------------- plain numbers
@@ -269,11 +283,11 @@ def test_graphs_with_plain_numbers_agree_with_the_engine(graph):
     program = autograd.compile(out, leaves)
     out.backward()
     result = program(*graph.inputs)
-    assert result.outputs[0] == out.data
-    assert list(result.input_grads) == [leaf.grad for leaf in leaves]
+    assert agree(result.outputs[0], out.data)
+    assert agree(result.input_grads, [leaf.grad for leaf in leaves])
     batch = program(*([x, x] for x in graph.inputs))
-    assert batch.outputs[0].tolist() == [out.data] * 2
-    assert [g.tolist() for g in batch.input_grads] == [[leaf.grad] * 2 for leaf in leaves]
+    assert batch.outputs[0].tolist() == [result.outputs[0]] * 2
+    assert [g.tolist() for g in batch.input_grads] == [[g] * 2 for g in result.input_grads]
     assert autograd.check_nodes(out).ok
 
 
@@ -317,9 +331,9 @@ def test_wide_network_compiles():
     out = model(x)
     out.backward()
     result = autograd.compile(out, x, model.parameters())(0.3, -0.7)
-    assert result.outputs[0] == out.data
-    assert list(result.input_grads) == [v.grad for v in x]
-    assert list(result.param_grads) == [p.grad for p in model.parameters()]
+    assert agree(result.outputs[0], out.data)
+    assert agree(result.input_grads, [v.grad for v in x])
+    assert agree(result.param_grads, [p.grad for p in model.parameters()])
 
 
 def test_long_chain_compiles():
