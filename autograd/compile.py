@@ -133,13 +133,13 @@ def _sum_samples(np, grads: list) -> list[float]:
     out = [0.0] * len(grads)
     columns, later = [], []  # gradients with one per-sample array, and their shared terms
     for i, g in enumerate(grads):
-        if type(g) is ndarray:
+        if type(g) is ndarray and g.ndim:
             columns.append(g)
             later.append((i, ()))
             continue
         terms = g if type(g) is tuple else (g,)
-        arrays = [t for t in terms if type(t) is ndarray]
-        shared = [t for t in terms if type(t) is not ndarray]
+        arrays = [t for t in terms if type(t) is ndarray and t.ndim]
+        shared = [t for t in terms if not (type(t) is ndarray and t.ndim)]
         if len(arrays) == 1:
             columns.append(arrays[0])
             later.append((i, shared))

@@ -409,3 +409,20 @@ def test_program_frees_its_source_and_makes_no_cycle():
     finally:
         gc.enable()
     assert filename not in linecache.cache
+
+
+def test_batch_with_nodes_the_samples_share():
+    """relu and leaky_relu of a parameter (shared by every sample) and a term that does not
+    depend on the sample: each sample gets its one-sample numbers, the parameter the sum."""
+    p = Value(0.4, label="p")
+    x = Value(0.0, label="x")
+    out = p.relu() * x + p.leaky_relu(0.2) * p + (p * p).tanh()
+    program = autograd.compile(out, [x], [p])
+    xs = [-1.0, 0.5, 2.0]
+    batch = program(np.array(xs))
+    ones = [program(v) for v in xs]
+    assert batch.outputs[0].tolist() == [one.outputs[0] for one in ones]
+    assert batch.input_grads[0].tolist() == [one.input_grads[0] for one in ones]
+    autograd.sum((p.relu() * Value(v) + p.leaky_relu(0.2) * p + (p * p).tanh()) for v in xs
+                 ).backward()
+    assert close(batch.param_grads[0], p.grad, 1e-15)
