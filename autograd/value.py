@@ -525,7 +525,8 @@ def linear(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand 
     """Σᵢ wᵢxᵢ + b as ONE node (a neuron's pre-activation).
 
     Local derivatives: xᵢ to wᵢ, wᵢ to xᵢ, 1 to b. A side given as plain numbers (typically
-    the inputs) gets no edges; a non-zero plain-number bias becomes a constant leaf. The sum
+    the inputs) gets no edges, unless both sides are (then, next to a bias, the inputs become
+    constant leaves); a non-zero plain-number bias becomes a constant leaf. The sum
     runs b + w₀x₀ + w₁x₁ + ..., the order micrograd's neuron uses.
     """
     return _linear_rows((weights,), inputs, (bias,))[0]
@@ -593,6 +594,8 @@ def _linear(
     if not isinstance(bias, Value) and to_float(bias, "linear's bias") != 0.0:
         bias = _constant(bias)
     has_bias = isinstance(bias, Value)
+    if has_bias and wn is None and xn is None:  # the products must live in the graph too
+        xn = [_constant(x) for x in xd]
     total = _builtin_sum(map(_mul, wd, xd), bias.data if has_bias else 0.0)
     edges: list = [1.0] * (2 * (n * (wn is not None) + n * (xn is not None) + has_bias))
     i = 0

@@ -170,10 +170,12 @@ def _flat(item: object) -> list:
 
 def _compiled_step(model: Module, loss_fn: Callable[..., Value], params: list[Value],
                    l2: float, x: object, t: object) -> Callable[[list, list], tuple]:
-    """Trace one sample's loss Lₛ (+ the L2 penalty P) with the features and the target as
-    inputs, compile it, and return ``replay(xb, yb)``: it sets every parameter's grad to the
-    batch mean of ∂(Lₛ + P)/∂p (= the gradient of mean loss + P) and returns
-    (mean loss + P, the per-sample outputs). A class-index target becomes one-hot inputs."""
+    """Trace one sample's loss Lₛ with the features and the target as inputs, compile it, and
+    return ``replay(xb, yb)``: it sets every parameter's grad to ∂(mean loss + P)/∂p, P the L2
+    penalty, and returns (mean loss + P, the per-sample outputs). The program adds the
+    samples' gradients one after another, as backward does on the batch graph, and P comes
+    from the engine, so the numbers are the engine's. A class-index target becomes one-hot
+    inputs."""
     xs = [Value(v, label=f"x_{j}") for j, v in enumerate(_flat(x))]
     pred = model(xs if isinstance(x, (list, tuple)) else xs[0])
     one_hot = loss_fn is losses.cross_entropy
@@ -183,8 +185,6 @@ def _compiled_step(model: Module, loss_fn: Callable[..., Value], params: list[Va
         sample_loss = logsumexp(pred) - autograd.linear(ts, pred)
     else:
         sample_loss = loss_fn([pred], [ts if isinstance(t, (list, tuple)) else ts[0]])
-    if l2:
-        sample_loss = sample_loss + losses.l2_penalty(params, l2)
     outs = _flat(pred)
     program = autograd.compile([sample_loss, *outs], xs + ts, params, input_grads=False)
 
@@ -195,11 +195,20 @@ def _compiled_step(model: Module, loss_fn: Callable[..., Value], params: list[Va
         rows = [_flat(xi) + target(ti) for xi, ti in zip(xb, yb)]
         result = program(*zip(*rows), seed=1.0 / len(rows))
         for p, g in zip(params, result.param_grads):
-            p.grad = float(g)
+            p.grad = g
         loss_s, *out = result.outputs
+        loss_value = 0.0
+        for v in loss_s.tolist():  # the mean as the losses take it: Σ left to right, × 1/n
+            loss_value += v
+        if len(rows) > 1:
+            loss_value *= 1.0 / len(rows)
+        if l2:
+            penalty = losses.l2_penalty(params, l2)
+            penalty.backward()
+            loss_value += penalty.data
         preds = [list(o) for o in zip(*(o.tolist() for o in out))] if len(out) > 1 \
             else out[0].tolist()
-        return float(loss_s.mean()), preds
+        return loss_value, preds
 
     return replay
 
