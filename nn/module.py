@@ -4,6 +4,9 @@ A Module finds its parameters by walking its attributes in the order they were s
 ``Value`` is a parameter, a ``Module`` is a child, and a list or tuple holds either, named by
 index. So a neuron that sets ``self.w = [...]`` and then ``self.b = Value(0)`` has parameters
 ``w.0, w.1, ..., b``, and an MLP's are named like ``layers.0.neurons.3.w.1``.
+
+Calling a module runs its ``forward`` (as in PyTorch); a subclass may define ``forward`` or,
+micrograd's way, ``__call__``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import math
 import numbers
 import textwrap
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from autograd import Value
 
@@ -22,8 +26,16 @@ class Module:
     ``parameters()`` lists the trainable Values; ``named_parameters()`` pairs them with their
     dotted paths (and writes each path into the parameter's ``label``, so graph drawings name
     them); ``zero_grad()`` resets their grads; ``state_dict()`` / ``load_state_dict()`` read and
-    write their numbers by name.
+    write their numbers by name. ``model(x)`` calls ``model.forward(x)``.
     """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation; subclasses define it (or override ``__call__``)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no forward(); define "
+                                  f"forward(self, x) to make it callable")
 
     def _children(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
         for name, item in vars(self).items():
@@ -73,15 +85,7 @@ class Module:
                 f"state does not match {type(self).__name__} with {len(expected)} parameters"
                 f" (got {len(state)}): missing {_few(missing)}; unexpected {_few(unexpected)}"
             )
-        values = []
-        for name in expected:
-            v = state[name]
-            if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise TypeError(f"parameter {name!r} must be a real number, got "
-                                f"{type(v).__name__}: {v!r}")
-            if not math.isfinite(v):
-                raise ValueError(f"parameter {name!r} is not finite: {v!r}")
-            values.append(float(v))
+        values = [real_parameter(name, state[name]) for name in expected]
         for (_, p), v in zip(named, values, strict=True):
             p.data = v
 
@@ -90,6 +94,21 @@ class Module:
         lines += [textwrap.indent(f"{name}: {child!r}", "  ")
                   for name, child in vars(self).items() if isinstance(child, Module)]
         return "\n".join(lines)
+
+
+def real_parameter(name: str, v: object) -> float:
+    """``v`` as a float if it is a finite real number, else TypeError or ValueError naming the
+    parameter ``name``."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"parameter {name!r} must be a real number, got "
+                        f"{type(v).__name__}: {v!r:.60}")
+    try:
+        x = float(v)
+    except OverflowError:
+        x = math.inf
+    if not math.isfinite(x):
+        raise ValueError(f"parameter {name!r} is not finite: {v!r:.60}")
+    return x
 
 
 def _walk(item: object, path: str) -> Iterator[tuple[str, Value]]:
