@@ -57,7 +57,14 @@ from .optim import (  # noqa: E402
     RMSprop,
     StepLR,
 )
-from .train import History, evaluate, fit, predict  # noqa: E402
+from .train import (  # noqa: E402
+    DivergenceError,
+    History,
+    TrainingInterrupted,
+    evaluate,
+    fit,
+    predict,
+)
 
 __all__ = [
     "MLP",
@@ -65,6 +72,7 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "AdamW",
+    "DivergenceError",
     "ExponentialLR",
     "History",
     "Layer",
@@ -73,6 +81,7 @@ __all__ = [
     "Neuron",
     "RMSprop",
     "StepLR",
+    "TrainingInterrupted",
     "batches",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",

@@ -33,7 +33,10 @@ class Module:
         return self.forward(*args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        """The module's computation; subclasses define it (or override ``__call__``)."""
+        """The module's computation; subclasses define it, or override ``__call__`` (then
+        ``forward`` calls that)."""
+        if type(self).__call__ is not Module.__call__:
+            return self(*args, **kwargs)
         raise NotImplementedError(f"{type(self).__name__} defines no forward(); define "
                                   f"forward(self, x) to make it callable")
 

@@ -9,7 +9,7 @@ NaN and inf never hide behind a healthy-looking history: a model with a non-fini
 is refused before training; a non-finite batch loss or an overflow (checked every step,
 before the update) or parameter (checked after every epoch) stops ``fit`` with
 :class:`DivergenceError` naming the epoch and the loss or the first such parameter (dotted
-name), with the parameters put back as they were after the last finite epoch. Ctrl-C stops
+name); the model keeps its last finite parameters (see the exception). Ctrl-C stops
 after the current step with :class:`TrainingInterrupted` (a KeyboardInterrupt), the model
 consistent; a second Ctrl-C stops at once. Inputs may be lists, NumPy arrays or any
 sequences of real numbers.
@@ -79,13 +79,16 @@ class History(dict):
 
 
 class DivergenceError(FloatingPointError):
-    """Training produced NaN or ±inf. ``epoch`` (1-based) is where; ``parameter`` the first
-    non-finite parameter's dotted name (None when the loss was the first); ``history`` the
-    finite epochs before it, whose parameters the model holds again."""
+    """Training produced NaN or ±inf in step ``step`` of epoch ``epoch`` (both 1-based; for a
+    parameter, the epoch's last step); ``parameter`` is the first non-finite parameter's
+    dotted name (None when the loss showed it first); ``history`` has the finished epochs.
+    The model holds finite parameters: those before the step whose loss was not finite, else
+    those at the end of the last finished epoch."""
 
-    def __init__(self, message: str, epoch: int, parameter: str | None, history: History):
+    def __init__(self, message: str, epoch: int, step: int, parameter: str | None,
+                 history: History):
         super().__init__(message)
-        self.epoch, self.parameter, self.history = epoch, parameter, history
+        self.epoch, self.step, self.parameter, self.history = epoch, step, parameter, history
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -121,9 +124,14 @@ class _DeferInterrupt:
             signal.signal(signal.SIGINT, self._old)
 
 
-def _first_non_finite(model: Module) -> str | None:
-    """The dotted name of the first NaN or ±inf parameter, or None."""
-    return next((name for name, v in model.state_dict().items() if not math.isfinite(v)), None)
+def _first_non_finite(model: Module) -> tuple[str, float] | None:
+    """(name, value) of the first NaN or ±inf parameter, or None. The name is its dotted path
+    (for a model without ``state_dict``, its label or position)."""
+    for i, p in enumerate(model.parameters()):
+        if not math.isfinite(p.data):
+            names = list(model.state_dict()) if isinstance(model, Module) else None
+            return (names[i] if names else p.label or f"#{i}"), p.data
+    return None
 
 
 def _rows(data: Sequence) -> list:
@@ -203,7 +211,7 @@ def fit(
         raise ValueError(f"fit: {len(X)} inputs and {len(y)} targets (need equal, non-zero)")
     bad = _first_non_finite(model)
     if bad is not None:
-        raise ValueError(f"fit: parameter {bad!r} is {model.state_dict()[bad]} before training")
+        raise ValueError(f"fit: parameter {bad[0]!r} is {bad[1]} before training")
     rng = seed if isinstance(seed, random.Random) else random.Random(seed)
     history = History(loss=[], lr=[], **{name: [] for name in named_metrics})
     replay = _compiled_step(model, loss_fn, params, l2, X[0], y[0]) if compiled else None
@@ -226,9 +234,10 @@ def fit(
                     else:
                         loss_value, preds = replay(xb, yb)
                 except OverflowError as err:  # an op whose result is too large for a float
-                    _diverged(params, last_finite, epoch, history, f"overflow ({err})")
+                    _diverged(model, last_finite, epoch, step, history, f"overflow ({err})")
                 if not math.isfinite(loss_value):
-                    _diverged(params, last_finite, epoch, history, f"the loss is {loss_value}")
+                    _diverged(model, last_finite, epoch, step, history,
+                              f"the loss is {loss_value}")
                 optimizer.step()
                 total += loss_value * len(xb)
                 outputs += preds
@@ -237,8 +246,8 @@ def fit(
                     raise TrainingInterrupted(epoch, step, history)
             bad = _first_non_finite(model)
             if bad is not None:
-                _diverged(params, last_finite, epoch, history,
-                          f"parameter {bad!r} is {model.state_dict()[bad]}", bad)
+                _diverged(model, last_finite, epoch, step, history,
+                          f"parameter {bad[0]!r} is {bad[1]}", bad[0])
             history["loss"].append(total / len(X))
             history["lr"].append(lr_used)
             for name, metric in named_metrics.items():
@@ -250,14 +259,18 @@ def fit(
     return history
 
 
-def _diverged(params: list[Value], last_finite: list[float], epoch: int, history: History,
-              what: str, parameter: str | None = None) -> None:
-    """Put the parameters back as they were after the last finite epoch and raise."""
-    for p, v in zip(params, last_finite, strict=True):
-        p.data = v
-    kept = f"the end of epoch {epoch - 1}" if epoch > 1 else "before training"
-    raise DivergenceError(f"training diverged in epoch {epoch}: {what}; the model keeps its "
-                          f"parameters from {kept}", epoch, parameter, history)
+def _diverged(model: Module, last_finite: list[float], epoch: int, step: int,
+              history: History, what: str, parameter: str | None = None) -> None:
+    """Raise DivergenceError; first put the parameters back as they were after the last
+    finite epoch, unless the model still holds finite parameters from the previous step."""
+    if parameter is None and _first_non_finite(model) is None:  # the last step's parameters
+        kept = "from before that step"
+    else:
+        for p, v in zip(model.parameters(), last_finite, strict=True):
+            p.data = v
+        kept = f"from the end of epoch {epoch - 1}" if epoch > 1 else "it had before training"
+    raise DivergenceError(f"training diverged in epoch {epoch}, step {step}: {what}; the model "
+                          f"keeps the parameters {kept}", epoch, step, parameter, history)
 
 
 @contextmanager
