@@ -233,7 +233,8 @@ def config_parameters(config: object) -> int:
     a Neuron has nin + 1, a Layer nout·(nin + 1), an MLP the sum over its layers. Raises
     ValueError naming the first bad field (unknown type, missing or extra field, a width that
     is not a positive int, an unknown activation)."""
-    if not isinstance(config, dict) or config.get("type") not in FIELDS:
+    if not isinstance(config, dict) or not isinstance(config.get("type"), str) \
+            or config["type"] not in FIELDS:
         got = config.get("type") if isinstance(config, dict) else config
         raise ValueError(f"architecture must be a dict with 'type' one of {', '.join(FIELDS)};"
                          f" got {_short(got)}")

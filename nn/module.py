@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 import textwrap
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from autograd import Value
@@ -40,10 +40,13 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} defines no forward(); define "
                                   f"forward(self, x) to make it callable")
 
-    def _children(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+    def _children(self, prefix: str = "") -> list[tuple[str, Value]]:
+        """(dotted path, parameter) pairs, attributes in the order they were set."""
+        found: list[tuple[str, Value]] = []
         for name, item in vars(self).items():
             if not name.startswith("_"):
-                yield from _walk(item, prefix + name)
+                _walk(item, prefix + name, found)
+        return found
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """(dotted path, parameter) pairs in order; each parameter's label becomes its path."""
@@ -102,6 +105,8 @@ class Module:
 def real_parameter(name: str, v: object) -> float:
     """``v`` as a float if it is a finite real number, else TypeError or ValueError naming the
     parameter ``name``."""
+    if type(v) is float and v - v == 0.0:  # the common case: finite (inf - inf and nan are nan)
+        return v
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise TypeError(f"parameter {name!r} must be a real number, got "
                         f"{type(v).__name__}: {v!r:.60}")
@@ -114,14 +119,19 @@ def real_parameter(name: str, v: object) -> float:
     return x
 
 
-def _walk(item: object, path: str) -> Iterator[tuple[str, Value]]:
+def _walk(item: object, path: str, found: list[tuple[str, Value]]) -> None:
+    """Append to ``found`` the parameters in ``item`` (a Value, a Module, or a list or tuple
+    of them, named by index), named below ``path``."""
     if isinstance(item, Value):
-        yield path, item
+        found.append((path, item))
     elif isinstance(item, Module):
-        yield from item._children(path + ".")
+        found += item._children(path + ".")
     elif isinstance(item, (list, tuple)):
         for i, x in enumerate(item):
-            yield from _walk(x, f"{path}.{i}")
+            if type(x) is Value:  # the common case, a neuron's weights: no call
+                found.append((f"{path}.{i}", x))
+            else:
+                _walk(x, f"{path}.{i}", found)
 
 
 def _few(names: list[str], limit: int = 5) -> str:

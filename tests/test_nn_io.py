@@ -119,7 +119,7 @@ def test_hostile_size_claims_are_refused_at_once_in_little_memory(tmp_path):
     address space capped at 1 GiB, so building the claimed model (the old behaviour) fails
     the test with a MemoryError instead of exhausting the machine."""
     claims = {}
-    for nin, width in ((1000, 999), (100_000, 100_000)):
+    for nin, width in ((999, 1000), (99_999, 100_000)):
         path = tmp_path / f"claim{nin}.json"
         path.write_text(json.dumps(mlp_doc(nin, [width])))
         assert path.stat().st_size < 200
@@ -195,6 +195,7 @@ def drop_arch(name):
     (edited(set_arch(dropout=0.5)), ValueError, "MLP architecture has an unknown field "
                                                 "'dropout'"),
     (edited(drop_arch("nouts")), ValueError, "MLP architecture has no 'nouts'"),
+    (edited(set_arch(type=["MLP"])), ValueError, r"got \['MLP'\]"),
     (edited(set_arch(type="Module")), ValueError, "'type' one of Neuron, Layer, MLP; got "
                                                   "'Module'"),
     (edited(lambda d: d.update(parameters=[1.0] * 9)), TypeError, "parameters must be an "
