@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, default=Path("nn-run"),
                    help="output folder (default nn-run)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.set_defaults(usage_error=t.error)  # for the checks made after parsing
     return parser
 
 
@@ -262,18 +263,17 @@ def train(args: argparse.Namespace, data: tuple[list, list, list, list]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
-        try:
-            _writable(args.out)
-        except OSError as err:
-            parser.error(f"argument --out: cannot write to {str(args.out)!r}: "
-                         f"{err.strerror or err}")
         try:
             data = load_data(args)
         except ValueError as err:
-            parser.error(f"--samples/--test-size: {err}")
+            args.usage_error(f"--samples/--test-size: {err}")
+        try:
+            _writable(args.out)
+        except OSError as err:
+            args.usage_error(f"argument --out: cannot write to {str(args.out)!r}: "
+                             f"{err.strerror or err}")
         return train(args, data)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

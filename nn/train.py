@@ -198,6 +198,10 @@ def fit(
     on screen when done. decode: model output → label for accuracy (default from the loss).
     compiled: trace one sample's loss graph once, compile it (:func:`autograd.compile`) and
     train by replaying it over each batch with NumPy: the same steps, much faster.
+
+    Raises ValueError if a parameter is NaN or ±inf before training, :class:`DivergenceError`
+    when the loss (each step) or a parameter (each epoch) stops being finite, and
+    :class:`TrainingInterrupted` after the step during which Ctrl-C was pressed.
     """
     loss_fn, decode = _resolve_loss(loss, decode)
     named_metrics = _resolve_metrics(metrics)
