@@ -23,7 +23,7 @@ from typing import Any
 
 from autograd.files import write_atomic
 
-from .layers import Layer, Neuron, config_parameters, from_config
+from .layers import Layer, Neuron, config_names, config_parameters, from_config
 from .module import Module, real_parameter
 
 FORMAT = "stepgrad-nn-model"
@@ -82,6 +82,11 @@ def load(path: PathLike) -> Module:
         if len(params) != count:
             raise ValueError(f"the {architecture['type']} architecture has {count} parameters "
                              f"but the file holds {len(params)}")
+        missing = next((name for name in config_names(architecture) if name not in params),
+                       None)
+        if missing is not None:
+            raise ValueError(f"the {architecture['type']} architecture has a parameter "
+                             f"{missing!r} that the file does not have")
         for name, v in params.items():
             real_parameter(name, v)
         model = from_config(architecture)

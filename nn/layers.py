@@ -15,7 +15,7 @@ Inputs may also be NumPy arrays, NumPy scalars or any other sequence of real num
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import methodcaller
 from typing import Any
 
@@ -261,6 +261,29 @@ def config_parameters(config: object) -> int:
             field = "nin" if k == 0 else f"nouts[{k - 1}]" if kind == "MLP" else "nout"
             raise ValueError(f"{kind} {field} must be a positive int, got {_short(n)}")
     return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+
+
+def config_names(config: dict[str, Any]) -> Iterator[str]:
+    """The dotted parameter names, in order, of the model that a valid ``config`` (see
+    :func:`config_parameters`) describes, without building it: a neuron's ``w.0 … w.{nin-1},
+    b``, a layer's ``neurons.{j}.`` + those, an MLP's ``layers.{l}.`` + a layer's."""
+
+    def neuron(prefix: str, nin: int) -> Iterator[str]:
+        yield from (f"{prefix}w.{i}" for i in range(nin))
+        yield f"{prefix}b"
+
+    def layer(prefix: str, nin: int, nout: int) -> Iterator[str]:
+        for j in range(nout):
+            yield from neuron(f"{prefix}neurons.{j}.", nin)
+
+    if config["type"] == "Neuron":
+        yield from neuron("", config["nin"])
+    elif config["type"] == "Layer":
+        yield from layer("", config["nin"], config["nout"])
+    else:
+        sizes = [config["nin"], *config["nouts"]]
+        for k in range(len(sizes) - 1):
+            yield from layer(f"layers.{k}.", sizes[k], sizes[k + 1])
 
 
 def _short(obj: object, limit: int = 60) -> str:

@@ -15,6 +15,7 @@ import pytest
 from autograd import Value
 from nn import MLP, Layer, Neuron, load, save, to_torch
 from nn import io as nn_io
+from nn.layers import config_names, config_parameters
 
 
 @pytest.mark.parametrize("model", [
@@ -212,7 +213,7 @@ def drop_arch(name):
                                                                          "number"),
     (edited(set_param("layers.1.neurons.0.w.1", -math.inf)), ValueError, "-Infinity is not"),
     (edited(rename_param("layers.0.neurons.0.w.0", "layers.0.neurons.0.w.9")), ValueError,
-     "missing 'layers.0.neurons.0.w.0'; unexpected 'layers.0.neurons.0.w.9'"),
+     "MLP architecture has a parameter 'layers.0.neurons.0.w.0' that the file does not have"),
     ("[" * 100_000 + "]" * 100_000, ValueError, "not a JSON model file"),
     ('{"format": "stepgrad-nn-model", "version": 1' + "9" * 5000 + "}", ValueError,
      "not a JSON model file"),
@@ -222,6 +223,13 @@ def test_malformed_files_name_the_first_problem(tmp_path, text, error, message):
         load(write(tmp_path, text))
     assert str(info.value).startswith(str(tmp_path / "m.json"))
     assert "\n" not in str(info.value) and len(str(info.value)) < 400
+
+
+@pytest.mark.parametrize("model", [Neuron(3, rng=0), Layer(2, 3, rng=0),
+                                   MLP(2, [3, 1, 2], rng=0)], ids=["neuron", "layer", "mlp"])
+def test_names_and_count_from_the_config_match_the_built_model(model):
+    assert list(config_names(model.config())) == list(model.state_dict())
+    assert config_parameters(model.config()) == model.num_parameters()
 
 
 def test_load_never_runs_code_nor_touches_global_state(tmp_path, monkeypatch):
