@@ -110,7 +110,7 @@ def test_ctrl_c_stops_after_the_step_writes_everything_and_exits_130(tmp_path):
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         for line in proc.stdout:
-            if "training" in line:  # the first line: the data are ready
+            if line.startswith("  layers.2:"):  # the model is printed: training starts now
                 break
         time.sleep(1.5)  # well inside the epochs
         proc.send_signal(signal.SIGINT)
