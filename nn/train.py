@@ -259,7 +259,8 @@ def fit(
             if scheduler is not None:
                 scheduler.step()
             if hasattr(bar, "set_postfix"):
-                bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items() if k != "lr"})
+                bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items() if k != "lr"},
+                                refresh=False)  # shown with the next count, not a stale one
     return history
 
 
