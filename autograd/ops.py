@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, reduce
+from operator import add, mul
 from typing import Any
 
 INF = math.inf
@@ -38,6 +39,18 @@ class OverflowDomainError(DomainError, OverflowError):
 
 
 # ---------------------------------------------------------------------------- rule helpers
+def total(xs: Iterable, start: float = 0.0):
+    """start + x₀ + x₁ + ..., added strictly left to right (floats or Values). The builtin
+    ``sum`` of floats is compensated from Python 3.12 on, so it rounds differently from the
+    chain of additions micrograd (and a graph of binary ``+``) performs."""
+    return reduce(add, xs, start)
+
+
+def dot(start, ws: Iterable, xs: Iterable):
+    """start + w₀x₀ + w₁x₁ + ..., left to right, as micrograd's neuron adds its terms."""
+    return reduce(add, map(mul, ws, xs), start)
+
+
 def _is_number(x: Any) -> bool:
     return isinstance(x, (float, int))
 
@@ -377,7 +390,7 @@ def leaky_relu(slope: float = 0.01) -> Op:
 
 
 SUM = register(
-    Op("sum", "Σ", ("*",), lambda *xs: sum(xs), lambda *a: (1.0,) * (len(a) - 1), ("1",),
+    Op("sum", "Σ", ("*",), lambda *xs: total(xs), lambda *a: (1.0,) * (len(a) - 1), ("1",),
        code=Code(" + ", ("1",)))
 )
 
@@ -401,7 +414,7 @@ class LinearOp(Op):
 
     def evaluate(self, node, values: tuple):
         w, x, b = self._sides(node, values)
-        return sum(wi * xi for wi, xi in zip(w, x)) + b
+        return dot(b, w, x)
 
     def local_of(self, node, values: tuple, out) -> tuple:
         w, x, _ = self._sides(node, values)
@@ -428,7 +441,7 @@ def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
         "linear",
         "linear",
         ("*",),
-        lambda *xs: sum(xs[i] * xs[n + i] for i in range(n)) + (xs[2 * n] if bias else 0.0),
+        lambda *xs: dot(xs[2 * n] if bias else 0.0, xs[:n], xs[n : 2 * n]),
         lambda *a: tuple(a[n : 2 * n]) + tuple(a[:n]) + ((1.0,) if bias else ()),
         ("xᵢ (to wᵢ)", "wᵢ (to xᵢ)", "1 (to b)"),
         params=(("n", n), ("weights", weights), ("inputs", inputs), ("bias", bias)),

@@ -139,3 +139,89 @@ def test_a_zero_grad_meets_an_infinite_local_as_in_pytorch():
     infinite = linear(w, [math.inf, 2.0, 3.0])
     (infinite * 0.0).backward()
     assert math.isnan(w[0].grad) and w[1].grad == 0.0 and w[2].grad == 0.0
+
+
+def test_one_no_grad_object_nests_and_is_reused():
+    ng = no_grad()
+    with ng:
+        with ng:
+            assert not is_grad_enabled()
+        assert not is_grad_enabled()
+        with ng:
+            assert not is_grad_enabled()
+    assert is_grad_enabled()
+    with ng:
+        assert (Value(1.0) * 2).is_leaf
+    assert not (Value(1.0) * 2).is_leaf
+
+
+def test_one_no_grad_object_shared_by_threads():
+    """Two threads inside the same no_grad object leave in the other order than they came."""
+    ng = no_grad()
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    errors = []
+
+    def run(me_in, other_in, leave_first):
+        try:
+            with ng:
+                me_in.set()
+                other_in.wait(5)
+                if not leave_first:
+                    first_out.wait(5)
+            if leave_first:
+                first_out.set()
+            assert is_grad_enabled()
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    a = threading.Thread(target=run, args=(second_in, first_in, False))
+    b = threading.Thread(target=run, args=(first_in, second_in, True))
+    a.start()
+    b.start()
+    a.join(5)
+    b.join(5)
+    assert errors == []
+    assert is_grad_enabled()
+
+
+def test_no_grad_on_a_generator_function():
+    @no_grad()
+    def products(v, n):
+        for k in range(n):
+            got = yield v * k, is_grad_enabled()
+            assert got is None or got == "sent"
+        return "done"
+
+    x = Value(2.0)
+    gen = products(x, 3)
+    node, inside = next(gen)
+    assert node.is_leaf and not inside
+    assert is_grad_enabled() and not (x * x).is_leaf  # the caller's mode between steps
+    node, inside = gen.send("sent")
+    assert node.is_leaf and not inside and node.data == 2.0
+    with no_grad():
+        next(gen)
+    assert is_grad_enabled()
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == "done" and is_grad_enabled()
+
+
+def test_no_grad_generator_sees_thrown_errors_and_close_inside_no_grad():
+    seen = []
+
+    @no_grad()
+    def gen():
+        try:
+            yield 1
+        except KeyError:
+            seen.append(("thrown", is_grad_enabled()))
+            yield 2
+        finally:
+            seen.append(("closed", is_grad_enabled()))
+
+    g = gen()
+    assert next(g) == 1
+    assert g.throw(KeyError("k")) == 2
+    g.close()
+    assert seen == [("thrown", False), ("closed", False)] and is_grad_enabled()

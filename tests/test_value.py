@@ -219,3 +219,32 @@ def test_linear_layer_is_linear_row_by_row(inputs):
         autograd.linear_layer(rows[:2], inputs, biases[:1])
     with pytest.raises(ValueError, match="2 weights but 3 inputs"):
         autograd.linear_layer([[Value(1.0), Value(2.0)]], inputs, [Value(0.0)])
+
+
+def test_star_import_keeps_the_builtins():
+    namespace: dict = {}
+    exec("from autograd import *", namespace)
+    for name in ("sum", "compile", "abs", "min", "max"):
+        assert name not in namespace, name
+    assert "Value" in namespace and "no_grad" in namespace
+    assert callable(autograd.sum) and callable(autograd.compile)
+
+
+@pytest.mark.parametrize("big", [10**400, -(10**400), 2**1024])
+def test_a_number_too_large_for_a_float_is_named(big):
+    with pytest.raises(OverflowError, match="too large for a float") as info:
+        Value(big)
+    assert str(big)[:12] in str(info.value) and "digits" in str(info.value)
+
+
+def test_labels_are_strings_and_keep_any_character():
+    v = Value(1.0, label=7)
+    assert v.label == "7"
+    v.label = ("a", 1)
+    assert v.label == "('a', 1)"
+    v.label = None
+    assert v.label is None
+    for text in ("a\x00b", "lone \ud800 surrogate", "é∂"):
+        v.label = text
+        assert v.label == text and repr(text) in repr(v)
+    assert (v * 2).label is None and (v * 2).tanh().label is None
