@@ -61,18 +61,28 @@ def exp(x):
 
 
 def log(x):
-    """Natural log on a float or a Value."""
-    return math.log(x) if _is_number(x) else x.log()
+    """Natural log on a float or a Value; on a float, log(0) = −inf and log(x < 0) = nan."""
+    if not _is_number(x):
+        return x.log()
+    return math.log(x) if x > 0 else (-INF if x == 0 else math.nan)
+
+
+def _sin(x: float) -> float:
+    return math.sin(x) if x - x == 0 else math.nan  # sin(±inf) is nan, as in IEEE and PyTorch
+
+
+def _cos(x: float) -> float:
+    return math.cos(x) if x - x == 0 else math.nan
 
 
 def sin(x):
-    """sin on a float or a Value."""
-    return math.sin(x) if _is_number(x) else x.sin()
+    """sin on a float or a Value (sin(±inf) = nan)."""
+    return _sin(x) if _is_number(x) else x.sin()
 
 
 def cos(x):
-    """cos on a float or a Value."""
-    return math.cos(x) if _is_number(x) else x.cos()
+    """cos on a float or a Value (cos(±inf) = nan)."""
+    return _cos(x) if _is_number(x) else x.cos()
 
 
 def sigmoid(x):
@@ -102,10 +112,10 @@ def sign(x) -> float:
 
 def ratio(a, b):
     """a / b, except that division by zero (float or Value) gives the constant ±inf (nan for
-    0/0): a singular derivative."""
+    0/0 and nan/0), signed as in IEEE arithmetic: a singular derivative."""
     if float(b) == 0:
         a = float(a)
-        return math.copysign(INF, a) if a else math.nan
+        return math.copysign(INF, a) * math.copysign(1.0, float(b)) if a else a * INF
     return a / b
 
 
@@ -167,7 +177,11 @@ class Op:
     requires: domain conditions; safe: per operand, an interval (lo, hi) where tests sample,
     away from domain edges; kinks: points where the derivative jumps (tests stay clear);
     params: the constants an op family was made with (pow's exponent, leaky_relu's slope);
-    code: the op as source templates (:class:`Code`), or None when it cannot be compiled.
+    code: the op as source templates (:class:`Code`), or None when it cannot be compiled;
+    masks: for ops whose gradient PyTorch computes with ``where`` rather than a product,
+    ``masks(*operands)`` → per operand, whether a local derivative of 0 there is a mask: the
+    gradient along that edge is exactly 0 even when the upstream gradient is inf or NaN (an
+    off ReLU gives 0, where 0 × inf would be NaN). Called only when some local is 0.
     """
 
     name: str
@@ -182,6 +196,7 @@ class Op:
     params: tuple[tuple[str, float], ...] = ()
     builtin: bool = field(default=True, repr=False)
     code: Code | None = field(default=None, repr=False)
+    masks: Callable[..., tuple[bool, ...]] | None = field(default=None, repr=False)
 
     @property
     def arity(self) -> int:
@@ -189,9 +204,12 @@ class Op:
         return -1 if self.operands == ("*",) else len(self.operands)
 
     def check(self, operands: tuple, values: tuple[float, ...]) -> None:
-        """Raise the domain error of the first condition ``values`` break."""
+        """Raise the domain error of the first condition ``values`` break. A NaN operand is
+        never refused: the op gives NaN (or PyTorch's number, such as nan**0 = 1)."""
         for req in self.requires:
             if not req.holds(*values):
+                if any(v != v for v in values):
+                    return
                 raise req.error(self.describe_failure(f"needs {req.text}", operands, values))
 
     def describe_failure(self, what: str, operands: tuple, values: tuple[float, ...]) -> str:
@@ -273,8 +291,8 @@ MUL = _binary("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a), ("b", "
 DIV = _binary(
     "div",
     "÷",
-    lambda a, b: a / b,
-    lambda a, b, out: (1.0 / b, -out / b),
+    lambda a, b: ratio(a, b),
+    lambda a, b, out: (ratio(1.0, b), ratio(-out, b)),
     ("1/b", "−a/b²"),
     requires=(Require("b ≠ 0", lambda a, b: b != 0, ZeroDivisionDomainError),),
     safe=((-3.0, 3.0), (0.2, 3.0)),
@@ -284,12 +302,14 @@ POW = _binary(
     "pow",
     "**",
     lambda a, b: a**b,
-    lambda a, b, out: (b * power(a, b - 1.0), out * log(a) if float(out) else 0.0),
+    lambda a, b, out: (0.0 if float(a) == 0 == float(b) else b * power(a, b - 1.0),
+                       0.0 if float(a) == 0 else out * log(a)),
     ("b·a^(b−1)", "a^b·ln a"),
     requires=(
         Require("a ≥ 0 (a Value exponent needs a non-negative base)", lambda a, b: a >= 0),
-        Require("a ≠ 0 when b ≤ 0", lambda a, b: a != 0 or b > 0, ZeroDivisionDomainError),
+        Require("a ≠ 0 when b < 0", lambda a, b: a != 0 or b >= 0, ZeroDivisionDomainError),
     ),
+    masks=lambda a, b: (b == 0, False),
     safe=((0.2, 3.0), (-2.0, 2.0)),
     code=Code("{a}**{b}", ("{b} * {a}**({b} - 1)", "{out} * log({a})")),
 )
@@ -300,7 +320,8 @@ EXP = _unary(
     math.exp,
     lambda x, out: (out,),
     "exp(x)",
-    requires=(Require(f"x ≤ {EXP_MAX}", lambda x: x <= EXP_MAX, OverflowDomainError),),
+    requires=(Require(f"x ≤ {EXP_MAX} or x = inf", lambda x: x <= EXP_MAX or x == INF,
+                      OverflowDomainError),),
     code=Code("exp({x})", ("{out}",)),
 )
 LOG = _unary(
@@ -320,11 +341,12 @@ SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), 
 RELU = _unary(
     "relu",
     "relu",
-    lambda x: x if x > 0 else 0.0,
-    lambda x, out: (step(x),),
-    "1 if x > 0 else 0",
+    lambda x: 0.0 if x < 0 else x,  # relu(nan) = nan, relu(−0.0) = −0.0, as in PyTorch
+    lambda x, out: (0.0 if x <= 0 else 1.0,),
+    "0 if x ≤ 0 else 1",
     kinks=(0.0,),
-    code=Code("relu({x})", ("({x} > 0)",)),
+    code=Code("relu({x})", ("where({x} <= 0, 0.0, 1.0)",)),
+    masks=lambda x: (True,),
 )
 SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)",
                   code=Code("softplus({x})", ("sigmoid({x})",)))
@@ -340,9 +362,9 @@ SQRT = _unary(
 )
 ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,),
              code=Code("abs({x})", ("sign({x})",)))
-SIN = _unary("sin", "sin", math.sin, lambda x, out: (cos(x),), "cos(x)",
+SIN = _unary("sin", "sin", _sin, lambda x, out: (cos(x),), "cos(x)",
              code=Code("sin({x})", ("cos({x})",)))
-COS = _unary("cos", "cos", math.cos, lambda x, out: (-sin(x),), "−sin(x)",
+COS = _unary("cos", "cos", _cos, lambda x, out: (-sin(x),), "−sin(x)",
              code=Code("cos({x})", ("-sin({x})",)))
 
 
@@ -365,6 +387,7 @@ def pow_const(p: float) -> Op:
         requires=tuple(requires),
         safe=((-3.0, 3.0),) if integral and p >= 0 else ((0.2, 3.0),),
         params=(("p", p),),
+        masks=(lambda x: (True,)) if p == 0 else None,
         code=Code(f"{{x}}**{_short(p)}", (
             "0.0" if p == 0 else f"{_short(p)} * {{x}}" + ("" if p == 2 else f"**{_short(p - 1)}"),
         )),

@@ -271,7 +271,7 @@ def _unary_method(op: Op):
     if op.requires:
         return _table_method(op)
     # no domain to check: ``unary`` and ``make`` inlined, the hot path of activations
-    forward, local = op.forward, op.local
+    forward, local, masks = op.forward, op.local, op.masks
     _INLINE_UNARY[op.name] = op
 
     def method(self: Value) -> Value:
@@ -281,6 +281,8 @@ def _unary_method(op: Op):
             (d,) = local(v, out)
         except (ArithmeticError, ValueError) as err:
             raise _failure(op, err, (self,)) from None
+        if not d and masks is not None:
+            return _masked(make(out, (self, d), op), op, (v,))
         node = _new(Value)
         node.data = out
         node.grad = 0.0
@@ -338,11 +340,27 @@ def make(data: float, edges: tuple, op: Op) -> Value:
     elif n == 4:
         out._a, out._da, out._b, out._db = edges
     elif n:
-        out._a = edges
+        out._a = out._da = edges
         out._b = NARY
     else:
         out._a = out._b = None
     return out
+
+
+def _masked(node: Value, op: Op, values: tuple) -> Value:
+    """``node`` with its masked edges (``op.masks``: a local of 0 that is a ``where``) taken
+    out of the edges gradients flow along; called when some local derivative is 0."""
+    if node._a is None:
+        return node
+    edges = node._edges
+    masks = op.masks(*values)
+    flowing = []
+    for i, masked in enumerate(masks):
+        if not (masked and edges[2 * i + 1] == 0):
+            flowing += edges[2 * i : 2 * i + 2]
+    if len(flowing) < len(edges):
+        node._a, node._da, node._b = edges, tuple(flowing), NARY
+    return node
 
 
 def interleave(parents: Sequence[Value], local_grads: Sequence) -> tuple:
@@ -378,6 +396,8 @@ def unary(op: Op, x: Value) -> Value:
         raise _failure(op, err, (x,)) from None
     if not op.builtin:
         out, local = to_float(out, f"{op.name}'s result"), float(local)
+    if not local and op.masks is not None:
+        return _masked(make(out, (x, local), op), op, (v,))
     return make(out, (x, local), op)
 
 
@@ -397,6 +417,8 @@ def binary(op: Op, a: Operand, b: Operand) -> Value:
         raise _failure(op, err, (a, b)) from None
     if not op.builtin:
         out, du, dv = to_float(out, f"{op.name}'s result"), float(du), float(dv)
+    if not (du and dv) and op.masks is not None:
+        return _masked(make(out, (a, du, b, dv), op), op, (u, v))
     return make(out, (a, du, b, dv), op)
 
 
