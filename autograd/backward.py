@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from math import isfinite as _isfinite
 from typing import TYPE_CHECKING
 
+from .ops import RULES as _RULES
+
 if TYPE_CHECKING:
     from .value import Value
 
@@ -210,7 +212,11 @@ def grad(
             continue
         parents = node._edges[0::2]
         if create_graph:
-            local_grads = node.op.local_of(node, parents, node)
+            token = _RULES.set(True)
+            try:
+                local_grads = node.op.local_of(node, parents, node)
+            finally:
+                _RULES.reset(token)
         else:
             local_grads = node._edges[1::2]
         finite = _isfinite(float(g))  # a mask differs from a product only for inf or NaN g

@@ -16,13 +16,19 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache, reduce
 from operator import add, mul
 from typing import Any
 
 INF = math.inf
-EXP_MAX = 709.782712893384  # math.exp overflows above this
+NAN = math.nan
+
+RULES: ContextVar[bool] = ContextVar("autograd_evaluating_rules", default=False)
+"""True while local-derivative rules run on Values (``grad(..., create_graph=True)``): ops
+then refuse nothing and give IEEE results (log 0 = −inf, 1/0 = inf), as PyTorch's double
+backward does, so second derivatives exist wherever first derivatives do."""
 
 
 # ---------------------------------------------------------------------------- errors
@@ -55,16 +61,44 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, (float, int))
 
 
+def _exp(x: float) -> float:
+    """e**x; inf when it overflows, as in PyTorch (math.exp raises)."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return INF
+
+
+def _pow(x: float, p: float) -> float:
+    """x**p on floats as in IEEE arithmetic and PyTorch, where Python's ``**`` raises or goes
+    complex: overflow gives ±inf, 0 to a negative power ±inf, a negative base to a
+    non-integer power nan."""
+    try:
+        out = x**p
+    except OverflowError:
+        return -INF if x < 0 and p % 2 == 1 else INF
+    except ZeroDivisionError:
+        return math.copysign(INF, x) if p % 2 == 1 else INF
+    return out if type(out) is float else NAN
+
+
+def _log(x: float) -> float:
+    """Natural log as in IEEE arithmetic: log(0) = −inf, log(x < 0) = nan."""
+    return math.log(x) if x > 0 else (-INF if x == 0 else NAN)
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0 else NAN  # sqrt(x < 0) = nan (math.sqrt raises)
+
+
 def exp(x):
     """e**x on a float or a Value."""
-    return math.exp(x) if _is_number(x) else x.exp()
+    return _exp(x) if _is_number(x) else x.exp()
 
 
 def log(x):
     """Natural log on a float or a Value; on a float, log(0) = −inf and log(x < 0) = nan."""
-    if not _is_number(x):
-        return x.log()
-    return math.log(x) if x > 0 else (-INF if x == 0 else math.nan)
+    return _log(x) if _is_number(x) else x.log()
 
 
 def _sin(x: float) -> float:
@@ -111,19 +145,17 @@ def sign(x) -> float:
 
 
 def ratio(a, b):
-    """a / b, except that division by zero (float or Value) gives the constant ±inf (nan for
-    0/0 and nan/0), signed as in IEEE arithmetic: a singular derivative."""
-    if float(b) == 0:
-        a = float(a)
-        return math.copysign(INF, a) * math.copysign(1.0, float(b)) if a else a * INF
+    """a / b on floats or Values; on floats, division by zero gives ±inf (nan for 0/0 and
+    nan/0) as in IEEE arithmetic, where Python raises: a singular derivative."""
+    if _is_number(b) and b == 0 and _is_number(a):
+        return math.copysign(INF, a) * math.copysign(1.0, b) if a == a and a else NAN
     return a / b
 
 
 def power(x, p):
-    """x**p for a float or Value base and exponent; 0**negative gives the constant inf."""
-    if p < 0 and float(x) == 0:
-        return INF
-    return x**p
+    """x**p for a float or Value base and exponent; on floats as :func:`_pow` (0 to a
+    negative power is inf, overflow ±inf)."""
+    return _pow(x, p) if _is_number(x) and _is_number(p) else x**p
 
 
 # ---------------------------------------------------------------------------- the Op record
@@ -208,7 +240,7 @@ class Op:
         never refused: the op gives NaN (or PyTorch's number, such as nan**0 = 1)."""
         for req in self.requires:
             if not req.holds(*values):
-                if any(v != v for v in values):
+                if any(v != v for v in values) or RULES.get():
                     return
                 raise req.error(self.describe_failure(f"needs {req.text}", operands, values))
 
@@ -301,9 +333,13 @@ DIV = _binary(
 POW = _binary(
     "pow",
     "**",
-    lambda a, b: a**b,
-    lambda a, b, out: (0.0 if float(a) == 0 == float(b) else b * power(a, b - 1.0),
-                       0.0 if float(a) == 0 else out * log(a)),
+    lambda a, b: _pow(a, b),
+    # PyTorch: where(b == 0, 0, b·a^(b−1)) and where(a == 0 and b ≥ 0, 0, a^b·ln a). On
+    # Values the first keeps its product (so higher derivatives keep their b-dependence).
+    lambda a, b, out: (
+        0.0 if (_is_number(b) or float(a) == 0) and float(b) == 0 else b * power(a, b - 1.0),
+        0.0 if float(a) == 0 and float(b) >= 0 else out * log(a),
+    ),
     ("b·a^(b−1)", "a^b·ln a"),
     requires=(
         Require("a ≥ 0 (a Value exponent needs a non-negative base)", lambda a, b: a >= 0),
@@ -314,21 +350,13 @@ POW = _binary(
     code=Code("{a}**{b}", ("{b} * {a}**({b} - 1)", "{out} * log({a})")),
 )
 NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1", code=Code("-{x}", ("-1",)))
-EXP = _unary(
-    "exp",
-    "exp",
-    math.exp,
-    lambda x, out: (out,),
-    "exp(x)",
-    requires=(Require(f"x ≤ {EXP_MAX} or x = inf", lambda x: x <= EXP_MAX or x == INF,
-                      OverflowDomainError),),
-    code=Code("exp({x})", ("{out}",)),
-)
+EXP = _unary("exp", "exp", _exp, lambda x, out: (out,), "exp(x)",
+             code=Code("exp({x})", ("{out}",)))
 LOG = _unary(
     "log",
     "log",
-    math.log,
-    lambda x, out: (1.0 / x,),
+    _log,
+    lambda x, out: (ratio(1.0, x),),
     "1/x",
     requires=(Require("x > 0", lambda x: x > 0),),
     safe=((0.2, 5.0),),
@@ -353,7 +381,7 @@ SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),)
 SQRT = _unary(
     "sqrt",
     "√",
-    math.sqrt,
+    _sqrt,
     lambda x, out: (ratio(0.5, out),),
     "1/(2·out)",
     requires=(Require("x ≥ 0", lambda x: x >= 0),),
@@ -377,12 +405,18 @@ def pow_const(p: float) -> Op:
                         ZeroDivisionDomainError)]
     if not integral:
         requires.insert(0, Require("x ≥ 0 for a non-integer exponent", lambda x: x >= 0))
+    if p == 0.5:  # as PyTorch: first order as sqrt (1/(2·out)), higher orders as x**p
+        def local(x, out):
+            return (ratio(0.5, out) if _is_number(x) else 0.5 * power(x, -0.5),)
+    else:
+        def local(x, out):
+            return (0.0 if p == 0 else p * power(x, p - 1.0),)
     return Op(
         "pow_const",
         f"**{p:g}",
         ("x",),
-        lambda x: x**p,
-        lambda x, out: (0.0 if p == 0 else p * power(x, p - 1.0),),
+        _sqrt if p == 0.5 else (lambda x: _pow(x, p)),
+        local,
         (f"{p:g}·x^{p - 1:g}",),
         requires=tuple(requires),
         safe=((-3.0, 3.0),) if integral and p >= 0 else ((0.2, 3.0),),

@@ -225,3 +225,36 @@ def test_no_grad_generator_sees_thrown_errors_and_close_inside_no_grad():
     assert g.throw(KeyError("k")) == 2
     g.close()
     assert seen == [("thrown", False), ("closed", False)] and is_grad_enabled()
+
+
+def test_an_off_relu_passes_zero_for_an_infinite_gradient_as_in_pytorch():
+    """sqrt'(0) = inf reaches the off ReLU; PyTorch's relu backward is a where, so x gets
+    only the 1 of the + edge (a product would give 0 × inf = NaN)."""
+    from autograd import backward_steps, ops
+
+    assert ops.RELU.masks is not None
+    x = Value(-1.0, label="x")
+    r = x.relu()
+    assert r.parents == (x,) and r.local_grads == (0.0,)
+    y = r.sqrt() + x
+    y.backward()
+    assert x.grad == 1.0 and r.grad == math.inf
+    x.grad = 0.0
+    steps = list(backward_steps(y))
+    assert x.grad == 1.0
+    (edge,) = [e for s in steps for e in s.edges if s.node.value is r]
+    assert edge.local == 0.0 and edge.added == 0.0
+
+
+def test_masks_against_live_pytorch():
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(-1.0, dtype=torch.float64, requires_grad=True)
+    (t.relu().sqrt() + t).backward()
+    x = Value(-1.0)
+    (x.relu().sqrt() + x).backward()
+    assert x.grad == t.grad.item() == 1.0
+    t = torch.tensor(-1.0, dtype=torch.float64, requires_grad=True)
+    (t.tanh() * 0.0).sqrt().backward()  # a product edge: 0 × inf = nan in both
+    x = Value(-1.0)
+    (x.tanh() * 0.0).sqrt().backward()
+    assert math.isnan(x.grad) and math.isnan(t.grad.item())
