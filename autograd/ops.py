@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import inspect
 import math
+import sys
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache, reduce
-from operator import add, mul
+from functools import lru_cache
+from operator import mul
 from typing import Any
 
 INF = math.inf
@@ -45,16 +46,28 @@ class OverflowDomainError(DomainError, OverflowError):
 
 
 # ---------------------------------------------------------------------------- rule helpers
+_PLAIN_SUM = sys.version_info < (3, 12)
+"""The builtin ``sum`` of floats adds plainly left to right before Python 3.12 (and is the
+fastest way to); from 3.12 on it is compensated, which rounds differently from micrograd's
+chain of additions (and from a graph of binary ``+``)."""
+
+
 def total(xs: Iterable, start: float = 0.0):
-    """start + x₀ + x₁ + ..., added strictly left to right (floats or Values). The builtin
-    ``sum`` of floats is compensated from Python 3.12 on, so it rounds differently from the
-    chain of additions micrograd (and a graph of binary ``+``) performs."""
-    return reduce(add, xs, start)
+    """start + x₀ + x₁ + ..., added strictly left to right (floats or Values)."""
+    if _PLAIN_SUM:
+        return sum(xs, start)
+    for x in xs:
+        start = start + x
+    return start
 
 
 def dot(start, ws: Iterable, xs: Iterable):
     """start + w₀x₀ + w₁x₁ + ..., left to right, as micrograd's neuron adds its terms."""
-    return reduce(add, map(mul, ws, xs), start)
+    if _PLAIN_SUM:
+        return sum(map(mul, ws, xs), start)
+    for w, x in zip(ws, xs):
+        start = start + w * x
+    return start
 
 
 def _is_number(x: Any) -> bool:
