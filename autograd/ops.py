@@ -115,11 +115,11 @@ def log(x):
 
 
 def _sin(x: float) -> float:
-    return math.sin(x) if x - x == 0 else math.nan  # sin(±inf) is nan, as in IEEE and PyTorch
+    return math.sin(x) if x - x == 0 else NAN  # sin(±inf) is nan, as in IEEE and PyTorch
 
 
 def _cos(x: float) -> float:
-    return math.cos(x) if x - x == 0 else math.nan
+    return math.cos(x) if x - x == 0 else NAN
 
 
 def sin(x):

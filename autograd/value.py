@@ -281,16 +281,19 @@ def _unary_method(op: Op):
             (d,) = local(v, out)
         except (ArithmeticError, ValueError) as err:
             raise _failure(op, err, (self,)) from None
-        if not d and masks is not None:
-            return _masked(make(out, (self, d), op), op, (v,))
         node = _new(Value)
         node.data = out
         node.grad = 0.0
         node._label = None
         if _enabled():
-            node._a = self
-            node._da = d
-            node._b = None
+            if d or masks is None or not masks(v)[0]:
+                node._a = self
+                node._da = d
+                node._b = None
+            else:  # a masked edge (an off ReLU): still an edge, but no gradient flows on it
+                node._a = (self, d)
+                node._da = ()
+                node._b = NARY
             node.op = op
         else:
             node._a = node._b = node.op = None
