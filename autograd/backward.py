@@ -120,8 +120,8 @@ def backward(root: Value, grad: float = 1.0) -> None:
             a.grad += g * node._da
             b.grad += g * node._db
         else:
-            e = node._da  # the edges that are not masked
-            if g or not _isfinite(sum(e[1::2])):  # (a sum that overflows counts as not finite)
+            e = node._da  # the edges that are not masked (none for an off ReLU)
+            if e and (g or not _isfinite(sum(e[1::2]))):  # (an overflowing sum: not finite)
                 it = iter(e)
                 for parent, local in zip(it, it):
                     parent.grad += g * local
