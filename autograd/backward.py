@@ -7,16 +7,15 @@ from math import isfinite as _isfinite
 from typing import TYPE_CHECKING
 
 from .ops import RULES as _RULES
+from .ops import Mask as _Mask
 
 if TYPE_CHECKING:
     from .value import Value
 
 NARY = object()
-"""In ``Value._b``: the node's edges are the interleaved tuple in ``_a`` (sum, linear), and
-``_da`` holds the edges gradients flow along: the same tuple, or a shorter one without the
-masked edges (an off ReLU; see ``Op.masks``). A node with one or two parents and no masked
-edge keeps them in ``_a``/``_b`` and their local derivatives in ``_da``/``_db``; a leaf has
-``_a is None``."""
+"""In ``Value._b``: the node's edges are the interleaved tuple in ``_a`` (sum, linear).
+A node with one or two parents keeps them in ``_a``/``_b`` and their local derivatives in
+``_da``/``_db``; a leaf has ``_a is None``."""
 
 _anomaly_backward = None  # set by autograd.anomaly.detect_anomaly() while it is active
 
@@ -93,12 +92,12 @@ def backward(root: Value, grad: float = 1.0) -> None:
     """Set ∂root/∂node · grad on every node root depends on.
 
     Interior nodes start from 0 on every call; leaves accumulate (as in PyTorch). Each node,
-    once all its consumers are done, adds ``node.grad × local`` into each parent, except
-    along a masked edge (PyTorch computes those with ``where``, not a product: an off ReLU
-    passes 0 back even when ``node.grad`` is inf or NaN). An n-ary node whose grad is 0 and
-    whose local derivatives are all finite adds only zeros, so it is skipped (a sample with
-    no hinge loss); with a ±inf or NaN local the products are taken, so 0 × inf still gives
-    NaN as in PyTorch.
+    once all its consumers are done, adds ``node.grad × local`` into each parent; a local
+    derivative that is :data:`~autograd.ops.MASK` (an off ReLU) makes that product 0 even
+    for an inf or NaN ``node.grad``, as PyTorch's ``where``. An n-ary node whose grad is 0
+    and whose local derivatives are all finite adds only zeros, so it is skipped (a sample
+    with no hinge loss); with a ±inf or NaN local the products are taken, so 0 × inf still
+    gives NaN as in PyTorch.
     """
     if _anomaly_backward is not None:
         return _anomaly_backward(root, grad)
@@ -120,37 +119,19 @@ def backward(root: Value, grad: float = 1.0) -> None:
             a.grad += g * node._da
             b.grad += g * node._db
         else:
-            e = node._da  # the edges that are not masked (none for an off ReLU)
-            if e and (g or not _isfinite(sum(e[1::2]))):  # (an overflowing sum: not finite)
+            e = node._a
+            if g or not _isfinite(sum(e[1::2])):  # (a sum that overflows counts as not finite)
                 it = iter(e)
                 for parent, local in zip(it, it):
                     parent.grad += g * local
 
 
-def flows(node: Value) -> tuple[bool, ...]:
-    """Per edge of ``node``: False for a masked edge (its gradient is exactly 0), else True."""
-    edges = node._edges
-    if node._b is not NARY or node._da is edges:
-        return (True,) * (len(edges) // 2)
-    flowing, j, out = node._da, 0, []
-    for i in range(0, len(edges), 2):
-        ok = j < len(flowing) and flowing[j] is edges[i] and flowing[j + 1] is edges[i + 1]
-        out.append(ok)
-        j += 2 * ok
-    return tuple(out)
-
-
-def edge_terms(node: Value, g: float):
-    """``(parent, local, added)`` per edge, as ``backward`` adds them: ``g × local``, or
-    exactly 0.0 along a masked edge."""
-    it = iter(node._edges)
-    for (parent, local), flow in zip(zip(it, it), flows(node)):
-        yield parent, local, g * local if flow else 0.0
-
-
 def _product(g, local):
     """g·local for a gradient and a local derivative (floats or Values). A float factor of 1
-    is dropped (exact in IEEE arithmetic), so a differentiable backward grows no ×1 nodes."""
+    is dropped (exact in IEEE arithmetic), so a differentiable backward grows no ×1 nodes;
+    a MASK local gives the constant 0 (a ``where``, whatever ``g`` is)."""
+    if type(local) is _Mask:
+        return 0.0
     if type(local) is float and local == 1.0:
         return g
     if type(g) is float and g == 1.0:
@@ -175,9 +156,7 @@ def grad(
     gradient may be a node of the original graph (∂(x·y)/∂x is ``y`` itself). A custom op's
     rule must use the helpers of :mod:`autograd.ops` (``ops.cos``, not ``math.cos``) for that:
     a ``math`` function turns a Value into a constant, which makes higher derivatives wrong
-    (``gradcheck(..., order=2)`` finds it). A masked edge (an off ReLU) passes exactly 0 when
-    the gradient reaching it is inf or NaN, as in ``backward``; with a finite gradient it
-    contributes its product, so derivatives of the result keep their dependence on it.
+    (``gradcheck(..., order=2)`` finds it).
     """
     from .value import Value, to_float
 
@@ -219,9 +198,8 @@ def grad(
                 _RULES.reset(token)
         else:
             local_grads = node._edges[1::2]
-        finite = _isfinite(float(g))  # a mask differs from a product only for inf or NaN g
-        for parent, local, flow in zip(parents, local_grads, flows(node), strict=True):
-            if (flow or finite) and parent in needed:
+        for parent, local in zip(parents, local_grads, strict=True):
+            if parent in needed:
                 term = _product(g, local)
                 prev = grads.get(parent)
                 grads[parent] = term if prev is None else prev + term

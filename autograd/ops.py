@@ -171,6 +171,23 @@ def power(x, p):
     return _pow(x, p) if _is_number(x) and _is_number(p) else x**p
 
 
+class Mask(float):
+    """The type of :data:`MASK`."""
+
+    __slots__ = ()
+
+    def __mul__(self, other: object) -> float:
+        return 0.0
+
+    __rmul__ = __mul__
+
+
+MASK = Mask(0.0)
+"""A local derivative of 0 that PyTorch applies with ``where``, not a product (an off ReLU,
+pow's base at exponent 0, x**0): it reads, compares, adds and prints as 0.0, but its
+product with any gradient, inf and NaN included, is 0.0. Anywhere else 0 × inf is NaN."""
+
+
 # ---------------------------------------------------------------------------- the Op record
 def literal(x: float) -> str:
     """A float as a Python expression that binds tighter than any operator: ``0.5``,
@@ -222,11 +239,9 @@ class Op:
     requires: domain conditions; safe: per operand, an interval (lo, hi) where tests sample,
     away from domain edges; kinks: points where the derivative jumps (tests stay clear);
     params: the constants an op family was made with (pow's exponent, leaky_relu's slope);
-    code: the op as source templates (:class:`Code`), or None when it cannot be compiled;
-    masks: for ops whose gradient PyTorch computes with ``where`` rather than a product,
-    ``masks(*operands)`` → per operand, whether a local derivative of 0 there is a mask: the
-    gradient along that edge is exactly 0 even when the upstream gradient is inf or NaN (an
-    off ReLU gives 0, where 0 × inf would be NaN). Called only when some local is 0.
+    code: the op as source templates (:class:`Code`), or None when it cannot be compiled.
+    A rule returns :data:`MASK` for a derivative PyTorch computes with ``where`` (an off
+    ReLU), so an inf or NaN gradient arriving there gives 0 instead of 0 × inf = NaN.
     """
 
     name: str
@@ -241,7 +256,6 @@ class Op:
     params: tuple[tuple[str, float], ...] = ()
     builtin: bool = field(default=True, repr=False)
     code: Code | None = field(default=None, repr=False)
-    masks: Callable[..., tuple[bool, ...]] | None = field(default=None, repr=False)
 
     @property
     def arity(self) -> int:
@@ -350,7 +364,7 @@ POW = _binary(
     # PyTorch: where(b == 0, 0, b·a^(b−1)) and where(a == 0 and b ≥ 0, 0, a^b·ln a). On
     # Values the first keeps its product (so higher derivatives keep their b-dependence).
     lambda a, b, out: (
-        0.0 if (_is_number(b) or float(a) == 0) and float(b) == 0 else b * power(a, b - 1.0),
+        MASK if (_is_number(b) or float(a) == 0) and float(b) == 0 else b * power(a, b - 1.0),
         0.0 if float(a) == 0 and float(b) >= 0 else out * log(a),
     ),
     ("b·a^(b−1)", "a^b·ln a"),
@@ -358,7 +372,6 @@ POW = _binary(
         Require("a ≥ 0 (a Value exponent needs a non-negative base)", lambda a, b: a >= 0),
         Require("a ≠ 0 when b < 0", lambda a, b: a != 0 or b >= 0, ZeroDivisionDomainError),
     ),
-    masks=lambda a, b: (b == 0, False),
     safe=((0.2, 3.0), (-2.0, 2.0)),
     code=Code("{a}**{b}", ("{b} * {a}**({b} - 1)", "{out} * log({a})")),
 )
@@ -383,11 +396,10 @@ RELU = _unary(
     "relu",
     "relu",
     lambda x: 0.0 if x < 0 else x,  # relu(nan) = nan, relu(−0.0) = −0.0, as in PyTorch
-    lambda x, out: (0.0 if x <= 0 else 1.0,),
-    "0 if x ≤ 0 else 1",
+    lambda x, out: (MASK if x <= 0 else 1.0,),
+    "0 (a mask) if x ≤ 0 else 1",
     kinks=(0.0,),
     code=Code("relu({x})", ("where({x} <= 0, 0.0, 1.0)",)),
-    masks=lambda x: (True,),
 )
 SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)",
                   code=Code("softplus({x})", ("sigmoid({x})",)))
@@ -423,7 +435,7 @@ def pow_const(p: float) -> Op:
             return (ratio(0.5, out) if _is_number(x) else 0.5 * power(x, -0.5),)
     else:
         def local(x, out):
-            return (0.0 if p == 0 else p * power(x, p - 1.0),)
+            return (MASK if p == 0 else p * power(x, p - 1.0),)
     return Op(
         "pow_const",
         f"**{p:g}",
@@ -434,7 +446,6 @@ def pow_const(p: float) -> Op:
         requires=tuple(requires),
         safe=((-3.0, 3.0),) if integral and p >= 0 else ((0.2, 3.0),),
         params=(("p", p),),
-        masks=(lambda x: (True,)) if p == 0 else None,
         code=Code(f"{{x}}**{_short(p)}", (
             "0.0" if p == 0 else f"{_short(p)} * {{x}}" + ("" if p == 2 else f"**{_short(p - 1)}"),
         )),

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backward import edge_terms, topological_order
+from .backward import topological_order
 from .value import Value, to_float
 
 FORMAT = "stepgrad-trace"
@@ -125,8 +125,9 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
     for index, node in enumerate(interior):
         g = node.grad
         edges = []
-        for parent, local, added in edge_terms(node, g):
+        for parent, local in node.edges():
             before = parent.grad
+            added = g * local
             parent.grad += added
             edges.append(EdgeStep(info[parent], float(local), added, before, parent.grad))
         yield Step(index, info[node], g, tuple(edges))

@@ -271,7 +271,7 @@ def _unary_method(op: Op):
     if op.requires:
         return _table_method(op)
     # no domain to check: ``unary`` and ``make`` inlined, the hot path of activations
-    forward, local, masks = op.forward, op.local, op.masks
+    forward, local = op.forward, op.local
     _INLINE_UNARY[op.name] = op
 
     def method(self: Value) -> Value:
@@ -286,14 +286,9 @@ def _unary_method(op: Op):
         node.grad = 0.0
         node._label = None
         if _enabled():
-            if d or masks is None or not masks(v)[0]:
-                node._a = self
-                node._da = d
-                node._b = None
-            else:  # a masked edge (an off ReLU): still an edge, but no gradient flows on it
-                node._a = (self, d)
-                node._da = ()
-                node._b = NARY
+            node._a = self
+            node._da = d
+            node._b = None
             node.op = op
         else:
             node._a = node._b = node.op = None
@@ -343,27 +338,11 @@ def make(data: float, edges: tuple, op: Op) -> Value:
     elif n == 4:
         out._a, out._da, out._b, out._db = edges
     elif n:
-        out._a = out._da = edges
+        out._a = edges
         out._b = NARY
     else:
         out._a = out._b = None
     return out
-
-
-def _masked(node: Value, op: Op, values: tuple) -> Value:
-    """``node`` with its masked edges (``op.masks``: a local of 0 that is a ``where``) taken
-    out of the edges gradients flow along; called when some local derivative is 0."""
-    if node._a is None:
-        return node
-    edges = node._edges
-    masks = op.masks(*values)
-    flowing = []
-    for i, masked in enumerate(masks):
-        if not (masked and edges[2 * i + 1] == 0):
-            flowing += edges[2 * i : 2 * i + 2]
-    if len(flowing) < len(edges):
-        node._a, node._da, node._b = edges, tuple(flowing), NARY
-    return node
 
 
 def interleave(parents: Sequence[Value], local_grads: Sequence) -> tuple:
@@ -399,8 +378,6 @@ def unary(op: Op, x: Value) -> Value:
         raise _failure(op, err, (x,)) from None
     if not op.builtin:
         out, local = to_float(out, f"{op.name}'s result"), float(local)
-    if not local and op.masks is not None:
-        return _masked(make(out, (x, local), op), op, (v,))
     return make(out, (x, local), op)
 
 
@@ -420,8 +397,6 @@ def binary(op: Op, a: Operand, b: Operand) -> Value:
         raise _failure(op, err, (a, b)) from None
     if not op.builtin:
         out, du, dv = to_float(out, f"{op.name}'s result"), float(du), float(dv)
-    if not (du and dv) and op.masks is not None:
-        return _masked(make(out, (a, du, b, dv), op), op, (u, v))
     return make(out, (a, du, b, dv), op)
 
 
