@@ -156,32 +156,40 @@ def test_one_no_grad_object_nests_and_is_reused():
 
 
 def test_one_no_grad_object_shared_by_threads():
-    """Two threads inside the same no_grad object leave in the other order than they came."""
+    """Thread 1 enters, thread 2 enters the same object, thread 1 leaves first: each thread
+    gets its own mode back."""
     ng = no_grad()
-    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
-    errors = []
+    one_in, two_in, one_out = threading.Event(), threading.Event(), threading.Event()
+    errors: list = []
 
-    def run(me_in, other_in, leave_first):
+    def first():
         try:
             with ng:
-                me_in.set()
-                other_in.wait(5)
-                if not leave_first:
-                    first_out.wait(5)
-            if leave_first:
-                first_out.set()
+                one_in.set()
+                two_in.wait(5)
+            assert is_grad_enabled()
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+        finally:
+            one_out.set()
+
+    def second():
+        try:
+            one_in.wait(5)
+            with ng:
+                two_in.set()
+                one_out.wait(5)
+                assert not is_grad_enabled()
             assert is_grad_enabled()
         except BaseException as err:  # noqa: BLE001 - reported below
             errors.append(err)
 
-    a = threading.Thread(target=run, args=(second_in, first_in, False))
-    b = threading.Thread(target=run, args=(first_in, second_in, True))
-    a.start()
-    b.start()
-    a.join(5)
-    b.join(5)
-    assert errors == []
-    assert is_grad_enabled()
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert errors == [] and is_grad_enabled()
 
 
 def test_no_grad_on_a_generator_function():
