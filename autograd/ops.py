@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from operator import mul
 from typing import Any
 
@@ -172,19 +172,20 @@ def power(x, p):
 
 
 class Mask(float):
-    """The type of :data:`MASK`: a 0.0 whose product with g is copysign(0.0, g), which is
-    g × 0.0 for every finite g and a zero (not NaN) for an inf or NaN g."""
+    """The type of :data:`MASK`: a 0.0 whose product with any g is 0.0, inf and NaN included."""
 
     __slots__ = ()
-    # C code, no Python frame in the backward loop: a class attribute without __get__ is
-    # called without self, so ``g * MASK`` calls copysign(0.0, g)
-    __mul__ = __rmul__ = partial(math.copysign, 0.0)
+
+    def __mul__(self, other: object) -> float:
+        return 0.0
+
+    __rmul__ = __mul__
 
 
 MASK = Mask(0.0)
 """A local derivative of 0 that PyTorch applies with ``where``, not a product (an off ReLU,
 pow's base at exponent 0, x**0): it reads, compares, adds and prints as 0.0, but its
-product with any gradient, inf and NaN included, is a zero. Anywhere else 0 × inf is NaN."""
+product with any gradient, inf and NaN included, is 0.0. Anywhere else 0 × inf is NaN."""
 
 
 # ---------------------------------------------------------------------------- the Op record
