@@ -17,6 +17,17 @@ sys.path.insert(0, str(ROOT))
 OUT = ROOT / "tests" / "data" / "edge_values.json"
 
 
+def layout(data: dict) -> str:
+    """JSON with one line per (op, operands) record, so a change reads well in a diff."""
+    dump = lambda x: json.dumps(x, ensure_ascii=False)  # noqa: E731
+    head = ",\n".join(f" {dump(k)}: {dump(v)}" for k, v in data.items() if k != "ops")
+    ops = ",\n".join(
+        f"  {dump(op)}: {{\n" + ",\n".join(f"   {dump(pt)}: {dump(rec)}" for pt, rec in
+                                           records.items()) + "\n  }"
+        for op, records in data["ops"].items())
+    return f"{{\n{head},\n \"ops\": {{\n{ops}\n }}\n}}\n"
+
+
 def main() -> None:
     import torch
 
@@ -32,7 +43,7 @@ def main() -> None:
         },
     }
     OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    OUT.write_text(layout(data))
     print(f"wrote {OUT.relative_to(ROOT)}: {len(data['ops'])} ops, torch {torch.__version__}")
 
 
