@@ -1,5 +1,8 @@
 """A scalar reverse-mode automatic differentiation engine that shows its work.
 
+``autograd.sum`` and ``autograd.compile`` are attributes but not in ``__all__``, so
+``from autograd import *`` leaves the builtins ``sum`` and ``compile`` alone.
+
 >>> from autograd import Value
 >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
 >>> c = a * b + b.tanh()
@@ -12,13 +15,13 @@ from . import functional
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import grad, interior_order, topological_order
 from .check import GradcheckError, check_nodes, gradcheck
-from .compile import CompileError, GradProgram, compile
+from .compile import CompileError, GradProgram, compile  # noqa: F401 (not in __all__)
 from .draw import Drawing, draw, draw_dot
 from .mode import is_grad_enabled, no_grad
 from .ops import DomainError, Op, OverflowDomainError, ZeroDivisionDomainError, declare
 from .stepper import Stepper, step_through
 from .trace import Trace, backward_steps, backward_trace, explain
-from .value import Value, apply, linear, linear_layer, sum
+from .value import Value, apply, linear, linear_layer, sum  # noqa: F401 (not in __all__)
 
 __all__ = [
     "AnomalyError",
@@ -37,7 +40,6 @@ __all__ = [
     "backward_steps",
     "backward_trace",
     "check_nodes",
-    "compile",
     "declare",
     "detect_anomaly",
     "draw",
@@ -52,6 +54,5 @@ __all__ = [
     "linear_layer",
     "no_grad",
     "step_through",
-    "sum",
     "topological_order",
 ]

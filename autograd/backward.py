@@ -6,6 +6,9 @@ from collections.abc import Callable, Sequence
 from math import isfinite as _isfinite
 from typing import TYPE_CHECKING, Any
 
+from .ops import RULES as _RULES
+from .ops import Mask as _Mask
+
 if TYPE_CHECKING:
     from .value import Value
 
@@ -103,10 +106,12 @@ def backward(root: Value, grad: float = 1.0) -> None:
     """Set ∂root/∂node · grad on every node root depends on.
 
     Interior nodes start from 0 on every call; leaves accumulate (as in PyTorch). Each node,
-    once all its consumers are done, adds ``node.grad × local`` into each parent. An n-ary
-    node whose grad is 0 and whose local derivatives are all finite adds only zeros, so it
-    is skipped (a ReLU that is off, a sample with no hinge loss); with a ±inf or NaN local
-    the products are taken, so 0 × inf still gives NaN as in PyTorch.
+    once all its consumers are done, adds ``node.grad × local`` into each parent; a local
+    derivative that is :data:`~autograd.ops.MASK` (an off ReLU) makes that product 0 even
+    for an inf or NaN ``node.grad``, as PyTorch's ``where``. An n-ary node whose grad is 0
+    and whose local derivatives are all finite adds only zeros, so it is skipped (a sample
+    with no hinge loss); with a ±inf or NaN local the products are taken, so 0 × inf still
+    gives NaN as in PyTorch.
     """
     if _anomaly_backward is not None:
         return _anomaly_backward(root, grad)
@@ -140,7 +145,10 @@ def backward(root: Value, grad: float = 1.0) -> None:
 
 def _product(g, local):
     """g·local for a gradient and a local derivative (floats or Values). A float factor of 1
-    is dropped (exact in IEEE arithmetic), so a differentiable backward grows no ×1 nodes."""
+    is dropped (exact in IEEE arithmetic), so a differentiable backward grows no ×1 nodes;
+    a MASK local gives the constant 0 (a ``where``, whatever ``g`` is)."""
+    if type(local) is _Mask:
+        return 0.0
     if type(local) is float and local == 1.0:
         return g
     if type(g) is float and g == 1.0:
@@ -215,7 +223,11 @@ def grad(
         parents = node._edges[0::2]
         local_grads = node._edges[1::2]
         if create_graph or local_grads[0] is None:  # (None: a closure node, whose op raises)
-            local_grads = node.op.local_of(node, parents, node)
+            token = _RULES.set(True)
+            try:
+                local_grads = node.op.local_of(node, parents, node)
+            finally:
+                _RULES.reset(token)
         for parent, local in zip(parents, local_grads, strict=True):
             if parent in needed:
                 term = _product(g, local)

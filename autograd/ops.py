@@ -15,13 +15,21 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import mul
 from typing import Any
 
 INF = math.inf
-EXP_MAX = 709.782712893384  # math.exp overflows above this
+NAN = math.nan
+
+RULES: ContextVar[bool] = ContextVar("autograd_evaluating_rules", default=False)
+"""True while local-derivative rules run on Values (``grad(..., create_graph=True)``): ops
+then refuse nothing and give IEEE results (log 0 = −inf, 1/0 = inf), as PyTorch's double
+backward does, so second derivatives exist wherever first derivatives do."""
 
 
 # ---------------------------------------------------------------------------- errors
@@ -38,28 +46,90 @@ class OverflowDomainError(DomainError, OverflowError):
 
 
 # ---------------------------------------------------------------------------- rule helpers
+_PLAIN_SUM = sys.version_info < (3, 12)
+"""The builtin ``sum`` of floats adds plainly left to right before Python 3.12 (and is the
+fastest way to); from 3.12 on it is compensated, which rounds differently from micrograd's
+chain of additions (and from a graph of binary ``+``)."""
+
+
+def total(xs: Iterable, start: float = 0.0):
+    """start + x₀ + x₁ + ..., added strictly left to right (floats or Values)."""
+    if _PLAIN_SUM:
+        return sum(xs, start)
+    for x in xs:
+        start = start + x
+    return start
+
+
+def dot(start, ws: Iterable, xs: Iterable):
+    """start + w₀x₀ + w₁x₁ + ..., left to right, as micrograd's neuron adds its terms."""
+    if _PLAIN_SUM:
+        return sum(map(mul, ws, xs), start)
+    for w, x in zip(ws, xs):
+        start = start + w * x
+    return start
+
+
 def _is_number(x: Any) -> bool:
     return isinstance(x, (float, int))
 
 
+def _exp(x: float) -> float:
+    """e**x; inf when it overflows, as in PyTorch (math.exp raises)."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return INF
+
+
+def _pow(x: float, p: float) -> float:
+    """x**p on floats as in IEEE arithmetic and PyTorch, where Python's ``**`` raises or goes
+    complex: overflow gives ±inf, 0 to a negative power ±inf, a negative base to a
+    non-integer power nan."""
+    try:
+        out = x**p
+    except OverflowError:
+        return -INF if x < 0 and p % 2 == 1 else INF
+    except ZeroDivisionError:
+        return math.copysign(INF, x) if p % 2 == 1 else INF
+    return out if type(out) is float else NAN
+
+
+def _log(x: float) -> float:
+    """Natural log as in IEEE arithmetic: log(0) = −inf, log(x < 0) = nan."""
+    return math.log(x) if x > 0 else (-INF if x == 0 else NAN)
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0 else NAN  # sqrt(x < 0) = nan (math.sqrt raises)
+
+
 def exp(x):
     """e**x on a float or a Value."""
-    return math.exp(x) if _is_number(x) else x.exp()
+    return _exp(x) if _is_number(x) else x.exp()
 
 
 def log(x):
-    """Natural log on a float or a Value."""
-    return math.log(x) if _is_number(x) else x.log()
+    """Natural log on a float or a Value; on a float, log(0) = −inf and log(x < 0) = nan."""
+    return _log(x) if _is_number(x) else x.log()
+
+
+def _sin(x: float) -> float:
+    return math.sin(x) if x - x == 0 else NAN  # sin(±inf) is nan, as in IEEE and PyTorch
+
+
+def _cos(x: float) -> float:
+    return math.cos(x) if x - x == 0 else NAN
 
 
 def sin(x):
-    """sin on a float or a Value."""
-    return math.sin(x) if _is_number(x) else x.sin()
+    """sin on a float or a Value (sin(±inf) = nan)."""
+    return _sin(x) if _is_number(x) else x.sin()
 
 
 def cos(x):
-    """cos on a float or a Value."""
-    return math.cos(x) if _is_number(x) else x.cos()
+    """cos on a float or a Value (cos(±inf) = nan)."""
+    return _cos(x) if _is_number(x) else x.cos()
 
 
 def sigmoid(x):
@@ -88,19 +158,34 @@ def sign(x) -> float:
 
 
 def ratio(a, b):
-    """a / b, except that division by zero (float or Value) gives the constant ±inf (nan for
-    0/0): a singular derivative."""
-    if float(b) == 0:
-        a = float(a)
-        return math.copysign(INF, a) if a else math.nan
+    """a / b on floats or Values; on floats, division by zero gives ±inf (nan for 0/0 and
+    nan/0) as in IEEE arithmetic, where Python raises: a singular derivative."""
+    if _is_number(b) and b == 0 and _is_number(a):
+        return math.copysign(INF, a) * math.copysign(1.0, b) if a == a and a else NAN
     return a / b
 
 
 def power(x, p):
-    """x**p for a float or Value base and exponent; 0**negative gives the constant inf."""
-    if p < 0 and float(x) == 0:
-        return INF
-    return x**p
+    """x**p for a float or Value base and exponent; on floats as :func:`_pow` (0 to a
+    negative power is inf, overflow ±inf)."""
+    return _pow(x, p) if _is_number(x) and _is_number(p) else x**p
+
+
+class Mask(float):
+    """The type of :data:`MASK`: a 0.0 whose product with any g is 0.0, inf and NaN included."""
+
+    __slots__ = ()
+
+    def __mul__(self, other: object) -> float:
+        return 0.0
+
+    __rmul__ = __mul__
+
+
+MASK = Mask(0.0)
+"""A local derivative of 0 that PyTorch applies with ``where``, not a product (an off ReLU,
+pow's base at exponent 0, x**0): it reads, compares, adds and prints as 0.0, but its
+product with any gradient, inf and NaN included, is 0.0. Anywhere else 0 × inf is NaN."""
 
 
 # ---------------------------------------------------------------------------- the Op record
@@ -158,6 +243,8 @@ class Op:
     away from domain edges; kinks: points where the derivative jumps (tests stay clear);
     params: the constants an op family was made with (pow's exponent, leaky_relu's slope);
     code: the op as source templates (:class:`Code`), or None when it cannot be compiled.
+    A rule returns :data:`MASK` for a derivative PyTorch computes with ``where`` (an off
+    ReLU), so an inf or NaN gradient arriving there gives 0 instead of 0 × inf = NaN.
     """
 
     name: str
@@ -179,9 +266,12 @@ class Op:
         return -1 if self.operands == ("*",) else len(self.operands)
 
     def check(self, operands: tuple, values: tuple[float, ...]) -> None:
-        """Raise the domain error of the first condition ``values`` break."""
+        """Raise the domain error of the first condition ``values`` break. A NaN operand is
+        never refused: the op gives NaN (or PyTorch's number, such as nan**0 = 1)."""
         for req in self.requires:
             if not req.holds(*values):
+                if any(v != v for v in values) or RULES.get():
+                    return
                 raise req.error(self.describe_failure(f"needs {req.text}", operands, values))
 
     def describe_failure(self, what: str, operands: tuple, values: tuple[float, ...]) -> str:
@@ -263,8 +353,8 @@ MUL = _binary("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a), ("b", "
 DIV = _binary(
     "div",
     "÷",
-    lambda a, b: a / b,
-    lambda a, b, out: (1.0 / b, -out / b),
+    lambda a, b: ratio(a, b),
+    lambda a, b, out: (ratio(1.0, b), ratio(-out, b)),
     ("1/b", "−a/b²"),
     requires=(Require("b ≠ 0", lambda a, b: b != 0, ZeroDivisionDomainError),),
     safe=((-3.0, 3.0), (0.2, 3.0)),
@@ -273,31 +363,29 @@ DIV = _binary(
 POW = _binary(
     "pow",
     "**",
-    lambda a, b: a**b,
-    lambda a, b, out: (b * power(a, b - 1.0), out * log(a) if float(out) else 0.0),
+    lambda a, b: _pow(a, b),
+    # PyTorch: where(b == 0, 0, b·a^(b−1)) and where(a == 0 and b ≥ 0, 0, a^b·ln a). On
+    # Values the first keeps its product (so higher derivatives keep their b-dependence).
+    lambda a, b, out: (
+        MASK if (_is_number(b) or float(a) == 0) and float(b) == 0 else b * power(a, b - 1.0),
+        0.0 if float(a) == 0 and float(b) >= 0 else out * log(a),
+    ),
     ("b·a^(b−1)", "a^b·ln a"),
     requires=(
         Require("a ≥ 0 (a Value exponent needs a non-negative base)", lambda a, b: a >= 0),
-        Require("a ≠ 0 when b ≤ 0", lambda a, b: a != 0 or b > 0, ZeroDivisionDomainError),
+        Require("a ≠ 0 when b < 0", lambda a, b: a != 0 or b >= 0, ZeroDivisionDomainError),
     ),
     safe=((0.2, 3.0), (-2.0, 2.0)),
     code=Code("power({a}, {b})", ("{b} * power({a}, {b} - 1)", "xlogy({out}, {a})")),
 )
 NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1", code=Code("-{x}", ("-1",)))
-EXP = _unary(
-    "exp",
-    "exp",
-    math.exp,
-    lambda x, out: (out,),
-    "exp(x)",
-    requires=(Require(f"x ≤ {EXP_MAX}", lambda x: x <= EXP_MAX, OverflowDomainError),),
-    code=Code("exp({x})", ("{out}",)),
-)
+EXP = _unary("exp", "exp", _exp, lambda x, out: (out,), "exp(x)",
+             code=Code("exp({x})", ("{out}",)))
 LOG = _unary(
     "log",
     "log",
-    math.log,
-    lambda x, out: (1.0 / x,),
+    _log,
+    lambda x, out: (ratio(1.0, x),),
     "1/x",
     requires=(Require("x > 0", lambda x: x > 0),),
     safe=((0.2, 5.0),),
@@ -310,18 +398,18 @@ SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), 
 RELU = _unary(
     "relu",
     "relu",
-    lambda x: x if x > 0 else 0.0,
-    lambda x, out: (step(x),),
-    "1 if x > 0 else 0",
+    lambda x: 0.0 if x < 0 else x,  # relu(nan) = nan, relu(−0.0) = −0.0, as in PyTorch
+    lambda x, out: (MASK if x <= 0 else 1.0,),
+    "0 (a mask) if x ≤ 0 else 1",
     kinks=(0.0,),
-    code=Code("relu({x})", ("({x} > 0)",)),
+    code=Code("relu({x})", ("where({x} <= 0, 0.0, 1.0)",)),
 )
 SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)",
                   code=Code("softplus({x})", ("sigmoid({x})",)))
 SQRT = _unary(
     "sqrt",
     "√",
-    math.sqrt,
+    _sqrt,
     lambda x, out: (ratio(0.5, out),),
     "1/(2·out)",
     requires=(Require("x ≥ 0", lambda x: x >= 0),),
@@ -330,9 +418,9 @@ SQRT = _unary(
 )
 ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,),
              code=Code("abs({x})", ("sign({x})",)))
-SIN = _unary("sin", "sin", math.sin, lambda x, out: (cos(x),), "cos(x)",
+SIN = _unary("sin", "sin", _sin, lambda x, out: (cos(x),), "cos(x)",
              code=Code("sin({x})", ("cos({x})",)))
-COS = _unary("cos", "cos", math.cos, lambda x, out: (-sin(x),), "−sin(x)",
+COS = _unary("cos", "cos", _cos, lambda x, out: (-sin(x),), "−sin(x)",
              code=Code("cos({x})", ("-sin({x})",)))
 
 
@@ -345,12 +433,18 @@ def pow_const(p: float) -> Op:
                         ZeroDivisionDomainError)]
     if not integral:
         requires.insert(0, Require("x ≥ 0 for a non-integer exponent", lambda x: x >= 0))
+    if p == 0.5:  # as PyTorch: first order as sqrt (1/(2·out)), higher orders as x**p
+        def local(x, out):
+            return (ratio(0.5, out) if _is_number(x) else 0.5 * power(x, -0.5),)
+    else:
+        def local(x, out):
+            return (MASK if p == 0 else p * power(x, p - 1.0),)
     return Op(
         "pow_const",
         f"**{p:g}",
         ("x",),
-        lambda x: x**p,
-        lambda x, out: (0.0 if p == 0 else p * power(x, p - 1.0),),
+        _sqrt if p == 0.5 else (lambda x: _pow(x, p)),
+        local,
         (f"{p:g}·x^{p - 1:g}",),
         requires=tuple(requires),
         safe=((-3.0, 3.0),) if integral and p >= 0 else ((0.2, 3.0),),
@@ -381,7 +475,7 @@ def leaky_relu(slope: float = 0.01) -> Op:
 
 
 SUM = register(
-    Op("sum", "Σ", ("*",), lambda *xs: sum(xs), lambda *a: (1.0,) * (len(a) - 1), ("1",),
+    Op("sum", "Σ", ("*",), lambda *xs: total(xs), lambda *a: (1.0,) * (len(a) - 1), ("1",),
        code=Code(" + ", ("1",)))
 )
 
@@ -405,7 +499,7 @@ class LinearOp(Op):
 
     def evaluate(self, node, values: tuple):
         w, x, b = self._sides(node, values)
-        return sum(wi * xi for wi, xi in zip(w, x)) + b
+        return dot(b, w, x)
 
     def local_of(self, node, values: tuple, out) -> tuple:
         w, x, _ = self._sides(node, values)
@@ -432,7 +526,7 @@ def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
         "linear",
         "linear",
         ("*",),
-        lambda *xs: sum(xs[i] * xs[n + i] for i in range(n)) + (xs[2 * n] if bias else 0.0),
+        lambda *xs: dot(xs[2 * n] if bias else 0.0, xs[:n], xs[n : 2 * n]),
         lambda *a: tuple(a[n : 2 * n]) + tuple(a[:n]) + ((1.0,) if bias else ()),
         ("xᵢ (to wᵢ)", "wᵢ (to xᵢ)", "1 (to b)"),
         params=(("n", n), ("weights", weights), ("inputs", inputs), ("bias", bias)),

@@ -17,37 +17,40 @@ written out by hand for speed; tests prove they equal the table's declaration.
 
 from __future__ import annotations
 
-import builtins
 import numbers
 import sys as _sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from functools import lru_cache, partial
-from operator import mul as _mul
 
 from . import backward as _backward_module
 from . import ops
 from .backward import NARY
 from .backward import backward as _backward
 from .mode import is_grad_enabled as _enabled
-from .ops import Op
+from .ops import Op, dot
 
 Number = bool | int | float
 Operand = "Value | Number"
 
 _new = object.__new__
-_builtin_sum = builtins.sum
 
 TRACING: ContextVar[int] = ContextVar("autograd_transform_depth", default=0)
 """How many function transforms (autograd.functional) are calling their function now."""
 
 
 def to_float(x: object, what: str = "Value data") -> float:
-    """bool, int and float (and other real numbers such as NumPy's) become float; else TypeError."""
+    """bool, int and float (and other real numbers such as NumPy's) become float; else TypeError.
+
+    A number too large for a float (``10**400``) is an OverflowError that shows it."""
     if isinstance(x, float):
         return float(x)
     if isinstance(x, (int, numbers.Real)) and not isinstance(x, Value):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(f"{what} {_shorten(x)} is too large for a float "
+                                f"(the largest is {_FLOAT_MAX!r})") from None
     raise TypeError(f"{what} must be a bool, int or float, got {type(x).__name__}: {x!r}")
 
 
@@ -55,6 +58,24 @@ def _called_by_library() -> bool:
     """Whether the code that called ``float(value)`` is this library's own (autograd, nn)."""
     caller = _sys._getframe(2).f_globals.get("__name__", "")  # 0: here, 1: __float__
     return caller.partition(".")[0] in ("autograd", "nn")
+
+
+_FLOAT_MAX = 1.7976931348623157e308
+
+
+def _shorten(x: object) -> str:
+    """A number as text, its middle elided when long: ``100000000000…000000000000 (401 digits)``."""
+    if isinstance(x, int) and x.bit_length() > 12_000:  # str() refuses over 4300 digits
+        return f"(an integer of {x.bit_length()} bits)"
+    text = str(x)
+    if len(text) <= 40:
+        return text
+    return f"{text[:12]}…{text[-12:]} ({len(list(filter(str.isdigit, text)))} digits)"
+
+
+def to_label(label: object) -> str | None:
+    """A label as stored: None, or a string (other objects are converted with ``str``)."""
+    return label if label is None or type(label) is str else str(label)
 
 
 class Value:
@@ -67,7 +88,7 @@ class Value:
     friends compare ``data``.
     """
 
-    __slots__ = ("data", "grad", "op", "label", "_a", "_da", "_b", "_db")
+    __slots__ = ("data", "grad", "op", "_label", "_a", "_da", "_b", "_db")
 
     def __init__(
         self,
@@ -83,6 +104,16 @@ class Value:
         self._a = self._b = None
         if _children:
             _closure_node(self, tuple(_children), _op)
+
+    @property
+    def label(self) -> str | None:
+        """A name for drawings, traces and error messages: None or a string (anything else
+        is converted with ``str`` when assigned)."""
+        return self._label
+
+    @label.setter
+    def label(self, label: object) -> None:
+        self._label = to_label(label)
 
     @property
     def _edges(self) -> tuple:
@@ -213,7 +244,7 @@ class Value:
         out = _new(Value)
         out.data = self.data + other.data
         out.grad = 0.0
-        out.label = None
+        out._label = None
         if _enabled():
             out._a = self
             out._da = 1.0
@@ -233,7 +264,7 @@ class Value:
         out = _new(Value)
         out.data = a * b
         out.grad = 0.0
-        out.label = None
+        out._label = None
         if _enabled():
             out._a = self
             out._da = b
@@ -363,7 +394,7 @@ def _unary_method(op: Op):
         node = _new(Value)
         node.data = out
         node.grad = 0.0
-        node.label = None
+        node._label = None
         if _enabled():
             node._a = self
             node._da = d
@@ -393,7 +424,7 @@ def _constant(x: Operand) -> Value:
     c.data = to_float(x, "an operand")
     c.grad = 0.0
     c._a = c._b = c.op = None
-    c.label = None
+    c._label = None
     return c
 
 
@@ -405,7 +436,7 @@ def make(data: float, edges: tuple, op: Op) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    out.label = None
+    out._label = None
     if not _enabled():
         out._a = out._b = out.op = None
         return out
@@ -500,10 +531,7 @@ def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:  # noqa: A001
     nodes = [_constant(x) for x in items]
     if not nodes:
         return Value(0.0)
-    total = 0.0
-    for x in nodes:
-        total += x.data
-    return make(total, interleave(nodes, (1.0,) * len(nodes)), ops.SUM)
+    return make(ops.total(x.data for x in nodes), interleave(nodes, (1.0,) * len(nodes)), ops.SUM)
 
 
 def _side(seq: Sequence[Operand], what: str) -> tuple[list[float], Sequence[Value] | None]:
@@ -576,7 +604,7 @@ def _linear_rows(rows: Sequence, inputs: Sequence[Operand], biases: Sequence) ->
             if xn is not None:
                 edges[m + 1 : 2 * m : 2] = wd
             edges[at_bias] = bias
-            out.append(make(_builtin_sum(map(_mul, wd, xd), bias.data), tuple(edges), op))
+            out.append(make(dot(bias.data, wd, xd), tuple(edges), op))
         else:
             out.append(_linear(wd, wn, xd, xn, bias))
     return out
@@ -596,7 +624,7 @@ def _linear(
     has_bias = isinstance(bias, Value)
     if has_bias and wn is None and xn is None:  # the products must live in the graph too
         xn = [_constant(x) for x in xd]
-    total = _builtin_sum(map(_mul, wd, xd), bias.data if has_bias else 0.0)
+    total = dot(bias.data if has_bias else 0.0, wd, xd)
     edges: list = [1.0] * (2 * (n * (wn is not None) + n * (xn is not None) + has_bias))
     i = 0
     for nodes, local in ((wn, xd), (xn, wd)):

@@ -69,3 +69,40 @@ def sympy_form(op, *args):
 def close(got: float, want: float, rel: float) -> bool:
     """|got − want| ≤ rel·max(1, |want|)."""
     return abs(got - want) <= rel * max(1.0, abs(want))
+
+
+def _reduce_add(start, xs):
+    for x in xs:
+        start = start + x
+    return start
+
+
+# PyTorch forms of each op, as functions of (torch, *operand tensors, *params): the oracle
+# for NaN, ±inf, ±0 and domain edges (tests/edge_values.py). n-ary ops add left to right.
+TORCH = {
+    "add": lambda t, a, b: a + b,
+    "sub": lambda t, a, b: a - b,
+    "mul": lambda t, a, b: a * b,
+    "div": lambda t, a, b: a / b,
+    "pow": lambda t, a, b: t.pow(a, b),
+    "neg": lambda t, x: -x,
+    "exp": lambda t, x: t.exp(x),
+    "log": lambda t, x: t.log(x),
+    "tanh": lambda t, x: t.tanh(x),
+    "sigmoid": lambda t, x: t.sigmoid(x),
+    "relu": lambda t, x: t.relu(x),
+    "softplus": lambda t, x: t.nn.functional.softplus(x),
+    "sqrt": lambda t, x: t.sqrt(x),
+    "abs": lambda t, x: t.abs(x),
+    "sin": lambda t, x: t.sin(x),
+    "cos": lambda t, x: t.cos(x),
+    "pow_const": lambda t, x, p: t.pow(x, p),
+    "leaky_relu": lambda t, x, slope: t.nn.functional.leaky_relu(x, slope),
+    "sum": lambda t, *xs: _reduce_add(0.0, xs),
+    "linear": lambda t, *xs: _reduce_add(xs[-1], (w * x for w, x in zip(*_halves(xs[:-1])))),
+}
+
+
+def _halves(xs):
+    n = len(xs) // 2
+    return xs[:n], xs[n:]

@@ -139,3 +139,130 @@ def test_a_zero_grad_meets_an_infinite_local_as_in_pytorch():
     infinite = linear(w, [math.inf, 2.0, 3.0])
     (infinite * 0.0).backward()
     assert math.isnan(w[0].grad) and w[1].grad == 0.0 and w[2].grad == 0.0
+
+
+def test_one_no_grad_object_nests_and_is_reused():
+    ng = no_grad()
+    with ng:
+        with ng:
+            assert not is_grad_enabled()
+        assert not is_grad_enabled()
+        with ng:
+            assert not is_grad_enabled()
+    assert is_grad_enabled()
+    with ng:
+        assert (Value(1.0) * 2).is_leaf
+    assert not (Value(1.0) * 2).is_leaf
+
+
+def test_one_no_grad_object_shared_by_threads():
+    """Thread 1 enters, thread 2 enters the same object, thread 1 leaves first: each thread
+    gets its own mode back."""
+    ng = no_grad()
+    one_in, two_in, one_out = threading.Event(), threading.Event(), threading.Event()
+    errors: list = []
+
+    def first():
+        try:
+            with ng:
+                one_in.set()
+                two_in.wait(5)
+            assert is_grad_enabled()
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+        finally:
+            one_out.set()
+
+    def second():
+        try:
+            one_in.wait(5)
+            with ng:
+                two_in.set()
+                one_out.wait(5)
+                assert not is_grad_enabled()
+            assert is_grad_enabled()
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert errors == [] and is_grad_enabled()
+
+
+def test_no_grad_on_a_generator_function():
+    @no_grad()
+    def products(v, n):
+        for k in range(n):
+            got = yield v * k, is_grad_enabled()
+            assert got is None or got == "sent"
+        return "done"
+
+    x = Value(2.0)
+    gen = products(x, 3)
+    node, inside = next(gen)
+    assert node.is_leaf and not inside
+    assert is_grad_enabled() and not (x * x).is_leaf  # the caller's mode between steps
+    node, inside = gen.send("sent")
+    assert node.is_leaf and not inside and node.data == 2.0
+    with no_grad():
+        next(gen)
+    assert is_grad_enabled()
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == "done" and is_grad_enabled()
+
+
+def test_no_grad_generator_sees_thrown_errors_and_close_inside_no_grad():
+    seen = []
+
+    @no_grad()
+    def gen():
+        try:
+            yield 1
+        except KeyError:
+            seen.append(("thrown", is_grad_enabled()))
+            yield 2
+        finally:
+            seen.append(("closed", is_grad_enabled()))
+
+    g = gen()
+    assert next(g) == 1
+    assert g.throw(KeyError("k")) == 2
+    g.close()
+    assert seen == [("thrown", False), ("closed", False)] and is_grad_enabled()
+
+
+def test_an_off_relu_passes_zero_for_an_infinite_gradient_as_in_pytorch():
+    """sqrt'(0) = inf reaches the off ReLU; PyTorch's relu backward is a where, so x gets
+    only the 1 of the + edge (a product would give 0 × inf = NaN)."""
+    from autograd import backward_steps, ops
+
+    x = Value(-1.0, label="x")
+    r = x.relu()
+    assert r.parents == (x,) and r.local_grads == (0.0,) and r.local_grads[0] is ops.MASK
+    assert repr(ops.MASK) == "0.0" and ops.MASK * math.inf == 0.0 == math.nan * ops.MASK
+    y = r.sqrt() + x
+    y.backward()
+    assert x.grad == 1.0 and r.grad == math.inf
+    x.grad = 0.0
+    steps = list(backward_steps(y))
+    assert x.grad == 1.0
+    (edge,) = [e for s in steps for e in s.edges if s.node.value is r]
+    assert edge.local == 0.0 and edge.added == 0.0
+
+
+def test_masks_against_live_pytorch():
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(-1.0, dtype=torch.float64, requires_grad=True)
+    (t.relu().sqrt() + t).backward()
+    x = Value(-1.0)
+    (x.relu().sqrt() + x).backward()
+    assert x.grad == t.grad.item() == 1.0
+    t = torch.tensor(-1.0, dtype=torch.float64, requires_grad=True)
+    (t.tanh() * 0.0).sqrt().backward()  # a product edge: 0 × inf = nan in both
+    x = Value(-1.0)
+    (x.tanh() * 0.0).sqrt().backward()
+    assert math.isnan(x.grad) and math.isnan(t.grad.item())

@@ -159,3 +159,14 @@ def test_transform_errors_are_clear():
 def test_module_is_exported():
     assert autograd.functional is functional
     assert autograd.grad is autograd.backward.grad
+
+
+def test_hessian_of_pow_at_a_zero_base():
+    """a**b at (0, 1): first derivatives (1, 0) exist, so second derivatives must too; the
+    row of ∂/∂a equals PyTorch's double backward (0, 1). (PyTorch's ∂/∂b row is NaN there;
+    see tests/edge_values.py KNOWN.)"""
+    f = lambda a, b: a**b  # noqa: E731
+    assert functional.grad(f, (0, 1))(0.0, 1.0) == (1.0, 0.0)
+    assert functional.hessian(f, (0, 1))(0.0, 1.0) == ((0.0, 1.0), (0.0, 0.0))
+    assert functional.hessian(f, (0, 1))(0.0, 2.0)[0] == (2.0, 0.0)
+    assert functional.grad(functional.grad(lambda x: x**0.0))(0.0) == 0.0
