@@ -214,13 +214,16 @@ def compile(  # noqa: A001 - autograd.compile reads best
     params: Sequence[Value] = (),
     *,
     input_grads: bool = True,
+    layers: bool = False,
 ) -> GradProgram:
     """Write the recorded graph of ``outputs`` as a straight-line gradient program.
 
     ``inputs``: leaves whose values change per sample (arguments of the program; their
     gradients are per sample, computed when ``input_grads``); ``params``: leaves shared by all
     samples (their gradients are summed over a batch). Every other leaf is a constant, inlined
-    with its current value. Gradients are of the first output. Raises :class:`CompileError`
+    with its current value. Gradients are of the first output. ``layers``: write each layer
+    (linear nodes over the same inputs, then the same activation) as NumPy matrix code,
+    z = W x + b and δ = (W′ᵀδ′) ⊙ f′(z) (:mod:`autograd.layered`). Raises :class:`CompileError`
     naming the node when a node's op has no code form or a variable is not a leaf.
     """
     outs = (outputs,) if isinstance(outputs, Value) else tuple(outputs)
@@ -251,7 +254,7 @@ def compile(  # noqa: A001 - autograd.compile reads best
     def ref(v: Value) -> str:
         return name[v] if v in name else ops.literal(v.data)
 
-    forward, locals_ = [], {}
+    forward, locals_ = {}, {}
     for index, node in enumerate(nodes):
         if node.is_leaf:
             continue
@@ -262,7 +265,7 @@ def compile(  # noqa: A001 - autograd.compile reads best
         if any(p in per_sample for p in node.parents):
             per_sample.add(node)
         expr, locals_[node] = node.op.code_of(node, tuple(map(ref, node.parents)), name[node])
-        forward.append(f"{name[node]} = {expr}")
+        forward[node] = f"{name[node]} = {expr}"
 
     wrt = set(params) | (set(inputs) if input_grads else set())
     root_graph = topological_order(outs[0])
@@ -301,6 +304,13 @@ def compile(  # noqa: A001 - autograd.compile reads best
             text += f" - {t[1:]}" if t.startswith("-") else f" + {t}"
         return text
 
+    if layers:
+        from .layered import Scalar, write_layers
+
+        program = write_layers(Scalar(outs, inputs, params, nodes, names, name, ref, per_sample,
+                                      forward, uses, gradient, wrt, root_graph))
+        if program is not None:
+            return program
     backward = [f"g_{name[v]} = {gradient(v)}"
                 for v in reversed(root_graph) if v in live and not v.is_leaf]
     backward += [f"g_{name[v]} = {gradient(v)}" for v in variables if v in wrt]
@@ -314,7 +324,7 @@ def compile(  # noqa: A001 - autograd.compile reads best
     args = ", ".join([name[v] for v in variables] + ["seed"])
     signature = textwrap.fill(args, 92, initial_indent="    ", subsequent_indent="    ")
     returns = f"{listing([ref(v) for v in outs])}, {grads(inputs)}, {grads(params)}"
-    body = (["# forward: one line per node"] + forward
+    body = (["# forward: one line per node"] + list(forward.values())
             + ["# backward: g_v = ∂(first output)/∂v, summed over the edges leaving v"]
             + backward + [f"return {returns}"])
     source = (f"def gradient_program(\n{signature},\n):\n"

@@ -120,7 +120,8 @@ def fit(
     progress: a tqdm.auto bar (a widget in Jupyter, text in a terminal) over epochs that stays
     on screen when done. decode: model output → label for accuracy (default from the loss).
     compiled: trace one sample's loss graph once, compile it (:func:`autograd.compile`) and
-    train by replaying it over each batch with NumPy: the same steps, much faster.
+    train by replaying it over each batch with NumPy, a model's layers as matrix code
+    (``layers=True``): the same steps, much faster.
     """
     loss_fn, decode = _resolve_loss(loss, decode)
     named_metrics = _resolve_metrics(metrics)
@@ -186,7 +187,8 @@ def _compiled_step(model: Module, loss_fn: Callable[..., Value], params: list[Va
     if l2:
         sample_loss = sample_loss + losses.l2_penalty(params, l2)
     outs = _flat(pred)
-    program = autograd.compile([sample_loss, *outs], xs + ts, params, input_grads=False)
+    program = autograd.compile([sample_loss, *outs], xs + ts, params, input_grads=False,
+                               layers=True)
 
     def target(t: object) -> list:
         return [float(k == t) for k in range(width)] if one_hot else _flat(t)

@@ -1,0 +1,348 @@
+"""Per-layer matrix code: the layers of a recorded graph written as the explainers' formulas.
+
+A graph built by ``nn.Layer`` is one ``linear`` node per neuron over the same inputs, then the
+same activation on each: exactly z = W a + b, a′ = f(z). ``autograd.compile(..., layers=True)``
+finds such layers — linear nodes whose weights and bias are parameters and whose inputs are
+the same Values, each followed by the same one-operand op (or by nothing) — and writes each
+as NumPy matrix code over a batch held in columns, one column per sample::
+
+    z1 = W1 @ x + b1                     a1 = relu(z1)
+    d1 = (W2.T @ d2) * (z1 > 0)          g_W1 = d1 @ x.T          g_b1 = d1.sum(axis=1, ...)
+
+where ``d`` is δ = ∂L/∂z. Every other node keeps its scalar line from :func:`autograd.compile`;
+a scalar node reads a layer output as a row (``z3_0 = z3[0]``), and a layer whose inputs are
+scalar nodes stacks them into a matrix. The parameters arrive as one flat array ``P`` of
+which ``W1`` and ``b1`` are views (``P[0:48].reshape(16, 3)[:, :2]``); their gradients are
+added into the same views of one flat array ``G``.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from . import ops
+from .compile import GradProgram, _atomic, _numpy, _numpy_namespace
+from .value import Value
+
+
+class Scalar(NamedTuple):
+    """What the scalar compiler knows about a graph: its node order, names, each non-leaf
+    node's forward line, the edges backward follows (``uses``: node → [(consumer, local
+    derivative source)]) and ``gradient(v)``, the source of ∂(first output)/∂v over them."""
+
+    outs: tuple[Value, ...]
+    inputs: tuple[Value, ...]
+    params: tuple[Value, ...]
+    nodes: list[Value]
+    names: Any
+    name: dict[Any, str]
+    ref: Callable[[Value], str]
+    per_sample: set
+    forward: dict[Value, str]
+    uses: dict[Value, list]
+    gradient: Callable[[Value], str]
+    wrt: set
+    root_graph: list[Value]
+
+
+@dataclass(eq=False)
+class _Layer:
+    """Linear rows over the same inputs, with their parameters' indices (rows × inputs, and
+    rows × 1 for the bias) and the one-operand op after every row (None: no activation)."""
+
+    rows: list[Value]
+    acts: list[Value] | None
+    inputs: tuple[Value, ...]
+    weights: Any
+    bias: Any
+    op: ops.Op | None
+    into: _Layer | None = None  # the layer whose inputs are exactly this one's outputs, alone
+    needs_input_grad: bool = False
+    name: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def outputs(self) -> list[Value]:
+        return self.acts if self.acts is not None else self.rows
+
+
+def _find_layers(s: Scalar) -> list[_Layer]:
+    """Group the linear nodes of per-sample values into layers, in forward order."""
+    np = _numpy()
+    index = {p: k for k, p in enumerate(s.params)}
+    position = {v: k for k, v in enumerate(s.nodes)}
+    consumers: dict[Value, list[Value]] = {}
+    for node in s.nodes:
+        for parent in node.parents:
+            consumers.setdefault(parent, []).append(node)
+    outs = set(s.outs)
+    groups: dict[tuple, list[tuple[Value, Value | None]]] = {}
+    for node in s.nodes:
+        op = node.op
+        if not isinstance(op, ops.LinearOp) or node not in s.per_sample:
+            continue
+        flags = dict(op.params)
+        n = int(flags["n"])
+        parents = node.parents
+        if not (flags["weights"] and flags["inputs"]) or not all(
+                v in index for v in (*parents[:n], *parents[2 * n:])):
+            continue
+        after = consumers.get(node, [])
+        act = after[0] if len(after) == 1 and node not in outs and after[0].op.arity == 1 else None
+        key = (parents[n: 2 * n], bool(flags["bias"]), act.op if act is not None else None)
+        groups.setdefault(key, []).append((node, act))
+    layers = []
+    for (inputs, has_bias, op), members in groups.items():
+        n = len(inputs)
+        members.sort(key=lambda m: index[m[0].parents[0]])
+        rows = [row for row, _ in members]
+        weights = np.array([[index[w] for w in row.parents[:n]] for row in rows])
+        bias = np.array([[index[row.parents[2 * n]]] for row in rows]) if has_bias else None
+        own = weights.ravel().tolist() + ([] if bias is None else bias.ravel().tolist())
+        if len(set(own)) < len(own) or set(own) & {index.get(x) for x in inputs}:
+            continue  # a parameter used twice, or as an input too: left to scalar lines
+        acts = [act for _, act in members] if op is not None else None
+        layers.append(_Layer(rows, acts, inputs, weights, bias, op))
+    layers.sort(key=lambda layer: min(position[r] for r in layer.rows))
+    return layers
+
+
+def _base(labels: Sequence[str | None]) -> str | None:
+    """The name the labels share before their indices: ``W1[1,2]``, ``W1[2,1]`` → ``W1``."""
+    bases = set()
+    for label in labels:
+        m = re.fullmatch(r"(.*?[^\W\d]\w*?)(?:\[[\d,\s]*\]|(?:[._]\d+)+)", label or "")
+        bases.add(m.group(1) if m and m.group(1).isidentifier() else None)
+    return bases.pop() if len(bases) == 1 else None
+
+
+def _slice(array: str, idx: Any, size: int) -> str | None:
+    """``array[idx]`` (``idx`` a 1-D or 2-D integer array) as a view: a slice, a reshape and a
+    column slice; None when no view of an array of ``size`` entries has these entries."""
+    np = _numpy()
+    if idx.ndim == 1:
+        step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
+        if step < 1 or not np.array_equal(idx, idx[0] + step * np.arange(len(idx))):
+            return None
+        start, stop = int(idx[0]), int(idx[-1]) + 1
+        return f"{array}[{start}:{stop}{f':{step}' if step != 1 else ''}]"
+    r, c = idx.shape
+    if c == 1:
+        view = _slice(array, idx[:, 0], size)
+        return view and f"{view[:-1]}, None]"
+    start = int(idx[0, 0])
+    rs = int(idx[1, 0] - start) if r > 1 else c
+    if rs < c or not np.array_equal(idx, start + rs * np.arange(r)[:, None] + np.arange(c)):
+        return None
+    if rs == c:
+        return f"{array}[{start}:{start + r * c}].reshape({r}, {c})"
+    if start + r * rs <= size:
+        return f"{array}[{start}:{start + r * rs}].reshape({r}, {rs})[:, :{c}]"
+    return None
+
+
+class LayeredProgram(GradProgram):
+    """A compiled graph whose layers are matrix code (see :mod:`autograd.layered`); called
+    like :class:`~autograd.compile.GradProgram`. It runs in NumPy even for one sample (a batch
+    of one, returned as floats)."""
+
+    def __init__(self, source: str, outputs: tuple[Value, ...], inputs: tuple[Value, ...],
+                 params: tuple[Value, ...], names: dict[Value, str],
+                 namespace: dict[str, Any]) -> None:
+        super().__init__(source, outputs, inputs, params, names)
+        self._batch = self._load(namespace)
+        self._float = self._one_sample
+
+    def _one_sample(self, *args: Any) -> tuple:
+        np = _numpy()
+        n = len(self.inputs)
+        arrays = [np.full(1, float(x)) for x in args[:n]]
+        outs, input_grads, param_grads = self._batch(*arrays, *args[n:-1], np.full(1, args[-1]))
+
+        def first(v: Any) -> float:
+            return float(v[0]) if getattr(v, "ndim", 0) else float(v)
+
+        return tuple(map(first, outs)), tuple(map(first, input_grads)), tuple(param_grads)
+
+
+def write_layers(s: Scalar) -> LayeredProgram | None:
+    """The program with each layer of ``s``'s graph as matrix code; None if there is no layer."""
+    layers = _find_layers(s)
+    if not layers:
+        return None
+    np = _numpy()
+    names, name = s.names, s.name
+    namespace = _numpy_namespace()
+    helpers = {"array": np.array, "zeros": np.zeros, "stack": _stack(np)}
+    fn = {key: names.new(key, key) for key in helpers}
+    namespace.update({fn[key]: f for key, f in helpers.items()})
+    flat, grads, shape = names.new("P", "P"), names.new("G", "G"), names.new("shape", "shape")
+
+    def index(array: str, idx: Any, what: str) -> str:
+        """``array[idx]``, usable as a target of ``+=``."""
+        view = _slice(array, idx, len(s.params))
+        if view is not None:
+            return view + "[:]" if view.endswith(")") else view
+        constant = names.new(f"index_{what}", "index")
+        namespace[constant] = idx
+        return f"{array}[{constant}]"
+
+    # ---------------------------------------------------------------- names and structure
+    outputs_of = {}
+    for k, layer in enumerate(layers, 1):
+        nm = layer.name
+        nm["W"] = names.new(_base([w.label for r in layer.rows for w in r.parents[:1]])
+                            or f"W{k}", "W")
+        if layer.bias is not None:
+            nm["b"] = names.new(_base([r.parents[-1].label for r in layer.rows]) or f"b{k}", "b")
+        nm["z"] = names.new(_base([r.label for r in layer.rows]) or f"z{k}", "z")
+        nm["d"] = names.new(("d" + nm["z"][1:]) if nm["z"][:1] == "z" else f"d_{nm['z']}", "d")
+        if layer.acts is not None:
+            nm["a"] = names.new(_base([a.label for a in layer.acts]) or f"a{k}", "a")
+        source = outputs_of.get(layer.inputs)
+        if source is not None:
+            nm["x"] = source.name["a" if source.acts is not None else "z"]
+        else:
+            nm["x"] = names.new(_base([x.label for x in layer.inputs]) or f"x{k}", "x")
+        outputs_of[tuple(layer.outputs)] = layer
+        rows = set(layer.rows)
+        if source is not None and all(
+                r is not s.outs[0] and s.uses.get(r) and all(c in rows for c, _ in s.uses[r])
+                for r in source.outputs):
+            source.into = layer
+
+    in_layer = {v: layer for layer in layers for v in (*layer.rows, *(layer.acts or ()))}
+    fused = {r for layer in layers if layer.into is not None for r in layer.outputs}
+    for v, edges in s.uses.items():  # a layer's edges become its matrix formulas
+        kept = [(c, local) for c, local in edges if c not in in_layer]
+        if len(kept) == len(edges) or v in fused:
+            continue
+        consumers = {c for c, _ in edges}
+        for layer in layers:
+            if consumers.isdisjoint(layer.rows):
+                continue
+            for j, x in enumerate(layer.inputs):
+                if x is v:  # v is input j of the layer: ∂L/∂v gets row j of Wᵀδ
+                    layer.needs_input_grad = True
+                    pseudo = object()
+                    name[pseudo] = f"{layer.name['x']}[{j}]"
+                    s.per_sample.add(pseudo)
+                    kept.append((pseudo, "1"))
+        s.uses[v] = kept
+
+    referenced = set(s.outs)
+    for node in s.nodes:
+        if not node.is_leaf and node not in in_layer:
+            referenced.update(node.parents)
+    for layer in layers:
+        if layer.inputs not in outputs_of or outputs_of[layer.inputs] is layer:
+            referenced.update(layer.inputs)
+
+    # ---------------------------------------------------------------- forward
+    body = [f"{shape} = seed.shape",
+            f"{flat} = {fn['array']}(({', '.join(name[p] for p in s.params)},))"]
+    for layer in layers:
+        nm = layer.name
+        body.append(f"{nm['W']} = {index(flat, layer.weights, nm['W'])}")
+        if layer.bias is not None:
+            body.append(f"{nm['b']} = {index(flat, layer.bias, nm['b'])}")
+    body.append("# forward: a layer as z = W x + b, a = f(z); other nodes one line each")
+    position = {v: k for k, v in enumerate(s.nodes)}
+    first = {layer: min(layer.rows, key=position.__getitem__) for layer in layers}
+    for node in s.nodes:
+        layer = in_layer.get(node)
+        if layer is None:
+            if not node.is_leaf:
+                body.append(s.forward[node])
+            continue
+        if node is not first[layer]:
+            continue
+        nm = layer.name
+        what = layer.op.name if layer.op is not None else "linear"
+        body.append(f"# layer {nm['z']}: {len(layer.inputs)} → {len(layer.rows)}, {what}")
+        if outputs_of.get(layer.inputs) in (None, layer):
+            body.append(f"{nm['x']} = {fn['stack']}({shape}, "
+                        f"{', '.join(map(s.ref, layer.inputs))})")
+        bias = f" + {nm['b']}" if layer.bias is not None else ""
+        body.append(f"{nm['z']} = {nm['W']} @ {nm['x']}{bias}")
+        if layer.acts is not None:
+            expr, _ = layer.op.code_of(layer.acts[0], (nm["z"],), nm["a"])
+            body.append(f"{nm['a']} = {expr}")
+        out = nm["a" if layer.acts is not None else "z"]
+        body += [f"{name[v]} = {out}[{i}]" for i, v in enumerate(layer.outputs) if v in referenced]
+
+    # ---------------------------------------------------------------- backward
+    body += ["# backward: d = δ = ∂L/∂z of a layer, g_v = ∂(first output)/∂v",
+             f"{grads} = {fn['zeros']}({len(s.params)})"]
+    root = set(s.root_graph)
+    last = {}
+    for v in s.root_graph:
+        if v in in_layer:
+            last.setdefault(in_layer[v], v)
+    for v in reversed(s.root_graph):
+        layer = in_layer.get(v)
+        if layer is None:
+            if v in s.uses and not v.is_leaf:
+                body.append(f"g_{name[v]} = {s.gradient(v)}")
+            continue
+        if v is not last[layer]:
+            continue
+        nm = layer.name
+        body.append(f"# layer {nm['z']}")
+        if layer.into is not None:
+            above = layer.into.name
+            upstream = f"({above['W']}.T @ {above['d']})"
+        else:
+            rows = []
+            for out in layer.outputs:
+                if out in s.uses and out in root:
+                    body.append(f"g_{name[out]} = {s.gradient(out)}")
+                    rows.append(f"g_{name[out]}")
+                else:
+                    rows.append("0.0")
+            upstream = f"{fn['stack']}({shape}, {', '.join(rows)})"
+        if layer.acts is not None:
+            _, (local,) = layer.op.code_of(layer.acts[0], (nm["z"],), nm["a"])
+            body.append(f"{nm['d']} = {upstream} * {local if _atomic(local) else f'({local})'}")
+        else:
+            body.append(f"{nm['d']} = {upstream[1:-1] if upstream[0] == '(' else upstream}")
+        body.append(f"g_{nm['W']} = {nm['d']} @ {nm['x']}.T")
+        body.append(f"{index(grads, layer.weights, nm['W'])} += g_{nm['W']}")
+        if layer.bias is not None:
+            body.append(f"g_{nm['b']} = {nm['d']}.sum(axis=1, keepdims=True)")
+            body.append(f"{index(grads, layer.bias, nm['b'])} += g_{nm['b']}")
+        if layer.needs_input_grad:
+            body.append(f"g_{nm['x']} = {nm['W']}.T @ {nm['d']}")
+    body += [f"g_{name[v]} = {s.gradient(v)}" for v in s.inputs if v in s.wrt]
+    scalar = [k for k, p in enumerate(s.params)
+              if p in s.wrt and (s.uses.get(p) or p is s.outs[0])]
+    body += [f"g_{name[s.params[k]]} = {s.gradient(s.params[k])}" for k in scalar]
+    if scalar:
+        target = index(grads, np.array(scalar), "params")
+        body.append(f"{target} += ({', '.join(f'g_{name[s.params[k]]}' for k in scalar)},)")
+
+    def listing(items: list[str]) -> str:
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+    input_grads = listing([f"g_{name[v]}" if v in s.wrt else "0.0" for v in s.inputs])
+    body.append(f"return {listing([s.ref(v) for v in s.outs])}, {input_grads}, "
+                f"{grads}.tolist()")
+    args = ", ".join([name[v] for v in (*s.inputs, *s.params)] + ["seed"])
+    signature = textwrap.fill(args, 92, initial_indent="    ", subsequent_indent="    ")
+    source = (f"def gradient_program(\n{signature},\n):\n"
+              + "\n".join(f"    {line}" for line in body) + "\n")
+    return LayeredProgram(source, s.outs, s.inputs, s.params, name, namespace)
+
+
+def _stack(np: Any) -> Callable[..., Any]:
+    def stack(shape: tuple, *rows: Any) -> Any:
+        """Rows (per-sample arrays or shared numbers) as one matrix, a column per sample."""
+        out = np.empty((len(rows), *shape))
+        for i, row in enumerate(rows):
+            out[i] = row
+        return out
+
+    return stack
