@@ -60,6 +60,7 @@ class _Layer:
     weights: Any
     bias: Any
     op: ops.Op | None
+    source: _Layer | None = None  # the layer whose outputs are exactly this one's inputs
     into: _Layer | None = None  # the layer whose inputs are exactly this one's outputs, alone
     needs_input_grad: bool = False
     name: dict[str, str] = field(default_factory=dict)
@@ -69,15 +70,52 @@ class _Layer:
         return self.acts if self.acts is not None else self.rows
 
 
-def _find_layers(s: Scalar) -> list[_Layer]:
-    """Group the linear nodes of per-sample values into layers, in forward order."""
-    np = _numpy()
-    index = {p: k for k, p in enumerate(s.params)}
-    position = {v: k for k, v in enumerate(s.nodes)}
+@dataclass(eq=False)
+class _Sum:
+    """A sum node over one op applied to each of several distinct parameters (a penalty such
+    as Σ w²), with the parameters' indices."""
+
+    total: Value
+    terms: tuple[Value, ...]
+    index: Any
+    name: dict[str, str] = field(default_factory=dict)
+
+
+def _consumers(s: Scalar) -> dict[Value, list[Value]]:
+    """Node → the nodes that have it as a parent (once per edge), over all outputs' graphs."""
     consumers: dict[Value, list[Value]] = {}
     for node in s.nodes:
         for parent in node.parents:
             consumers.setdefault(parent, []).append(node)
+    return consumers
+
+
+def _find_sums(s: Scalar, consumers: dict[Value, list[Value]]) -> list[_Sum]:
+    """Sum nodes whose terms are one op of one parameter each (``p * p``, ``abs(p)``), every
+    term used by that sum only."""
+    np = _numpy()
+    index = {p: k for k, p in enumerate(s.params)}
+    found = []
+    for node in s.nodes:
+        terms = node.parents
+        if node.op is not ops.SUM or len(terms) < 2 or terms[0].is_leaf:
+            continue
+        op = terms[0].op
+        if op.arity < 1 or any(t.op is not op or len(consumers[t]) != 1 or t in s.outs
+                               or len(set(t.parents)) != 1 or t.parents[0] not in index
+                               for t in terms):
+            continue
+        idx = [index[t.parents[0]] for t in terms]
+        if len(set(idx)) == len(idx):
+            found.append(_Sum(node, terms, np.array(idx)))
+    return found
+
+
+def _find_layers(s: Scalar, consumers: dict[Value, list[Value]]) -> list[_Layer]:
+    """Group the linear nodes of per-sample values into layers, in forward order."""
+    np = _numpy()
+    index = {p: k for k, p in enumerate(s.params)}
+    position = {v: k for k, v in enumerate(s.nodes)}
     outs = set(s.outs)
     groups: dict[tuple, list[tuple[Value, Value | None]]] = {}
     for node in s.nodes:
@@ -111,12 +149,14 @@ def _find_layers(s: Scalar) -> list[_Layer]:
 
 
 def _base(labels: Sequence[str | None]) -> str | None:
-    """The name the labels share before their indices: ``W1[1,2]``, ``W1[2,1]`` → ``W1``."""
-    bases = set()
-    for label in labels:
-        m = re.fullmatch(r"(.*?[^\W\d]\w*?)(?:\[[\d,\s]*\]|(?:[._]\d+)+)", label or "")
-        bases.add(m.group(1) if m and m.group(1).isidentifier() else None)
-    return bases.pop() if len(bases) == 1 else None
+    """The name the labels share before their indices: ``W1[1,2]``, ``W1[2,1]`` → ``W1``;
+    ``x_0``, ``x_1`` → ``x``; ``x1``, ``x2`` → ``x``."""
+    for pattern in (r"(.*?[^\W\d]\w*?)(?:\[[\d,\s]*\]|(?:[._]\d+)+)", r"([^\W\d]\w*?)\d+"):
+        matches = [re.fullmatch(pattern, label or "") for label in labels]
+        bases = {m.group(1) if m and m.group(1).isidentifier() else None for m in matches}
+        if len(bases) == 1 and None not in bases and (len(labels) > 1 or pattern[1] == "."):
+            return bases.pop()
+    return None
 
 
 def _slice(array: str, idx: Any, size: int) -> str | None:
@@ -170,22 +210,27 @@ class LayeredProgram(GradProgram):
 
 def write_layers(s: Scalar) -> LayeredProgram | None:
     """The program with each layer of ``s``'s graph as matrix code; None if there is no layer."""
-    layers = _find_layers(s)
+    consumers = _consumers(s)
+    layers = _find_layers(s, consumers)
     if not layers:
         return None
+    sums = _find_sums(s, consumers)
     np = _numpy()
     names, name = s.names, s.name
     namespace = _numpy_namespace()
-    helpers = {"array": np.array, "zeros": np.zeros, "stack": _stack(np)}
+    helpers = {"array": np.array, "zeros": np.zeros, "concatenate": np.concatenate,
+               "stack": _stack(np)}
     fn = {key: names.new(key, key) for key in helpers}
     namespace.update({fn[key]: f for key, f in helpers.items()})
     flat, grads, shape = names.new("P", "P"), names.new("G", "G"), names.new("shape", "shape")
 
     def index(array: str, idx: Any, what: str) -> str:
-        """``array[idx]``, usable as a target of ``+=``."""
+        """``array[idx]``, a view when it can be."""
+        if np.array_equal(idx, np.arange(len(s.params))):
+            return array
         view = _slice(array, idx, len(s.params))
         if view is not None:
-            return view + "[:]" if view.endswith(")") else view
+            return view
         constant = names.new(f"index_{what}", "index")
         namespace[constant] = idx
         return f"{array}[{constant}]"
@@ -194,7 +239,8 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     outputs_of = {}
     for k, layer in enumerate(layers, 1):
         nm = layer.name
-        nm["W"] = names.new(_base([w.label for r in layer.rows for w in r.parents[:1]])
+        n = len(layer.inputs)
+        nm["W"] = names.new(_base([w.label for r in layer.rows for w in r.parents[:n]])
                             or f"W{k}", "W")
         if layer.bias is not None:
             nm["b"] = names.new(_base([r.parents[-1].label for r in layer.rows]) or f"b{k}", "b")
@@ -202,11 +248,13 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         nm["d"] = names.new(("d" + nm["z"][1:]) if nm["z"][:1] == "z" else f"d_{nm['z']}", "d")
         if layer.acts is not None:
             nm["a"] = names.new(_base([a.label for a in layer.acts]) or f"a{k}", "a")
-        source = outputs_of.get(layer.inputs)
-        if source is not None:
+        source = layer.source = outputs_of.get(layer.inputs)
+        if source is not None:  # the outputs of a layer below, in order: its matrix
             nm["x"] = source.name["a" if source.acts is not None else "z"]
-        else:
+            nm["gx"] = "g_" + names.new(f"in_{nm['z']}", "in")  # ∂L/∂x through this layer
+        else:  # stacked from other nodes
             nm["x"] = names.new(_base([x.label for x in layer.inputs]) or f"x{k}", "x")
+            nm["gx"] = f"g_{nm['x']}"
         outputs_of[tuple(layer.outputs)] = layer
         rows = set(layer.rows)
         if source is not None and all(
@@ -215,9 +263,10 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
             source.into = layer
 
     in_layer = {v: layer for layer in layers for v in (*layer.rows, *(layer.acts or ()))}
+    in_sum = {t for total in sums for t in total.terms}
     fused = {r for layer in layers if layer.into is not None for r in layer.outputs}
-    for v, edges in s.uses.items():  # a layer's edges become its matrix formulas
-        kept = [(c, local) for c, local in edges if c not in in_layer]
+    for v, edges in s.uses.items():  # a layer's or a sum's edges become vector formulas
+        kept = [(c, local) for c, local in edges if c not in in_layer and c not in in_sum]
         if len(kept) == len(edges) or v in fused:
             continue
         consumers = {c for c, _ in edges}
@@ -228,22 +277,22 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
                 if x is v:  # v is input j of the layer: ∂L/∂v gets row j of Wᵀδ
                     layer.needs_input_grad = True
                     pseudo = object()
-                    name[pseudo] = f"{layer.name['x']}[{j}]"
+                    name[pseudo] = f"{layer.name['gx'][2:]}[{j}]"
                     s.per_sample.add(pseudo)
                     kept.append((pseudo, "1"))
         s.uses[v] = kept
 
     referenced = set(s.outs)
     for node in s.nodes:
-        if not node.is_leaf and node not in in_layer:
+        if not node.is_leaf and node not in in_layer and node not in in_sum:
             referenced.update(node.parents)
     for layer in layers:
-        if layer.inputs not in outputs_of or outputs_of[layer.inputs] is layer:
+        if layer.source is None:
             referenced.update(layer.inputs)
 
     # ---------------------------------------------------------------- forward
     body = [f"{shape} = seed.shape",
-            f"{flat} = {fn['array']}(({', '.join(name[p] for p in s.params)},))"]
+            _wrap(f"{flat} = {fn['array']}(({', '.join(name[p] for p in s.params)},))")]
     for layer in layers:
         nm = layer.name
         body.append(f"{nm['W']} = {index(flat, layer.weights, nm['W'])}")
@@ -252,10 +301,21 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     body.append("# forward: a layer as z = W x + b, a = f(z); other nodes one line each")
     position = {v: k for k, v in enumerate(s.nodes)}
     first = {layer: min(layer.rows, key=position.__getitem__) for layer in layers}
+    vector = {total.total: total for total in sums}
+    for total in sums:
+        total.name = {"p": names.new("p", "p"), "terms": names.new(None, total.terms[0].op.name)}
     for node in s.nodes:
         layer = in_layer.get(node)
+        if node in vector:
+            total = vector[node]
+            term, (p, terms) = total.terms[0], total.name.values()
+            expr, _ = term.op.code_of(term, (p,) * len(term.parents), terms)
+            body += [f"# {name[node]} = Σ {term.op.name} over {len(total.terms)} parameters, "
+                     f"as vectors", f"{p} = {index(flat, total.index, p)}", f"{terms} = {expr}",
+                     f"{name[node]} = total({terms})"]
+            continue
         if layer is None:
-            if not node.is_leaf:
+            if not node.is_leaf and node not in in_sum:
                 body.append(s.forward[node])
             continue
         if node is not first[layer]:
@@ -263,7 +323,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         nm = layer.name
         what = layer.op.name if layer.op is not None else "linear"
         body.append(f"# layer {nm['z']}: {len(layer.inputs)} → {len(layer.rows)}, {what}")
-        if outputs_of.get(layer.inputs) in (None, layer):
+        if layer.source is None:
             body.append(f"{nm['x']} = {fn['stack']}({shape}, "
                         f"{', '.join(map(s.ref, layer.inputs))})")
         bias = f" + {nm['b']}" if layer.bias is not None else ""
@@ -275,8 +335,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         body += [f"{name[v]} = {out}[{i}]" for i, v in enumerate(layer.outputs) if v in referenced]
 
     # ---------------------------------------------------------------- backward
-    body += ["# backward: d = δ = ∂L/∂z of a layer, g_v = ∂(first output)/∂v",
-             f"{grads} = {fn['zeros']}({len(s.params)})"]
+    body.append("# backward: d = δ = ∂L/∂z of a layer, g_v = ∂(first output)/∂v")
     root = set(s.root_graph)
     last = {}
     for v in s.root_graph:
@@ -285,7 +344,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     for v in reversed(s.root_graph):
         layer = in_layer.get(v)
         if layer is None:
-            if v in s.uses and not v.is_leaf:
+            if v in s.uses and not v.is_leaf and v not in in_sum:
                 body.append(f"g_{name[v]} = {s.gradient(v)}")
             continue
         if v is not last[layer]:
@@ -310,19 +369,36 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         else:
             body.append(f"{nm['d']} = {upstream[1:-1] if upstream[0] == '(' else upstream}")
         body.append(f"g_{nm['W']} = {nm['d']} @ {nm['x']}.T")
-        body.append(f"{index(grads, layer.weights, nm['W'])} += g_{nm['W']}")
         if layer.bias is not None:
             body.append(f"g_{nm['b']} = {nm['d']}.sum(axis=1, keepdims=True)")
-            body.append(f"{index(grads, layer.bias, nm['b'])} += g_{nm['b']}")
         if layer.needs_input_grad:
-            body.append(f"g_{nm['x']} = {nm['W']}.T @ {nm['d']}")
+            body.append(f"{nm['gx']} = {nm['W']}.T @ {nm['d']}")
     body += [f"g_{name[v]} = {s.gradient(v)}" for v in s.inputs if v in s.wrt]
+    # the layers' parameter gradients into one flat array, in the order of params
+    parts = [(f"g_{layer.name[k]}", idx) for layer in layers if layer in last
+             for k, idx in (("W", layer.weights), ("b", layer.bias)) if idx is not None]
+    everything = np.concatenate([idx.ravel() for _, idx in parts]) if parts else None
+    listed = ", ".join(g for g, _ in parts) + "," * (len(parts) == 1)
+    matrices = f"{fn['concatenate']}(({listed}), axis=None)"
+    if parts and np.array_equal(everything, np.arange(len(s.params))):
+        body.append(f"{grads} = {matrices}")
+    else:
+        body.append(f"{grads} = {fn['zeros']}({len(s.params)})")
+        if parts:
+            body.append(f"{index(grads, everything, 'layers')} = {matrices}")
+    for total in sums:
+        if total.total in s.uses:
+            term, (p, terms) = total.terms[0], total.name.values()
+            _, local = term.op.code_of(term, (p,) * len(term.parents), terms)
+            g = f"g_{name[total.total]}"
+            body.append(f"{index(grads, total.index, p)} += "
+                        + " + ".join(f"{g} * {x if _atomic(x) else f'({x})'}" for x in local))
     scalar = [k for k, p in enumerate(s.params)
               if p in s.wrt and (s.uses.get(p) or p is s.outs[0])]
     body += [f"g_{name[s.params[k]]} = {s.gradient(s.params[k])}" for k in scalar]
     if scalar:
         target = index(grads, np.array(scalar), "params")
-        body.append(f"{target} += ({', '.join(f'g_{name[s.params[k]]}' for k in scalar)},)")
+        body.append(_wrap(f"{target} += ({', '.join(f'g_{name[s.params[k]]}' for k in scalar)},)"))
 
     def listing(items: list[str]) -> str:
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
@@ -335,6 +411,12 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     source = (f"def gradient_program(\n{signature},\n):\n"
               + "\n".join(f"    {line}" for line in body) + "\n")
     return LayeredProgram(source, s.outs, s.inputs, s.params, name, namespace)
+
+
+def _wrap(line: str) -> str:
+    """A long line of the program broken after commas (inside its parentheses)."""
+    return textwrap.fill(line, 92, subsequent_indent="    ", break_long_words=False,
+                         break_on_hyphens=False).replace("\n", "\n    ")
 
 
 def _stack(np: Any) -> Callable[..., Any]:
