@@ -236,6 +236,11 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         return f"{array}[{constant}]"
 
     # ---------------------------------------------------------------- names and structure
+    def own(v: Value, layer: _Layer, unused: bool) -> bool:
+        """A labelled node alone in its layer keeps its name for the matrix (1 × batch) when
+        no scalar line reads it (``unused``), as with ``b2`` and ``z2`` in z2 = W2 a1 + b2."""
+        return unused and v.label is not None and len(layer.rows) == 1
+
     outputs_of = {}
     for k, layer in enumerate(layers, 1):
         nm = layer.name
@@ -243,8 +248,12 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         nm["W"] = names.new(_base([w.label for r in layer.rows for w in r.parents[:n]])
                             or f"W{k}", "W")
         if layer.bias is not None:
-            nm["b"] = names.new(_base([r.parents[-1].label for r in layer.rows]) or f"b{k}", "b")
-        nm["z"] = names.new(_base([r.label for r in layer.rows]) or f"z{k}", "z")
+            bias = layer.rows[0].parents[-1]
+            nm["b"] = (name[bias] if own(bias, layer, consumers[bias] == layer.rows) else
+                       names.new(_base([r.parents[-1].label for r in layer.rows]) or f"b{k}", "b"))
+        row = layer.rows[0]
+        nm["z"] = (name[row] if own(row, layer, layer.acts is not None) else
+                   names.new(_base([r.label for r in layer.rows]) or f"z{k}", "z"))
         nm["d"] = names.new(("d" + nm["z"][1:]) if nm["z"][:1] == "z" else f"d_{nm['z']}", "d")
         if layer.acts is not None:
             nm["a"] = names.new(_base([a.label for a in layer.acts]) or f"a{k}", "a")

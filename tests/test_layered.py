@@ -93,7 +93,7 @@ def test_seed_network_names_and_delta_formulas():
           for i in range(2)]
     b1 = [Value(rng.uniform(-1, 1), label=f"b1[{i + 1}]") for i in range(2)]
     W2 = [Value(rng.uniform(-1, 1), label=f"W2[1,{j + 1}]") for j in range(2)]
-    b2 = Value(0.05, label="b2[1]")
+    b2 = Value(0.05, label="b2")
     x = [Value(0.0, label=f"x{j + 1}") for j in range(2)]
     y = Value(0.0, label="y")
     z1 = linear_layer(W1, x, b1)
@@ -127,7 +127,8 @@ def test_seed_network_names_and_delta_formulas():
 def test_mixed_graph_equals_scalar_program():
     """Layers that read scalar nodes (stacked), a layer without bias, outputs read by scalar
     nodes and by the next layer at once, two heads on one hidden layer, parameters listed in
-    a shuffled order (gathered by index), an L1 sum, and a NaN sample."""
+    a shuffled order (gathered by index), a weight also read by a scalar node, an L1 sum,
+    and a NaN sample."""
     rng = random.Random(5)
 
     def values(n, tag):
@@ -143,7 +144,7 @@ def test_mixed_graph_equals_scalar_program():
     g = [z.leaky_relu(0.1) for z in linear_layer(W2, h)]  # no bias
     head_a = [z.sigmoid() for z in linear_layer(Wh, h, bh)]
     head_b = linear(values(3, "Wb"), g, Value(0.2, label="bb"))
-    loss = (head_b - t) ** 2 + h[1] * head_a[0] + head_a[1] + g[2]
+    loss = (head_b - t) ** 2 + h[1] * head_a[0] + head_a[1] + g[2] + W1[0][0] * x[0]
     params = [p for rows in (W1, W2, Wh) for row in rows for p in row] + b1 + bh
     params += list(head_b.parents[:3]) + [head_b.parents[-1]]
     rng.shuffle(params)
