@@ -196,6 +196,9 @@ class LayeredProgram(GradProgram):
         self._batch = self._load(namespace)
         self._float = self._one_sample
 
+    def __repr__(self) -> str:
+        return type(self).__name__ + super().__repr__()[len("GradProgram"):]
+
     def _one_sample(self, *args: Any) -> tuple:
         np = _numpy()
         n = len(self.inputs)
@@ -301,7 +304,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
 
     # ---------------------------------------------------------------- forward
     body = [f"{shape} = seed.shape",
-            _wrap(f"{flat} = {fn['array']}(({', '.join(name[p] for p in s.params)},))")]
+            _wrap(f"{flat} = {fn['array']}({_listing([name[p] for p in s.params])})")]
     for layer in layers:
         nm = layer.name
         body.append(f"{nm['W']} = {index(flat, layer.weights, nm['W'])}")
@@ -387,8 +390,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     parts = [(f"g_{layer.name[k]}", idx) for layer in layers if layer in last
              for k, idx in (("W", layer.weights), ("b", layer.bias)) if idx is not None]
     everything = np.concatenate([idx.ravel() for _, idx in parts]) if parts else None
-    listed = ", ".join(g for g, _ in parts) + "," * (len(parts) == 1)
-    matrices = f"{fn['concatenate']}(({listed}), axis=None)"
+    matrices = f"{fn['concatenate']}({_listing([g for g, _ in parts])}, axis=None)"
     if parts and np.array_equal(everything, np.arange(len(s.params))):
         body.append(f"{grads} = {matrices}")
     else:
@@ -407,19 +409,21 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     body += [f"g_{name[s.params[k]]} = {s.gradient(s.params[k])}" for k in scalar]
     if scalar:
         target = index(grads, np.array(scalar), "params")
-        body.append(_wrap(f"{target} += ({', '.join(f'g_{name[s.params[k]]}' for k in scalar)},)"))
+        body.append(_wrap(f"{target} += {_listing([f'g_{name[s.params[k]]}' for k in scalar])}"))
 
-    def listing(items: list[str]) -> str:
-        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-
-    input_grads = listing([f"g_{name[v]}" if v in s.wrt else "0.0" for v in s.inputs])
-    body.append(f"return {listing([s.ref(v) for v in s.outs])}, {input_grads}, "
+    input_grads = _listing([f"g_{name[v]}" if v in s.wrt else "0.0" for v in s.inputs])
+    body.append(f"return {_listing([s.ref(v) for v in s.outs])}, {input_grads}, "
                 f"{grads}.tolist()")
     args = ", ".join([name[v] for v in (*s.inputs, *s.params)] + ["seed"])
     signature = textwrap.fill(args, 92, initial_indent="    ", subsequent_indent="    ")
     source = (f"def gradient_program(\n{signature},\n):\n"
               + "\n".join(f"    {line}" for line in body) + "\n")
     return LayeredProgram(source, s.outs, s.inputs, s.params, name, namespace)
+
+
+def _listing(items: list[str]) -> str:
+    """A tuple display: ``(a, b)``, ``(a,)``."""
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
 def _wrap(line: str) -> str:
