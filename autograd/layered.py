@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import ops
-from .compile import GradProgram, _atomic, _numpy, _numpy_namespace
+from .compile import Evaluation, GradProgram, _atomic, _numpy, _numpy_namespace
 from .value import Value
 
 
@@ -185,30 +185,55 @@ def _slice(array: str, idx: Any, size: int) -> str | None:
 
 
 class LayeredProgram(GradProgram):
-    """A compiled graph whose layers are matrix code (see :mod:`autograd.layered`); called
-    like :class:`~autograd.compile.GradProgram`. It runs in NumPy even for one sample (a batch
-    of one, returned as floats)."""
+    """A compiled graph whose layers are matrix code (see :mod:`autograd.layered`), called
+    like :class:`~autograd.compile.GradProgram`: ``program(*input_values, params=None,
+    seed=1.0)`` → :class:`~autograd.compile.Evaluation`. Its source takes the parameters as
+    one array ``P``. It runs in NumPy even for one sample (a batch of one, returned as
+    floats)."""
 
     def __init__(self, source: str, outputs: tuple[Value, ...], inputs: tuple[Value, ...],
                  params: tuple[Value, ...], names: dict[Value, str],
                  namespace: dict[str, Any]) -> None:
         super().__init__(source, outputs, inputs, params, names)
         self._batch = self._load(namespace)
-        self._float = self._one_sample
+
+    def __call__(self, *inputs: Any, params: Sequence[float] | None = None,
+                 seed: Any = 1.0) -> Evaluation:
+        np = _numpy()
+        n = len(self.params)
+        values = (np.fromiter([p.data for p in self.params], float, n) if params is None
+                  else np.asarray(params, dtype=float))
+        one = not any(isinstance(x, (list, tuple)) or getattr(x, "ndim", 0) for x in inputs)
+        arrays = [np.full(1, x, dtype=float) if one else np.asarray(x, dtype=float)
+                  for x in inputs]
+        sizes = {a.shape for a in arrays if a.ndim}
+        if len(inputs) != len(self.inputs) or values.shape != (n,) or len(sizes) != 1 \
+                or len(next(iter(sizes))) != 1:
+            return super().__call__(*inputs, params=params, seed=seed)  # it names the mistake
+        ((size,),) = sizes
+        seed = np.broadcast_to(np.asarray(seed, dtype=float), (size,)).copy()
+        outs, input_grads, param_grads = self._batch(*arrays, values, seed)
+        if one:
+            return Evaluation(tuple(float(v[0] if getattr(v, "ndim", 0) else v) for v in outs),
+                              tuple(float(v[0] if getattr(v, "ndim", 0) else v)
+                                    for v in input_grads), tuple(param_grads))
+        return Evaluation(_per_sample(outs, size, np), _per_sample(input_grads, size, np),
+                          tuple(param_grads))
 
     def __repr__(self) -> str:
         return type(self).__name__ + super().__repr__()[len("GradProgram"):]
 
-    def _one_sample(self, *args: Any) -> tuple:
-        np = _numpy()
-        n = len(self.inputs)
-        arrays = [np.full(1, float(x)) for x in args[:n]]
-        outs, input_grads, param_grads = self._batch(*arrays, *args[n:-1], np.full(1, args[-1]))
 
-        def first(v: Any) -> float:
-            return float(v[0]) if getattr(v, "ndim", 0) else float(v)
-
-        return tuple(map(first, outs)), tuple(map(first, input_grads)), tuple(param_grads)
+def _per_sample(values: Sequence, size: int, np: Any) -> tuple:
+    """Each value as an array of ``size`` samples: a value the samples share is repeated."""
+    out = list(values)
+    shared = [i for i, v in enumerate(out) if getattr(v, "shape", None) != (size,)]
+    if shared:
+        block = np.empty((len(shared), size))
+        block[:] = np.array([float(out[i]) for i in shared])[:, None]
+        for i, row in zip(shared, block):
+            out[i] = row
+    return tuple(out)
 
 
 def write_layers(s: Scalar) -> LayeredProgram | None:
@@ -221,7 +246,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     np = _numpy()
     names, name = s.names, s.name
     namespace = _numpy_namespace()
-    helpers = {"array": np.array, "zeros": np.zeros, "concatenate": np.concatenate,
+    helpers = {"zeros": np.zeros, "concatenate": np.concatenate,
                "stack": _stack(np)}
     fn = {key: names.new(key, key) for key in helpers}
     namespace.update({fn[key]: f for key, f in helpers.items()})
@@ -248,8 +273,8 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     for k, layer in enumerate(layers, 1):
         nm = layer.name
         n = len(layer.inputs)
-        nm["W"] = names.new(_base([w.label for r in layer.rows for w in r.parents[:n]])
-                            or f"W{k}", "W")
+        corners = [w.label for r in layer.rows for w in (r.parents[0], r.parents[n - 1])]
+        nm["W"] = names.new(_base(corners) or f"W{k}", "W")
         if layer.bias is not None:
             bias = layer.rows[0].parents[-1]
             nm["b"] = (name[bias] if own(bias, layer, consumers[bias] == layer.rows) else
@@ -303,8 +328,11 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
             referenced.update(layer.inputs)
 
     # ---------------------------------------------------------------- forward
-    body = [f"{shape} = seed.shape",
-            _wrap(f"{flat} = {fn['array']}({_listing([name[p] for p in s.params])})")]
+    body = [f"{shape} = seed.shape"]
+    read = [k for k, p in enumerate(s.params) if p in referenced]  # by scalar lines, as floats
+    if read:
+        body.append(_wrap(f"{_listing([name[s.params[k]] for k in read])} = "
+                          f"{index(flat, np.array(read), 'read')}.tolist()"))
     for layer in layers:
         nm = layer.name
         body.append(f"{nm['W']} = {index(flat, layer.weights, nm['W'])}")
@@ -414,7 +442,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     input_grads = _listing([f"g_{name[v]}" if v in s.wrt else "0.0" for v in s.inputs])
     body.append(f"return {_listing([s.ref(v) for v in s.outs])}, {input_grads}, "
                 f"{grads}.tolist()")
-    args = ", ".join([name[v] for v in (*s.inputs, *s.params)] + ["seed"])
+    args = ", ".join([name[v] for v in s.inputs] + [flat, "seed"])
     signature = textwrap.fill(args, 92, initial_indent="    ", subsequent_indent="    ")
     source = (f"def gradient_program(\n{signature},\n):\n"
               + "\n".join(f"    {line}" for line in body) + "\n")

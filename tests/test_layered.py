@@ -215,3 +215,20 @@ def test_fit_compiled_uses_layers(monkeypatch):
         runs.append([p.data for p in model.parameters()])
     assert len(seen) == 1 and isinstance(seen[0], LayeredProgram)
     np.testing.assert_allclose(runs[1], runs[0], rtol=1e-12, atol=1e-15)
+
+
+def test_call_checks_and_explicit_params():
+    """Explicit parameter values replace the Values' data; mistakes raise as for the scalar
+    program, naming what is wrong."""
+    _, params, (scalar, layered) = demo_graph()
+    values = [p.data * 0.5 + 0.01 for p in params]
+    cols = [np.array([0.1, -0.4, 1.5]), np.array([0.3, 0.9, -0.2]), np.array([1.0, -1.0, 1.0])]
+    assert_same(layered(*cols, params=values), scalar(*cols, params=values))
+    assert_same(layered(0.2, 0.1, 1.0, params=values, seed=0.5),
+                scalar(0.2, 0.1, 1.0, params=values, seed=0.5))
+    with pytest.raises(TypeError, match="takes 3 inputs"):
+        layered(*cols[:2])
+    with pytest.raises(TypeError, match="337 parameters, got 2"):
+        layered(*cols, params=[0.0, 1.0])
+    with pytest.raises(ValueError, match="1-D arrays of one length"):
+        layered(cols[0], cols[1][:2], cols[2])

@@ -161,7 +161,7 @@ def bench_demo(blocks: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--blocks", type=int, default=7)
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=3)
     args = ap.parse_args()
     bench_demo(args.blocks)
     bench_digits(args.epochs, compiled=True, target_seconds=1)
