@@ -12,8 +12,9 @@ as NumPy matrix code over a batch held in columns, one column per sample::
 where ``d`` is δ = ∂L/∂z. Every other node keeps its scalar line from :func:`autograd.compile`;
 a scalar node reads a layer output as a row (``z3_0 = z3[0]``), and a layer whose inputs are
 scalar nodes stacks them into a matrix. The parameters arrive as one flat array ``P`` of
-which ``W1`` and ``b1`` are views (``P[0:48].reshape(16, 3)[:, :2]``); their gradients are
-added into the same views of one flat array ``G``.
+which ``W1`` and ``b1`` are views (``P[0:48].reshape(16, 3)[:, :2]``); their gradients go
+back, in the order of the parameters, as one flat array ``G``. A sum of one op over
+parameters (a penalty such as Σ w²) is written as one line over ``P`` too.
 """
 
 from __future__ import annotations
@@ -277,7 +278,8 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         nm["W"] = names.new(_base(corners) or f"W{k}", "W")
         if layer.bias is not None:
             bias = layer.rows[0].parents[-1]
-            nm["b"] = (name[bias] if own(bias, layer, consumers[bias] == layer.rows) else
+            alone = consumers[bias] == layer.rows and bias not in s.outs
+            nm["b"] = (name[bias] if own(bias, layer, alone) else
                        names.new(_base([r.parents[-1].label for r in layer.rows]) or f"b{k}", "b"))
         row = layer.rows[0]
         nm["z"] = (name[row] if own(row, layer, layer.acts is not None) else
@@ -306,9 +308,9 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         kept = [(c, local) for c, local in edges if c not in in_layer and c not in in_sum]
         if len(kept) == len(edges) or v in fused:
             continue
-        consumers = {c for c, _ in edges}
+        readers = {c for c, _ in edges}
         for layer in layers:
-            if consumers.isdisjoint(layer.rows):
+            if readers.isdisjoint(layer.rows):
                 continue
             for j, x in enumerate(layer.inputs):
                 if x is v:  # v is input j of the layer: ∂L/∂v gets row j of Wᵀδ

@@ -232,3 +232,20 @@ def test_call_checks_and_explicit_params():
         layered(*cols, params=[0.0, 1.0])
     with pytest.raises(ValueError, match="1-D arrays of one length"):
         layered(cols[0], cols[1][:2], cols[2])
+
+
+def test_lone_neuron_keeps_its_labels_unless_read():
+    """A one-neuron layer names its 1 × batch matrices after the node and bias labels; a bias
+    that is also an output of the program keeps its own name for the number."""
+    w = [Value(0.3, label="w.0"), Value(-0.2, label="w.1")]
+    b = Value(0.1, label="b")
+    x = [Value(0.0, label="u0"), Value(0.0, label="u1")]
+    z = linear(w, x, b)
+    z.label = "z"
+    a = z.tanh()
+    cols = [np.array([0.5, -2.0, 1.0]), np.array([1.5, 0.2, -0.3])]
+    for outs, line in (([a], "z = w @ u + b"), ([a, b], "z = w @ u + b1")):
+        layered = autograd.compile(outs, x, [*w, b], layers=True)
+        assert f"    {line}\n" in layered.source
+        assert_same(layered(*cols), autograd.compile(outs, x, [*w, b])(*cols))
+    np.testing.assert_allclose(layered(*cols).outputs[1], [0.1, 0.1, 0.1])
