@@ -304,21 +304,24 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     in_layer = {v: layer for layer in layers for v in (*layer.rows, *(layer.acts or ()))}
     in_sum = {t for total in sums for t in total.terms}
     fused = {r for layer in layers if layer.into is not None for r in layer.outputs}
+    positions: dict[_Layer, dict[Value, list[int]]] = {layer: {} for layer in layers}
+    for layer in layers:
+        for j, x in enumerate(layer.inputs):
+            positions[layer].setdefault(x, []).append(j)
     for v, edges in s.uses.items():  # a layer's or a sum's edges become vector formulas
         kept = [(c, local) for c, local in edges if c not in in_layer and c not in in_sum]
         if len(kept) == len(edges) or v in fused:
             continue
         readers = {c for c, _ in edges}
         for layer in layers:
-            if readers.isdisjoint(layer.rows):
+            if v not in positions[layer] or readers.isdisjoint(layer.rows):
                 continue
-            for j, x in enumerate(layer.inputs):
-                if x is v:  # v is input j of the layer: ∂L/∂v gets row j of Wᵀδ
-                    layer.needs_input_grad = True
-                    pseudo = object()
-                    name[pseudo] = f"{layer.name['gx'][2:]}[{j}]"
-                    s.per_sample.add(pseudo)
-                    kept.append((pseudo, "1"))
+            for j in positions[layer][v]:  # v is input j of the layer: ∂L/∂v gets (Wᵀδ)[j]
+                layer.needs_input_grad = True
+                pseudo = object()
+                name[pseudo] = f"{layer.name['gx'][2:]}[{j}]"
+                s.per_sample.add(pseudo)
+                kept.append((pseudo, "1"))
         s.uses[v] = kept
 
     referenced = set(s.outs)
