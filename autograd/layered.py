@@ -140,8 +140,8 @@ def _find_layers(s: Scalar, consumers: dict[Value, list[Value]]) -> list[_Layer]
         rows = [row for row, _ in members]
         weights = np.array([[index[w] for w in row.parents[:n]] for row in rows])
         bias = np.array([[index[row.parents[2 * n]]] for row in rows]) if has_bias else None
-        own = weights.ravel().tolist() + ([] if bias is None else bias.ravel().tolist())
-        if len(set(own)) < len(own) or set(own) & {index.get(x) for x in inputs}:
+        taken = weights.ravel().tolist() + ([] if bias is None else bias.ravel().tolist())
+        if len(set(taken)) < len(taken) or set(taken) & {index.get(x) for x in inputs}:
             continue  # a parameter used twice, or as an input too: left to scalar lines
         acts = [act for _, act in members] if op is not None else None
         layers.append(_Layer(rows, acts, inputs, weights, bias, op))
@@ -381,7 +381,6 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
 
     # ---------------------------------------------------------------- backward
     body.append("# backward: d = δ = ∂L/∂z of a layer, g_v = ∂(first output)/∂v")
-    root = set(s.root_graph)
     last = {}
     for v in s.root_graph:
         if v in in_layer:
@@ -402,7 +401,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         else:
             rows = []
             for out in layer.outputs:
-                if out in s.uses and out in root:
+                if out in s.uses:
                     body.append(f"g_{name[out]} = {s.gradient(out)}")
                     rows.append(f"g_{name[out]}")
                 else:
