@@ -13,10 +13,11 @@ from .anomaly import AnomalyError, detect_anomaly
 from .backward import grad, interior_order, topological_order
 from .check import GradcheckError, check_nodes, gradcheck
 from .compile import CompileError, GradProgram, compile
-from .draw import Drawing, draw
+from .draw import Drawing, draw, draw_dot
 from .mode import is_grad_enabled, no_grad
 from .ops import DomainError, Op, OverflowDomainError, ZeroDivisionDomainError, declare
-from .trace import Trace, backward_steps, backward_trace, explain, step_through
+from .stepper import Stepper, step_through
+from .trace import Trace, backward_steps, backward_trace, explain
 from .value import Value, apply, linear, linear_layer, sum
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "GradProgram",
     "Drawing",
     "Op",
+    "Stepper",
     "OverflowDomainError",
     "Trace",
     "Value",
@@ -39,6 +41,7 @@ __all__ = [
     "declare",
     "detect_anomaly",
     "draw",
+    "draw_dot",
     "explain",
     "functional",
     "grad",

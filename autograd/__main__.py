@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
+
 from . import Value
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    """Print h = w·x + b, L = ½(h − y)² and ∂L/∂w, ∂L/∂b from the engine and the formulas."""
+    argparse.ArgumentParser(
+        prog="python -m autograd",
+        description="Backpropagate through one linear neuron h = w·x + b with loss "
+        "L = ½(h − y)² (x = 2, y = 1, w = 0.5, b = 0.25) and print the engine's gradients "
+        "next to the formulas ∂L/∂w = (h − y)·x and ∂L/∂b = h − y.",
+        epilog="Neural networks on the command line: python -m nn train --help",
+    ).parse_args(argv)
     # h = w·x + b, L = ½(h − y)²  ⇒  ∂L/∂h = h − y, ∂L/∂w = (h − y)·x, ∂L/∂b = h − y
     x, y = 2.0, 1.0
     w, b = Value(0.5, label="w"), Value(0.25, label="b")

@@ -11,6 +11,10 @@ node inline, and ``autograd.value.make``, which every other op goes through) and
 ``backward``; leaving puts the originals back, so the hot paths are
 the very same functions as before. ``tests/benchmarks/bench_anomaly.py`` measures it.
 
+Provenance lives in the node: a node made inside the block is a :class:`Value` subclass with
+one more slot, the line that made it, so it is freed with its graph (the block keeps no
+node alive, however many training steps run inside it).
+
 Threads: the swap is process-wide. While any thread is inside a ``detect_anomaly`` block,
 ops in every thread are checked (and recorded for provenance); the originals return when the
 last open block, in whichever thread, exits. Blocks nest. Code that imported ``make`` by name
@@ -30,6 +34,7 @@ from types import FrameType
 from . import backward as _backward_module
 from . import ops
 from . import value as _value_module
+from .backward import NARY
 from .value import Value
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -42,8 +47,16 @@ ORIGINALS = {
 
 _lock = threading.Lock()
 _depth = 0
-_sites: dict[Value, tuple[str, int, str]] = {}  # node -> (file, line, function) that made it
 _inside: dict[str, bool] = {}  # code file name -> inside the autograd package?
+_site_of: dict[tuple[str, int, str], tuple[str, int, str]] = {}  # one tuple per source line
+_new = object.__new__
+
+
+class _Traced(Value):
+    """A node made inside ``detect_anomaly``: a Value that also holds the (file, line,
+    function) that made it."""
+
+    __slots__ = ("_site",)
 
 
 class AnomalyError(FloatingPointError):
@@ -70,7 +83,7 @@ def _caller() -> tuple[str, int, str]:
 
 
 def _where(node: Value | None) -> str:
-    site = _sites.get(node) if node is not None else None
+    site = getattr(node, "_site", None)
     if site is None:
         return "  (made outside detect_anomaly: no source line recorded)"
     file, line, func = site
@@ -84,8 +97,23 @@ def _operand(name: str, x: object) -> str:
     return f"{name} = {data!r}" + (f" (label {label!r})" if label else "")
 
 
+def _traced(out: Value) -> _Traced:
+    """``out`` as a :class:`_Traced` node with the same fields and the caller's line."""
+    node = _new(_Traced)
+    node.data, node.grad, node.op, node.label = out.data, out.grad, out.op, out.label
+    a = node._a = out._a
+    b = node._b = out._b
+    if a is not None and b is not NARY:
+        node._da = out._da
+    if b is not None and b is not NARY:
+        node._db = out._db
+    site = _caller()
+    node._site = _site_of.setdefault(site, site)
+    return node
+
+
 def _record(out: Value, op: ops.Op, operands: tuple) -> Value:
-    _sites[out] = _caller()
+    out = _traced(out)
     if not math.isfinite(out.data):
         names = op.operands if len(op.operands) == len(operands) else [
             f"x{i}" for i in range(len(operands))
@@ -173,4 +201,3 @@ class detect_anomaly(ContextDecorator):
             _depth -= 1
             if _depth == 0:
                 _install(False)
-                _sites.clear()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from math import isfinite as _isfinite
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .value import Value
@@ -15,6 +15,20 @@ A node with one or two parents keeps them in ``_a``/``_b`` and their local deriv
 ``_da``/``_db``; a leaf has ``_a is None``."""
 
 _anomaly_backward = None  # set by autograd.anomaly.detect_anomaly() while it is active
+
+closures = False
+"""Set once a node is made micrograd's way, ``Value(data, children, op)`` (value.py): such a
+node is stored as n-ary with ``None`` locals and its ``_backward`` closure in ``_da``. From
+then on backward first checks that every such node of its graph has a closure."""
+
+
+def check_closures(order: Sequence[Value]) -> None:
+    """Before a backward pass writes anything: every node of ``order`` made as
+    ``Value(data, children, op)`` must have its ``_backward`` closure (TypeError otherwise)."""
+    if closures:
+        for node in order:
+            if node._b is NARY and node._a[1] is None and node._da is None:
+                node._backward()  # raises, saying what to assign
 
 
 def interior_order(root: Value) -> list[Value]:
@@ -100,6 +114,7 @@ def backward(root: Value, grad: float = 1.0) -> None:
     if not order:
         root.grad += grad
         return
+    check_closures(order)
     for node in order:
         node.grad = 0.0
     root.grad = grad
@@ -115,7 +130,9 @@ def backward(root: Value, grad: float = 1.0) -> None:
             b.grad += g * node._db
         else:
             e = node._a
-            if g or not _isfinite(sum(e[1::2])):  # (a sum that overflows counts as not finite)
+            if e[1] is None:  # made as Value(data, children, op): its closure pushes
+                node._da()
+            elif g or not _isfinite(sum(e[1::2])):  # (a sum that overflows counts as not finite)
                 it = iter(e)
                 for parent, local in zip(it, it):
                     parent.grad += g * local
@@ -132,13 +149,18 @@ def _product(g, local):
 
 
 def grad(
-    outputs: Value | Sequence[Value],
-    inputs: Value | Sequence[Value],
+    outputs: Value | Sequence[Value] | Callable[..., Any],
+    inputs: Value | Sequence[Value] | int | Sequence[int] | None = None,
     grad_outputs: float | Value | Sequence[float | Value] | None = None,
     create_graph: bool = False,
-) -> list:
+) -> Any:
     """∂(Σₖ vₖ·outputsₖ)/∂input for each input (vₖ from ``grad_outputs``, default 1), as
     ``torch.autograd.grad``; no ``.grad`` anywhere is read or written.
+
+    Given a function first, ``grad(f)`` or ``grad(f, argnums)``, it is the transform of HIPS
+    autograd and JAX instead (:func:`autograd.functional.grad`): a new function returning
+    ∂f/∂args[argnums]. The two are told apart by the first argument: a callable is a function
+    to differentiate, a Value (which is never callable) or a sequence of them are outputs.
 
     Inputs may be leaves or interior nodes; an input the outputs do not depend on gets 0.
     Without ``create_graph`` the gradients are floats, from the local derivatives stored at
@@ -152,6 +174,15 @@ def grad(
     """
     from .value import Value, to_float
 
+    if callable(outputs):
+        from .functional import grad as transform
+
+        if grad_outputs is not None or create_graph:
+            raise TypeError("grad(f, argnums) takes no grad_outputs or create_graph: the "
+                            "function it returns gives Values when called with Values")
+        return transform(outputs, 0 if inputs is None else inputs)
+    if inputs is None:
+        raise TypeError("grad(outputs, inputs): inputs missing (or pass a function: grad(f))")
     outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     targets = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     for what, nodes in (("outputs", outs), ("inputs", targets)):
@@ -182,10 +213,9 @@ def grad(
         if g is None or node not in needed:
             continue
         parents = node._edges[0::2]
-        if create_graph:
+        local_grads = node._edges[1::2]
+        if create_graph or local_grads[0] is None:  # (None: a closure node, whose op raises)
             local_grads = node.op.local_of(node, parents, node)
-        else:
-            local_grads = node._edges[1::2]
         for parent, local in zip(parents, local_grads, strict=True):
             if parent in needed:
                 term = _product(g, local)

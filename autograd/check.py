@@ -92,7 +92,8 @@ def gradcheck(
     """Compare ``backward`` with central differences for each input of ``f``.
 
     ``f`` takes one Value per input and returns a Value. The analytic derivative comes from
-    ``f(*leaves).backward()`` on fresh leaves (the caller's Values are not touched); the
+    ``autograd.grad(f(*leaves), leaves)`` on fresh leaves (no ``.grad`` anywhere, not even
+    of Values ``f`` closes over, is written); the
     numeric one is (f(x+eps) − f(x−eps)) / 2eps. An input passes when
     |analytic − numeric| ≤ atol + rtol·|numeric| (PyTorch's rule). On a mismatch,
     ``GradcheckError`` names the inputs (by label, else ``inputs[i]``) unless
@@ -111,7 +112,7 @@ def gradcheck(
         for i, x in enumerate(inputs)
     ]
     leaves = [Value(v, label=name) for v, name in zip(values, names)]
-    out = f(*leaves)
+    out = f(*leaves)  # gradients come from grad(): no .grad anywhere is written
     rows = []
     if order == 2:
         out = out if isinstance(out, Value) else Value(_scalar(out))
@@ -132,17 +133,16 @@ def gradcheck(
                 ok = _close(row[j], numeric, atol, rtol)
                 rows.append(CheckRow(f"({name}, {other})", values[j], row[j], numeric, ok))
     else:
-        if isinstance(out, Value):
-            out.backward()
+        analytic = grad(out, leaves) if isinstance(out, Value) else [0.0] * len(leaves)
 
         def f_float(*xs: float) -> float:
             with no_grad():
                 return _scalar(f(*(Value(x) for x in xs)))
 
-        for i, (leaf, name) in enumerate(zip(leaves, names)):
+        for i, name in enumerate(names):
             numeric = central_difference(f_float, values, i, eps)
-            ok = _close(leaf.grad, numeric, atol, rtol)
-            rows.append(CheckRow(name, values[i], leaf.grad, numeric, ok))
+            ok = _close(analytic[i], numeric, atol, rtol)
+            rows.append(CheckRow(name, values[i], analytic[i], numeric, ok))
     report = GradcheckReport(tuple(rows))
     if raise_exception and not report.ok:
         bad = ", ".join(r.name for r in rows if not r.ok)
@@ -158,14 +158,22 @@ class NodeCheckReport(_Report):
 
     ``mismatches``: the culprits first, then every node whose gradient disagrees.
     ``culprits``: op nodes with an edge into a mismatching node whose recorded local
-    derivative disagrees with finite differences of the op's forward. Truthy when all agree.
+    derivative disagrees with finite differences of the op's forward. ``kinks``: op nodes with
+    an operand at (or within eps of) one of the op's kinks (relu, abs, leaky_relu at 0),
+    where the op is not differentiable and its recorded derivative is a convention that
+    finite differences cannot check; they are reported, not blamed. Truthy when all agree.
     """
 
     mismatches: tuple[Value, ...] = ()
     culprits: tuple[Value, ...] = ()
+    kinks: tuple[Value, ...] = ()
 
     def _mark(self, row: CheckRow) -> str:
-        return "  <-- culprit" if row.node in self.culprits else super()._mark(row)
+        if row.node in self.culprits:
+            return "  <-- culprit"
+        if row.node in self.kinks:
+            return "  <-- not differentiable here"
+        return super()._mark(row)
 
     def __str__(self) -> str:
         bad = sum(not r.ok for r in self.rows)
@@ -175,76 +183,94 @@ class NodeCheckReport(_Report):
             head += "; wrong local derivative in " + ", ".join(
                 f"{names.get(c, 'the root')} ({c.op.name})" for c in self.culprits
             )
+        if self.kinks:
+            head += "; not differentiable here (a kink of the op): " + ", ".join(
+                f"{names.get(c, 'the root')} ({c.op.name} at "
+                f"{', '.join(repr(p.data) for p in c.parents)})" for c in self.kinks
+            )
         return head + "\n" + super().__str__()
 
 
-def _downstream(root: Value, order: list[Value], k: int) -> Callable[[float], float]:
-    """root as a function of order[k]'s value, re-evaluated from the recorded ops."""
-    node, later = order[k], order[k + 1 :]
-
-    def f(t: float) -> float:
-        values = {node: t}
-        for n in later:
-            parents = n._edges[0::2]
-            if any(p in values for p in parents):
-                args = tuple(values.get(p, p.data) for p in parents)
-                values[n] = float(n.op.evaluate(n, args))
-        return values.get(root, root.data)
-
-    return f
+def _at_kink(op, x: float, eps: float) -> bool:
+    return any(abs(x - k) <= eps for k in op.kinks)
 
 
-def _local_ok(child: Value, j: int, eps: float, atol: float, rtol: float) -> bool:
-    """Does the recorded ∂child/∂(operand j) match finite differences of child's op?"""
-    xs = [p.data for p in child.parents]
+def _numeric_local(child: Value, values: list[float], j: int, eps: float) -> float:
+    """∂child/∂(operand j) by central differences of child's op (nan outside its domain)."""
     try:
-        numeric = central_difference(lambda *v: float(child.op.evaluate(child, v)), xs, j, eps)
+        return central_difference(lambda *v: float(child.op.evaluate(child, v)), values, j, eps)
     except (ArithmeticError, ValueError):
-        return True  # cannot tell: blame nobody
-    return _close(float(child.local_grads[j]), numeric, atol, rtol)
+        return math.nan
+
+
+def _directional_ok(child: Value, values: list[float], eps: float, atol: float,
+                    rtol: float) -> bool:
+    """Does Σⱼ localⱼ·dⱼ match (f(x + eps·d) − f(x − eps·d)) / 2eps along a fixed ±1
+    direction d? Two evaluations check all the local derivatives of an n-ary node at once."""
+    signs = [1.0 - 2.0 * ((j * 2654435761) >> 7 & 1) for j in range(len(values))]
+    up = [x + eps * d for x, d in zip(values, signs)]
+    down = [x - eps * d for x, d in zip(values, signs)]
+    try:
+        numeric = (float(child.op.evaluate(child, up)) - float(child.op.evaluate(child, down)))
+    except (ArithmeticError, ValueError):
+        return False
+    analytic = sum(float(local) * d for local, d in zip(child.local_grads, signs))
+    return _close(analytic, numeric / (2.0 * eps), atol, rtol)
 
 
 def check_nodes(
     root: Value, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
 ) -> NodeCheckReport:
-    """Compare ∂root/∂node from backward with central differences, for every node.
+    """Compare ∂root/∂node from backward with a numeric derivative, for every node.
 
-    Each node's value is moved by ±eps and the nodes downstream of it are re-evaluated from
-    their recorded ops (``op.evaluate``); the analytic side is a fresh backward pass (the
-    graph's grads are restored afterwards). Pass rule as in :func:`gradcheck`.
+    Numeric side: the chain rule with every local derivative replaced by central
+    differences of its op's forward, (f(x + eps) − f(x − eps)) / 2eps in one operand
+    (``op.evaluate``), summed over the paths from the node to the root in one reverse pass:
+    time linear in the graph. An n-ary node (sum, linear) is first checked along one ±1
+    direction in all its operands at once (two evaluations); only when that disagrees is
+    each operand differenced on its own (to find the wrong edge). Analytic
+    side: :func:`autograd.grad`, so no ``.grad`` is read or written. Pass rule as in
+    :func:`gradcheck`. An operand at one of its op's kinks (relu at 0) has no derivative to
+    check: the edge keeps its recorded derivative and its node is listed in ``kinks``.
 
     Ordering: a wrong local derivative on the edge child → p corrupts p's gradient and
     (through p) its ancestors', never child's or anything between child and the root. So
-    every culprit is a consumer of a mismatching node, and its own gradient agrees. Each
-    edge into a mismatching node is checked against finite differences of its op; the
-    consumers whose edge disagrees come first in ``mismatches`` (nearest the root first),
-    followed by the mismatching nodes (root side first).
+    every culprit is a consumer of a mismatching node, and its own gradient agrees. The
+    consumers whose edge into a mismatching node disagrees with its finite differences come
+    first in ``mismatches`` (nearest the root first), followed by the mismatching nodes
+    (root side first).
     """
     order = topological_order(root)
-    saved = [n.grad for n in order]
-    for n in order:
-        if not n._edges:
-            n.grad = 0.0
-    root.backward()
-    analytic = [n.grad for n in order]
-    for n, g in zip(order, saved, strict=True):
-        n.grad = g
+    analytic = grad(root, order)
+    numeric: dict[Value, float] = {root: 1.0}
+    wrong_edges: list[tuple[Value, Value]] = []  # (child, parent), root side first
+    kinks: list[Value] = []
+    for child in reversed(order):
+        if child.is_leaf:
+            continue
+        g = numeric.get(child, 0.0)
+        values = [p.data for p in child.parents]
+        checked = child.op.arity == -1 and _directional_ok(child, values, eps, atol, rtol)
+        at_kink = False
+        for j, (parent, local) in enumerate(child.edges()):
+            if checked:
+                d = float(local)
+            elif _at_kink(child.op, values[j], eps):
+                at_kink, d = True, float(local)
+            else:
+                d = _numeric_local(child, values, j, eps)
+                if not _close(float(local), d, atol, rtol):
+                    wrong_edges.append((child, parent))
+            numeric[parent] = numeric.get(parent, 0.0) + g * d
+        if at_kink:
+            kinks.append(child)
     rows = []
     for k in range(len(order) - 2, -1, -1):
         node = order[k]
-        try:
-            numeric = central_difference(_downstream(root, order, k), [node.data], 0, eps)
-        except (ArithmeticError, ValueError):
-            numeric = math.nan
-        name = node.label or f"#{k}"
-        rows.append(CheckRow(name, node.data, analytic[k], numeric,
-                             _close(analytic[k], numeric, atol, rtol), node))
+        value = numeric.get(node, 0.0)
+        rows.append(CheckRow(node.label or f"#{k}", node.data, analytic[k], value,
+                             _close(analytic[k], value, atol, rtol), node))
     bad = {r.node for r in rows if not r.ok}
-    culprits = tuple(
-        child
-        for child in reversed(order)
-        if any(p in bad and not _local_ok(child, j, eps, atol, rtol)
-               for j, p in enumerate(child.parents))
-    )
+    culprits = tuple(dict.fromkeys(child for child, parent in wrong_edges if parent in bad))
     rest = tuple(r.node for r in rows if not r.ok and r.node not in culprits)
-    return NodeCheckReport(tuple(rows), culprits + rest, culprits)
+    return NodeCheckReport(tuple(rows), culprits + rest, culprits, tuple(kinks))

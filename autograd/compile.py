@@ -2,7 +2,7 @@
 
 :func:`compile` reads a graph once and writes a function with one line per node for the
 forward pass (``z1_0 = b_0 + w_0_0*x_0 + w_0_1*x_1``) and one line per node for the backward
-pass (``g_z1_0 = g_a1_0 * (1 - a1_0**2)``), where ``g_v`` is ∂(first output)/∂v: the sum,
+pass (``g_z1_0 = g_a1_0 * (1 - a1_0*a1_0)``), where ``g_v`` is ∂(first output)/∂v: the sum,
 over the edges leaving v, of the consumer's ``g`` times the edge's local derivative. Names come
 from labels; plain-number leaves are inlined as constants. Each op's source comes from its
 :class:`~autograd.ops.Code` in the op table.
@@ -11,7 +11,12 @@ The same source runs on floats (one sample) and on 1-D NumPy arrays of per-sampl
 (a batch flowing through the same scalar graph): branches on the data are comparisons and
 ``where``, so each sample takes its own branch. In batch mode, outputs and input gradients are
 per sample and parameter gradients are summed over the batch: ``dot(g, x)`` = Σₛ gₛ·xₛ and
-``total(g)`` = Σₛ gₛ (plain ``g·x`` and ``g`` for one sample). NumPy is needed only for batches.
+``total(g)`` = Σₛ gₛ (plain ``g·x`` and ``g`` for one sample), sample after sample, the order
+backward adds them on a graph of all the samples (in a batch, a parameter's ``dot`` and
+``total`` hand their per-sample terms to the call, which sums every parameter at once); a
+shared interior node with per-sample terms adds them with ``sample_sum``. Every sample gets
+exactly the numbers of a one-sample call, which are the engine's: the same float operations in
+the same order. NumPy is needed only for batches.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import operator
 import re
 import textwrap
 import unicodedata
+import weakref
 from collections.abc import Callable, Sequence
 from itertools import count
 from typing import Any, NamedTuple
@@ -42,10 +48,24 @@ def _where(cond: bool, a: float, b: float) -> float:
     return a if cond else b
 
 
+def _xlogy(x: float, y: float) -> float:
+    """x·log(y), and 0 where x = 0 (the slope of 0**b in b, as the engine's pow rule)."""
+    return 0.0 if x == 0 else x * math.log(y)
+
+
+def _total(*terms: float) -> float:
+    """t₀ + t₁ + ..., left to right: the order backward adds them into a gradient."""
+    s = terms[0]
+    for t in terms[1:]:
+        s += t
+    return s
+
+
 FLOAT_NAMESPACE: dict[str, Any] = {
     "exp": math.exp, "log": math.log, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
     "sqrt": math.sqrt, "sigmoid": ops.sigmoid, "softplus": ops.softplus, "sign": ops.sign,
-    "relu": ops.RELU.forward, "where": _where, "dot": operator.mul, "total": float,
+    "relu": ops.RELU.forward, "where": _where, "xlogy": _xlogy, "power": ops.power,
+    "ratio": ops.ratio, "dot": operator.mul, "total": _total, "sample_sum": _total,
     "inf": math.inf, "nan": math.nan,
 }
 
@@ -59,7 +79,9 @@ def _numpy():
     return numpy
 
 
-def _numpy_namespace() -> dict[str, Any]:
+def _numpy_functions() -> dict[str, Any]:
+    """The float namespace's functions as NumPy's own, on whole arrays of any shape at once:
+    fast, but NumPy's exp, tanh, log... may differ from ``math`` in the last bit."""
     np = _numpy()
 
     def sigmoid(x):
@@ -69,16 +91,88 @@ def _numpy_namespace() -> dict[str, Any]:
     def softplus(x):
         return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
+    def xlogy(x, y):
+        return np.where(x == 0, 0.0, x * np.log(y))
+
+    return {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
+            "sigmoid": sigmoid, "softplus": softplus, "sign": np.sign, "xlogy": xlogy,
+            "power": np.power, "ratio": np.divide, "sqrt": np.sqrt,
+            "relu": lambda x: np.where(x > 0, x, 0.0), "where": np.where,
+            "inf": math.inf, "nan": math.nan}
+
+
+_EXACT_IN_NUMPY = frozenset({"sqrt", "relu", "where", "inf", "nan"})  # the same bits as math
+
+
+def _numpy_namespace() -> dict[str, Any]:
+    """The float namespace lifted to 1-D arrays, element by element with the very same
+    float functions (NumPy's own exp, tanh, log... differ from ``math`` in the last bit), so
+    each sample of a batch gets exactly the numbers of a one-sample call. A sample outside a
+    function's domain gets NumPy's nan or inf instead of an exception."""
+    np = _numpy()
+
+    def lift(f: Callable, fallback: Callable) -> Callable:
+        def each(*args):
+            if not any(getattr(a, "ndim", 0) for a in args):
+                return f(*args)
+            arrays = np.broadcast_arrays(*args)
+            try:
+                return np.fromiter(map(f, *(a.tolist() for a in arrays)), float, arrays[0].size)
+            except (ArithmeticError, ValueError):
+                with np.errstate(all="ignore"):
+                    return fallback(*args)
+
+        return each
+
+    def sample_sum(*terms):
+        """Σ over samples of the per-sample terms (in order), then the shared terms."""
+        return _sum_samples(np, [terms])[0]
+
+    vectorised = _numpy_functions()
     return {
-        "exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
-        "sqrt": np.sqrt, "sigmoid": sigmoid, "softplus": softplus, "sign": np.sign,
-        "relu": lambda x: np.maximum(x, 0.0), "where": np.where, "dot": np.dot,
-        "total": np.add.reduce, "inf": math.inf, "nan": math.nan,
+        **{name: f if name in _EXACT_IN_NUMPY else lift(FLOAT_NAMESPACE[name], f)
+           for name, f in vectorised.items()},
+        "dot": operator.mul, "total": lambda *terms: terms, "sample_sum": sample_sum,
     }
+
+
+def _sum_samples(np, grads: list) -> list[float]:
+    """Each gradient from its terms (a 1-D array per sample, a number shared): per-sample
+    arrays added sample after sample (within a sample, in the terms' order: what backward does
+    on a graph of the samples one after another), then the shared numbers. One accumulate
+    serves every gradient with one per-sample term (a parameter's usual case)."""
+    ndarray = np.ndarray
+    out = [0.0] * len(grads)
+    columns, later = [], []  # gradients with one per-sample array, and their shared terms
+    for i, g in enumerate(grads):
+        if type(g) is ndarray and g.ndim:
+            columns.append(g)
+            later.append((i, ()))
+            continue
+        terms = g if type(g) is tuple else (g,)
+        arrays = [t for t in terms if type(t) is ndarray and t.ndim]
+        shared = [t for t in terms if not (type(t) is ndarray and t.ndim)]
+        if len(arrays) == 1:
+            columns.append(arrays[0])
+            later.append((i, shared))
+            continue
+        s = np.add.accumulate(np.column_stack(arrays).ravel())[-1] if arrays else 0.0
+        for t in shared:
+            s += t
+        out[i] = float(s)
+    if columns:
+        sums = np.add.accumulate(np.array(columns), axis=1)[:, -1].tolist()
+        for (i, shared), s in zip(later, sums):
+            for t in shared:
+                s += t
+            out[i] = float(s)
+    return out
 
 
 # ---------------------------------------------------------------------- names
 _RESERVED = frozenset(FLOAT_NAMESPACE) | {"abs", "seed", "gradient_program"}
+_NAME_LENGTH = 40  # longer labels are cut (the whole label goes in a comment)
+_CHUNK = 50  # terms per line of a long sum: Python's compiler recurses once per operator
 
 
 class _Names:
@@ -100,14 +194,35 @@ class _Names:
         return name
 
 
-def _identifier(label: str) -> str | None:
-    """``layers.0.w.1`` → ``layers_0_w_1``; None when nothing usable is left."""
-    text = re.sub(r"\W+", "_", unicodedata.normalize("NFKC", str(label))).strip("_")
-    if not text or not text.isidentifier() and not text[0].isdigit():
-        return None
-    if text[0].isdigit():
+def _identifier(label: object) -> str | None:
+    """``layers.0.w.1`` → ``layers_0_w_1``: every run of characters that cannot continue a
+    Python name becomes ``_``, cut to 40 characters; None when nothing usable is left."""
+    text = unicodedata.normalize("NFKC", str(label))
+    text = "".join(c if f"a{c}".isidentifier() else " " for c in text)
+    text = "_".join(text.split())[:_NAME_LENGTH].strip("_")
+    if text[:1].isdigit():
         text = f"v_{text}"
+    if not text.isidentifier() or unicodedata.normalize("NFKC", text) != text:
+        return None
     return f"{text}_" if keyword.iskeyword(text) else text
+
+
+def _comment(node: Value, name: str) -> str:
+    """The label as an escaped comment when the name does not already say it."""
+    if node.label is None or node.label == name:
+        return ""
+    text = repr(node.label)
+    return f"  # {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _assign(name: str, parts: list[str], comment: str = "") -> list[str]:
+    """``name = p₀ p₁ p₂ ...`` where every part after the first starts with its operator
+    (`` + t``, `` - t``), in lines of at most :data:`_CHUNK` parts that continue
+    ``name = name + ...``: the same operations, left to right."""
+    lines = [f"{name} = {''.join(parts[:_CHUNK])}{comment}"]
+    for i in range(_CHUNK, len(parts), _CHUNK):
+        lines.append(f"{name} = {name}{''.join(parts[i : i + _CHUNK])}")
+    return lines
 
 
 def _close(expr: str, start: int) -> int:
@@ -139,13 +254,16 @@ class Evaluation(NamedTuple):
     param_grads: tuple
 
 
+_programs = count()
+
+
 class GradProgram:
     """A compiled graph: ``program(*input_values, params=None, seed=1.0)`` → :class:`Evaluation`.
 
     Input values are floats (one sample) or equal-length 1-D arrays or lists (a batch).
     ``params`` defaults to the parameter Values' current ``data``; ``seed`` is ∂L/∂(first
     output), a number or per-sample weights (``1/B`` makes parameter gradients a batch mean).
-    ``source`` is the generated Python.
+    ``source`` is the generated Python; tracebacks show its lines while the program lives.
     """
 
     def __init__(self, source: str, outputs: tuple[Value, ...], inputs: tuple[Value, ...],
@@ -153,19 +271,17 @@ class GradProgram:
         self.source = source
         self.outputs, self.inputs, self.params = outputs, inputs, params
         self.names = names
-        self._code = builtins.compile(source, self._filename(), "exec")
+        filename = f"<gradient program {next(_programs)}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        weakref.finalize(self, linecache.cache.pop, filename, None)
+        self._code = builtins.compile(source, filename, "exec")
         self._float = self._load(FLOAT_NAMESPACE)
         self._batch: Callable | None = None
-
-    def _filename(self) -> str:
-        name = f"<gradient program {id(self):x}>"
-        linecache.cache[name] = (len(self.source), None, self.source.splitlines(True), name)
-        return name
 
     def _load(self, namespace: dict[str, Any]) -> Callable:
         scope = dict(namespace)
         exec(self._code, scope)
-        return scope["gradient_program"]
+        return scope.pop("gradient_program")  # the function keeps its scope, not vice versa
 
     def __call__(self, *inputs: Any, params: Sequence[float] | None = None,
                  seed: Any = 1.0) -> Evaluation:
@@ -193,7 +309,7 @@ class GradProgram:
             return v if getattr(v, "shape", None) == (size,) else np.full(size, float(v))
 
         return Evaluation(tuple(map(per_sample, outs)), tuple(map(per_sample, input_grads)),
-                          tuple(g.sum() if getattr(g, "ndim", 0) else g for g in param_grads))
+                          tuple(_sum_samples(np, param_grads)))
 
     def __str__(self) -> str:
         return self.source
@@ -225,6 +341,13 @@ def compile(  # noqa: A001 - autograd.compile reads best
     (linear nodes over the same inputs, then the same activation) as NumPy matrix code,
     z = W x + b and δ = (W′ᵀδ′) ⊙ f′(z) (:mod:`autograd.layered`). Raises :class:`CompileError`
     naming the node when a node's op has no code form or a variable is not a leaf.
+
+    Without ``layers``, one sample runs the engine's float operations in the engine's order,
+    so its numbers are the engine's. A batch gives each sample those same numbers, and sums a
+    shared node's gradient sample by sample in that order (what ``backward`` does on a graph
+    that holds the samples one after another). With ``layers``, matrix products add in BLAS's
+    order and NumPy's exp, tanh... differ from ``math`` in the last bit: the numbers agree
+    with the scalar program's to about 1e-12 relative, not bit for bit.
     """
     outs = (outputs,) if isinstance(outputs, Value) else tuple(outputs)
     if not outs:
@@ -244,7 +367,6 @@ def compile(  # noqa: A001 - autograd.compile reads best
     order: dict[Value, None] = {}
     for out in outs:
         order.update(dict.fromkeys(topological_order(out)))
-    nodes = list(order)
 
     names, per_sample = _Names(), set(inputs)
     name: dict[Value, str] = {}
@@ -254,8 +376,9 @@ def compile(  # noqa: A001 - autograd.compile reads best
     def ref(v: Value) -> str:
         return name[v] if v in name else ops.literal(v.data)
 
-    forward, locals_ = {}, {}
-    for index, node in enumerate(nodes):
+    forward: dict[Value, list[str]] = {}  # a node's lines (a long sum takes several)
+    locals_: dict[Value, tuple[str, ...]] = {}
+    for index, node in enumerate(order):
         if node.is_leaf:
             continue
         if node.op.code is None:
@@ -265,7 +388,12 @@ def compile(  # noqa: A001 - autograd.compile reads best
         if any(p in per_sample for p in node.parents):
             per_sample.add(node)
         expr, locals_[node] = node.op.code_of(node, tuple(map(ref, node.parents)), name[node])
-        forward[node] = f"{name[node]} = {expr}"
+        if node.op.arity == -1:  # a long sum goes on several lines
+            first, *rest = expr.split(node.op.code.forward)
+            parts = [first, *(node.op.code.forward + t for t in rest)]
+        else:
+            parts = [expr]
+        forward[node] = _assign(name[node], parts, _comment(node, name[node]))
 
     wrt = set(params) | (set(inputs) if input_grads else set())
     root_graph = topological_order(outs[0])
@@ -280,40 +408,46 @@ def compile(  # noqa: A001 - autograd.compile reads best
                 if parent in live:
                     uses[parent].append((node, local))
 
-    sample_names = {name[v] for v in per_sample}
-
-    def gradient(v: Value) -> str:
-        """Σ over v's edges of g_consumer × local; a node the samples share (a parameter, or
-        computed from parameters only) sums the per-sample products over the batch."""
+    def gradient(v: Value) -> list[str]:
+        """The lines of g_v: Σ over v's edges, in backward's order, of g_consumer × local.
+        A node the samples share (a parameter, or computed from parameters only) whose terms
+        are per sample (from a per-sample consumer or the root's seed) adds them with
+        ``sample_sum``, sample by sample in a batch. A parameter's ``dot(g, a)`` or
+        ``total(...)`` hands its per-sample terms to the program's call, which sums all
+        parameters at once."""
         terms = ["seed"] if v is outs[0] else []
         for consumer, local in uses.get(v, ()):
             g = f"g_{name[consumer]}"
-            if v not in per_sample and consumer in per_sample:
-                if set(re.findall(r"[^\W\d]\w*", local)) & sample_names:
-                    terms.append(f"dot({g}, {local})")
-                    continue
-                g = f"total({g})"
             if local in ("1", "-1"):
                 terms.append(f"-{g}" if local == "-1" else g)
             else:
                 terms.append(f"{g} * {local if _atomic(local) else f'({local})'}")
+        target = f"g_{name[v]}"
         if not terms:
-            return "0.0"
-        text = terms[0]
-        for t in terms[1:]:
-            text += f" - {t[1:]}" if t.startswith("-") else f" + {t}"
-        return text
+            return [f"{target} = 0.0"]
+        sample_terms = any(c in per_sample or c is outs[0] for c, _ in uses.get(v, ()))
+        if v not in per_sample and (sample_terms or v is outs[0] and v.is_leaf):
+            if v.is_leaf and len(terms) == 1 and " * " in terms[0]:  # Σₛ gₛ·aₛ
+                return [f"{target} = dot({', '.join(terms[0].split(' * ', 1))})"]
+            if v.is_leaf:  # the call sums a parameter's terms (only the return reads them)
+                return [f"{target} = total({', '.join(terms)})"]
+            return _assign(target, [f"sample_sum({', '.join(terms[:_CHUNK])})"]) + [
+                f"{target} = sample_sum({target}, {', '.join(terms[i : i + _CHUNK])})"
+                for i in range(_CHUNK, len(terms), _CHUNK)]
+        parts = [terms[0]] + [f" - {t[1:]}" if t.startswith("-") else f" + {t}"
+                              for t in terms[1:]]
+        return _assign(target, parts)
 
     if layers:
         from .layered import Scalar, write_layers
 
-        program = write_layers(Scalar(outs, inputs, params, nodes, names, name, ref, per_sample,
-                                      forward, uses, gradient, wrt, root_graph))
+        program = write_layers(Scalar(outs, inputs, params, list(order), names, name, ref,
+                                      per_sample, forward, uses, gradient, wrt, root_graph))
         if program is not None:
             return program
-    backward = [f"g_{name[v]} = {gradient(v)}"
-                for v in reversed(root_graph) if v in live and not v.is_leaf]
-    backward += [f"g_{name[v]} = {gradient(v)}" for v in variables if v in wrt]
+    backward = [line for v in reversed(root_graph) if v in live and not v.is_leaf
+                for line in gradient(v)]
+    backward += [line for v in variables if v in wrt for line in gradient(v)]
 
     def listing(items: list[str]) -> str:
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
@@ -322,9 +456,10 @@ def compile(  # noqa: A001 - autograd.compile reads best
         return listing([f"g_{name[v]}" if v in wrt else "0.0" for v in values])
 
     args = ", ".join([name[v] for v in variables] + ["seed"])
-    signature = textwrap.fill(args, 92, initial_indent="    ", subsequent_indent="    ")
+    signature = textwrap.fill(args, 92, initial_indent="    ", subsequent_indent="    ",
+                              break_long_words=False, break_on_hyphens=False)
     returns = f"{listing([ref(v) for v in outs])}, {grads(inputs)}, {grads(params)}"
-    body = (["# forward: one line per node"] + list(forward.values())
+    body = (["# forward: one line per node"] + [line for ls in forward.values() for line in ls]
             + ["# backward: g_v = ∂(first output)/∂v, summed over the edges leaving v"]
             + backward + [f"return {returns}"])
     source = (f"def gradient_program(\n{signature},\n):\n"

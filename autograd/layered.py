@@ -26,14 +26,15 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import ops
-from .compile import Evaluation, GradProgram, _atomic, _numpy, _numpy_namespace
+from .compile import Evaluation, GradProgram, _atomic, _numpy, _numpy_functions, _sum_samples
 from .value import Value
 
 
 class Scalar(NamedTuple):
     """What the scalar compiler knows about a graph: its node order, names, each non-leaf
-    node's forward line, the edges backward follows (``uses``: node → [(consumer, local
-    derivative source)]) and ``gradient(v)``, the source of ∂(first output)/∂v over them."""
+    node's forward lines, the edges backward follows (``uses``: node → [(consumer, local
+    derivative source)]) and ``gradient(v)``, the lines of g_v = ∂(first output)/∂v over
+    them."""
 
     outs: tuple[Value, ...]
     inputs: tuple[Value, ...]
@@ -43,9 +44,9 @@ class Scalar(NamedTuple):
     name: dict[Any, str]
     ref: Callable[[Value], str]
     per_sample: set
-    forward: dict[Value, str]
+    forward: dict[Value, list[str]]
     uses: dict[Value, list]
-    gradient: Callable[[Value], str]
+    gradient: Callable[[Value], list[str]]
     wrt: set
     root_graph: list[Value]
 
@@ -246,7 +247,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     sums = _find_sums(s, consumers)
     np = _numpy()
     names, name = s.names, s.name
-    namespace = _numpy_namespace()
+    namespace = _namespace(np)
     helpers = {"zeros": np.zeros, "concatenate": np.concatenate,
                "stack": _stack(np)}
     fn = {key: names.new(key, key) for key in helpers}
@@ -361,7 +362,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
             continue
         if layer is None:
             if not node.is_leaf and node not in in_sum:
-                body.append(s.forward[node])
+                body += s.forward[node]
             continue
         if node is not first[layer]:
             continue
@@ -389,7 +390,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         layer = in_layer.get(v)
         if layer is None:
             if v in s.uses and not v.is_leaf and v not in in_sum:
-                body.append(f"g_{name[v]} = {s.gradient(v)}")
+                body += s.gradient(v)
             continue
         if v is not last[layer]:
             continue
@@ -402,7 +403,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
             rows = []
             for out in layer.outputs:
                 if out in s.uses:
-                    body.append(f"g_{name[out]} = {s.gradient(out)}")
+                    body += s.gradient(out)
                     rows.append(f"g_{name[out]}")
                 else:
                     rows.append("0.0")
@@ -417,7 +418,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
             body.append(f"g_{nm['b']} = {nm['d']}.sum(axis=1, keepdims=True)")
         if layer.needs_input_grad:
             body.append(f"{nm['gx']} = {nm['W']}.T @ {nm['d']}")
-    body += [f"g_{name[v]} = {s.gradient(v)}" for v in s.inputs if v in s.wrt]
+    body += [line for v in s.inputs if v in s.wrt for line in s.gradient(v)]
     # the layers' parameter gradients into one flat array, in the order of params
     parts = [(f"g_{layer.name[k]}", idx) for layer in layers if layer in last
              for k, idx in (("W", layer.weights), ("b", layer.bias)) if idx is not None]
@@ -438,7 +439,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
                         + " + ".join(f"{g} * {x if _atomic(x) else f'({x})'}" for x in local))
     scalar = [k for k, p in enumerate(s.params)
               if p in s.wrt and (s.uses.get(p) or p is s.outs[0])]
-    body += [f"g_{name[s.params[k]]} = {s.gradient(s.params[k])}" for k in scalar]
+    body += [line for k in scalar for line in s.gradient(s.params[k])]
     if scalar:
         target = index(grads, np.array(scalar), "params")
         body.append(_wrap(f"{target} += {_listing([f'g_{name[s.params[k]]}' for k in scalar])}"))
@@ -447,7 +448,8 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     body.append(f"return {_listing([s.ref(v) for v in s.outs])}, {input_grads}, "
                 f"{grads}.tolist()")
     args = ", ".join([name[v] for v in s.inputs] + [flat, "seed"])
-    signature = textwrap.fill(args, 92, initial_indent="    ", subsequent_indent="    ")
+    signature = textwrap.fill(args, 92, initial_indent="    ", subsequent_indent="    ",
+                              break_long_words=False, break_on_hyphens=False)
     source = (f"def gradient_program(\n{signature},\n):\n"
               + "\n".join(f"    {line}" for line in body) + "\n")
     return LayeredProgram(source, s.outs, s.inputs, s.params, name, namespace)
@@ -462,6 +464,18 @@ def _wrap(line: str) -> str:
     """A long line of the program broken after commas (inside its parentheses)."""
     return textwrap.fill(line, 92, subsequent_indent="    ", break_long_words=False,
                          break_on_hyphens=False).replace("\n", "\n    ")
+
+
+def _namespace(np: Any) -> dict[str, Any]:
+    """NumPy's functions on whole matrices, and the scalar lines' sums over the samples done
+    on the spot: a shared node's terms (``sample_sum``) and a parameter's (``total``,
+    ``dot(g, a)`` = Σₛ gₛ·aₛ), each a float (the program adds them into ``G`` itself)."""
+
+    def sample_sum(*terms: Any) -> float:
+        return _sum_samples(np, [terms])[0]
+
+    return {**_numpy_functions(), "sample_sum": sample_sum, "total": sample_sum,
+            "dot": lambda g, a: sample_sum(g * a)}
 
 
 def _stack(np: Any) -> Callable[..., Any]:

@@ -125,8 +125,11 @@ class Code:
     ``forward`` and ``local`` (one per operand) are ``str.format`` templates over the operand
     names (``{x}``, ``{a}``, ``{b}``) and ``{out}``; they call only the functions every
     namespace of the compiler provides (exp, log, tanh, sigmoid, softplus, sqrt, sin, cos,
-    relu, sign, where), so one template runs on floats and, element by element, on NumPy
-    arrays: a branch on the data is a comparison or ``where``, never an ``if``. For n-ary ops,
+    relu, sign, where, and for the engine's singular cases ``power`` (0**negative is inf),
+    ``ratio`` (x/0 is ±inf) and ``xlogy`` (0·log 0 is 0)), so one template runs on floats
+    and, element by element, on NumPy arrays: a branch on the data is a comparison or
+    ``where``, never an ``if``; ``**`` is written ``power`` so that arrays are rounded as
+    floats are. For n-ary ops,
     ``forward`` is the separator between operands and ``local[0]`` every operand's derivative.
     """
 
@@ -278,7 +281,7 @@ POW = _binary(
         Require("a ≠ 0 when b ≤ 0", lambda a, b: a != 0 or b > 0, ZeroDivisionDomainError),
     ),
     safe=((0.2, 3.0), (-2.0, 2.0)),
-    code=Code("{a}**{b}", ("{b} * {a}**({b} - 1)", "{out} * log({a})")),
+    code=Code("power({a}, {b})", ("{b} * power({a}, {b} - 1)", "xlogy({out}, {a})")),
 )
 NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1", code=Code("-{x}", ("-1",)))
 EXP = _unary(
@@ -301,7 +304,7 @@ LOG = _unary(
     code=Code("log({x})", ("1 / {x}",)),
 )
 TANH = _unary("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,), "1 − out²",
-              code=Code("tanh({x})", ("1 - {out}**2",)))
+              code=Code("tanh({x})", ("1 - {out}*{out}",)))
 SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), "out·(1 − out)",
                  code=Code("sigmoid({x})", ("{out} * (1 - {out})",)))
 RELU = _unary(
@@ -323,7 +326,7 @@ SQRT = _unary(
     "1/(2·out)",
     requires=(Require("x ≥ 0", lambda x: x >= 0),),
     safe=((0.2, 5.0),),
-    code=Code("sqrt({x})", ("0.5 / {out}",)),
+    code=Code("sqrt({x})", ("ratio(0.5, {out})",)),
 )
 ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,),
              code=Code("abs({x})", ("sign({x})",)))
@@ -352,8 +355,9 @@ def pow_const(p: float) -> Op:
         requires=tuple(requires),
         safe=((-3.0, 3.0),) if integral and p >= 0 else ((0.2, 3.0),),
         params=(("p", p),),
-        code=Code(f"{{x}}**{_short(p)}", (
-            "0.0" if p == 0 else f"{_short(p)} * {{x}}" + ("" if p == 2 else f"**{_short(p - 1)}"),
+        code=Code(f"power({{x}}, {_short(p)})", (
+            "0.0" if p == 0 else "2 * {x}" if p == 2
+            else f"{_short(p)} * power({{x}}, {_short(p - 1)})",
         )),
     )
 

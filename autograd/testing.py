@@ -3,7 +3,8 @@
 ``operands(op)`` draws operands inside an op's domain and away from its edges and kinks;
 ``expression_graphs()`` draws random programs (node reuse, long chains) that any backend can
 replay: the engine (:meth:`ExprGraph.build`), floats, sympy or PyTorch
-(:meth:`ExprGraph.evaluate`).
+(:meth:`ExprGraph.evaluate`); with ``constants=True`` operands may be plain numbers and
+steps may be n-ary ``sum`` and ``linear`` nodes (either side or the bias plain numbers).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from hypothesis import strategies as st
 
 from . import ops
 from .ops import Op
-from .value import Value, apply
+from .value import Value, apply, linear
+from .value import sum as value_sum
 
 BOUND = 1e3  # values and local derivatives in generated graphs stay below this
 
@@ -47,6 +49,11 @@ def inside(op: Op, args: Sequence[float]) -> bool:
     return all(math.isfinite(v) and abs(v) < BOUND for v in (out, *local))
 
 
+def _inside_nary(op: Op, args: Sequence[float]) -> bool:
+    out = op.forward(*args)
+    return math.isfinite(out) and abs(out) < BOUND
+
+
 def floats(lo: float = -3.0, hi: float = 3.0) -> st.SearchStrategy[float]:
     """Finite floats in [lo, hi]."""
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
@@ -65,10 +72,11 @@ def values(lo: float = -3.0, hi: float = 3.0) -> st.SearchStrategy[Value]:
 
 @dataclass(frozen=True)
 class ExprGraph:
-    """A random program: ``inputs`` then ``steps`` of (op, operand indices).
+    """A random program: ``inputs`` then ``steps`` of (op, operands).
 
     Node i < len(inputs) is input i; step k produces node len(inputs) + k. The last node is
-    the output.
+    the output. An operand is a node index (an int) or a plain number (a float). A ``linear``
+    step with n terms has operands w₀..wₙ₋₁, x₀..xₙ₋₁, b.
     """
 
     inputs: tuple[float, ...]
@@ -78,7 +86,7 @@ class ExprGraph:
         """Replay with ``call(op, *operands)`` on any kind of leaf (floats, sympy, tensors)."""
         nodes = list(leaves)
         for op, idx in self.steps:
-            nodes.append(call(op, *(nodes[i] for i in idx)))
+            nodes.append(call(op, *(nodes[i] if isinstance(i, int) else i for i in idx)))
         return nodes[-1]
 
     def build(self, leaves: Sequence[Value] | None = None) -> tuple[list[Value], Value]:
@@ -96,14 +104,22 @@ class ExprGraph:
         lines = [f"v{i} = {x!r}" for i, x in enumerate(self.inputs)]
         for k, (op, idx) in enumerate(self.steps, start=len(self.inputs)):
             params = "".join(f", {name}={v!r}" for name, v in op.params)
-            lines.append(f"v{k} = {op.name}({', '.join(f'v{i}' for i in idx)}{params})")
+            args = ", ".join(f"v{i}" if isinstance(i, int) else repr(i) for i in idx)
+            lines.append(f"v{k} = {op.name}({args}{params})")
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # hypothesis and IPython
         printer.text(f"ExprGraph:\n{self}")
 
 
-def _engine_call(op: Op, *args: Value) -> Value:
+def _engine_call(op: Op, *args: Value | float) -> Value:
+    if op is ops.SUM:
+        return value_sum(args)
+    if isinstance(op, ops.LinearOp):
+        n = len(args) // 2
+        return linear(args[:n], args[n : 2 * n], args[2 * n])
+    if not any(isinstance(a, Value) for a in args):
+        return apply(op, *args)  # all plain numbers: constant leaves, as a user would write
     if op is ops.ADD:
         return operator.add(*args)
     if op is ops.MUL:
@@ -117,23 +133,37 @@ def expression_graphs(
     table: Sequence[Op] | None = None,
     max_inputs: int = 3,
     max_steps: int = 12,
+    constants: bool = False,
 ) -> ExprGraph:
     """Random expression graphs over ``table`` (default: every built-in op, families at their
     example parameters). Operands favour the newest node (long chains) but may be any earlier
-    node (reuse, including the same node twice); each step is kept :func:`inside` its op."""
+    node (reuse, including the same node twice); each step is kept :func:`inside` its op.
+
+    ``constants``: an operand may also be a plain number (so a node may have only constant
+    operands), and steps may be ``sum`` or ``linear`` nodes of 1 to 4 terms whose operands
+    are nodes or plain numbers (a side of a linear node all plain or mixed)."""
     table = list(table) if table is not None else [op for op in ops.all_ops() if op.builtin]
     n = draw(st.integers(1, max_inputs))
     inputs = [draw(floats(-2.0, 2.0).filter(lambda x: abs(x) > 0.05)) for _ in range(n)]
     data = list(inputs)
     steps: list[tuple[Op, tuple[int, ...]]] = []
+    if constants:
+        table = [*table, ops.SUM, ops.linear(1, True, True, True)]
     for _ in range(draw(st.integers(1, max_steps))):
         op = draw(st.sampled_from(table))
         newest = st.just(len(data) - 1)
-        idx = tuple(
-            draw(st.one_of(newest, st.integers(0, len(data) - 1))) for _ in op.operands
-        )
-        args = [data[i] for i in idx]
-        if inside(op, args):
+        operand = st.one_of(newest, st.integers(0, len(data) - 1))
+        if constants:
+            operand = st.one_of(operand, floats(-2.0, 2.0))
+        if op.arity == -1:
+            n = draw(st.integers(1, 4))
+            op = ops.linear(n, True, True, True) if isinstance(op, ops.LinearOp) else op
+            count = 2 * n + 1 if isinstance(op, ops.LinearOp) else n
+        else:
+            count = len(op.operands)
+        idx = tuple(draw(operand) for _ in range(count))
+        args = [data[i] if isinstance(i, int) else i for i in idx]
+        if (_inside_nary if op.arity == -1 else inside)(op, args):
             steps.append((op, idx))
             data.append(op.forward(*args))
     if not steps:  # at least one op: x + x is always inside

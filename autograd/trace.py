@@ -1,34 +1,36 @@
-"""The backward pass, one node at a time: step records, tables, the chain-rule sum, a stepper.
+"""The backward pass, one node at a time: step records, tables, the chain-rule sum.
 
 ``backward_steps(root)`` performs exactly the work of ``backward(root)`` (same order, same
 float operations, same reset rule: interior grads start from 0, leaf grads accumulate) and
 yields one :class:`Step` per interior node: the node, its gradient ∂L/∂node when visited and,
 for each parent edge, the local derivative ∂node/∂parent, the product added
 (``node.grad × local``) and the parent's gradient before and after. :func:`backward_trace`
-collects the steps into a :class:`Trace` (text table, HTML, JSON); :func:`explain` writes
-∂L/∂x = Σ over consumers (∂L/∂child × ∂child/∂x) with the numbers; :func:`step_through`
-is the Jupyter stepper.
+records the steps backward would take now in a :class:`Trace` (text table, HTML, JSON);
+:func:`explain` writes ∂L/∂x = Σ over consumers (∂L/∂child × ∂child/∂x) with the numbers.
+The stepper (:mod:`autograd.stepper`) draws the pass frame by frame.
+
+Only ``backward_steps`` writes gradients: the trace computes the same records on a side
+table, so tracing, printing and explaining leave every ``.grad`` as it was.
 """
 
 from __future__ import annotations
 
 import html
-import inspect
 import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from .backward import topological_order
+from .backward import check_closures, topological_order
+from .draw import printable
 from .value import Value, to_float
 
 FORMAT = "stepgrad-trace"
 VERSION = 1
 
 
-def _num(x: float) -> str:
-    return f"{x:.6g}"
+def _num(x: float | None) -> str:
+    return "—" if x is None else f"{x:.6g}"  # None: a _backward closure recorded no local
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,12 @@ class NodeInfo:
 @dataclass(frozen=True)
 class EdgeStep:
     """One parent edge of a step: parent.grad goes from ``before`` to ``after`` by adding
-    ``added`` = (∂L/∂node) × ``local``, with ``local`` = ∂node/∂parent."""
+    ``added`` = (∂L/∂node) × ``local``, with ``local`` = ∂node/∂parent. Both are None on a
+    node made as ``Value(data, children, op)``, whose ``_backward`` closure did the adding."""
 
     parent: NodeInfo
-    local: float
-    added: float
+    local: float | None
+    added: float | None
     before: float
     after: float
 
@@ -90,6 +93,10 @@ class Step:
         return "\n".join(lines)
 
 
+def _opt(x: float | None) -> float | None:
+    return None if x is None else float(x)
+
+
 def _infos(order: list[Value]) -> dict[Value, NodeInfo]:
     return {
         node: NodeInfo(
@@ -104,33 +111,73 @@ def _infos(order: list[Value]) -> dict[Value, NodeInfo]:
     }
 
 
+def _walk(root: Value, seed: float, order: list[Value], accumulate: bool) -> Iterator[Step]:
+    """The steps of ``backward(root, seed)`` computed on a side table, touching no ``.grad``.
+
+    The table starts with interior nodes at 0, the root at ``seed`` and leaves at their
+    current ``.grad`` when ``accumulate`` (what backward adds into), else at 0 (the pass's own
+    ∂root/∂leaf). Each step does backward's float operations in backward's order
+    (``parent += node × local``), so the records equal what backward computes.
+    """
+    info = _infos(order)
+    grads = {node: (node.grad if accumulate and not node._edges else 0.0) for node in order}
+    grads[root] = seed
+    for index, node in enumerate(node for node in reversed(order) if node._edges):
+        g = grads[node]
+        edges = []
+        if node._edges[1] is None:  # micrograd-style: its closure adds, per distinct parent
+            parents = list(dict.fromkeys(node._edges[0::2]))
+            for parent, after in zip(parents, _run_closure(node, g, [grads[p] for p in parents])):
+                edges.append(EdgeStep(info[parent], None, None, grads[parent], after))
+                grads[parent] = after
+        else:
+            for parent, local in node.edges():
+                before = grads[parent]
+                added = g * local
+                grads[parent] = after = before + added
+                edges.append(EdgeStep(info[parent], float(local), added, before, after))
+        yield Step(index, info[node], g, tuple(edges))
+
+
+def _run_closure(node: Value, grad: float, parent_grads: list[float]) -> list[float]:
+    """The parents' grads after ``node``'s ``_backward`` closure runs from ``grad`` and
+    ``parent_grads``; every ``.grad`` it touches is put back as it was."""
+    parents = list(dict.fromkeys(node._edges[0::2]))
+    saved = [(v, v.grad) for v in (node, *parents)]
+    try:
+        node.grad = grad
+        for parent, g in zip(parents, parent_grads):
+            parent.grad = g
+        node._da()
+        return [parent.grad for parent in parents]
+    finally:
+        for v, g in saved:
+            v.grad = g
+
+
 def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
     """Run ``backward(root, grad)`` one node at a time, yielding a :class:`Step` per node.
 
     Same visiting order as ``backward`` (:func:`~autograd.backward.interior_order`), same
     arithmetic (``parent.grad += node.grad × local``), same resets: interior grads start from
-    0 (the root from ``grad``), leaf grads accumulate. Consumed to the end, it leaves exactly
-    the grads ``backward`` leaves. A leaf root gets ``grad`` added and yields nothing.
+    0 (the root from ``grad``), leaf grads accumulate. When a step is yielded, its products
+    are already in the parents' ``.grad``; consumed to the end, it leaves exactly the grads
+    ``backward`` leaves. A leaf root gets ``grad`` added and yields nothing.
     """
     seed = to_float(grad, "backward's grad")
     order = topological_order(root)
     if not root._edges:
         root.grad += seed
         return
-    info = _infos(order)
-    interior = [node for node in reversed(order) if node._edges]
-    for node in interior:
-        node.grad = 0.0
+    check_closures(order)
+    for node in order:
+        if node._edges:
+            node.grad = 0.0
     root.grad = seed
-    for index, node in enumerate(interior):
-        g = node.grad
-        edges = []
-        for parent, local in node.edges():
-            before = parent.grad
-            added = g * local
-            parent.grad += added
-            edges.append(EdgeStep(info[parent], float(local), added, before, parent.grad))
-        yield Step(index, info[node], g, tuple(edges))
+    for step in _walk(root, seed, order, accumulate=True):
+        for e in step.edges:
+            e.parent.value.grad = e.after
+        yield step
 
 
 # ---------------------------------------------------------------------------- the trace
@@ -267,7 +314,7 @@ class Trace:
                 nodes[s["node"]],
                 float(s["grad"]),
                 tuple(
-                    EdgeStep(nodes[e["parent"]], float(e["local"]), float(e["added"]),
+                    EdgeStep(nodes[e["parent"]], _opt(e["local"]), _opt(e["added"]),
                              float(e["before"]), float(e["after"]))
                     for e in s["edges"]
                 ),
@@ -290,18 +337,24 @@ def _final_grad(trace: Trace, x: NodeInfo) -> float:
 
 
 def backward_trace(root: Value, grad: float = 1.0) -> Trace:
-    """Run backward on ``root`` through :func:`backward_steps` and keep every step."""
-    steps = tuple(backward_steps(root, grad))
-    info = {s.node.id: s.node for s in steps}
-    info.update((e.parent.id, e.parent) for s in steps for e in s.edges)
-    if not info:
-        info[0] = _infos([root])[root]
-    return Trace(tuple(info[i] for i in sorted(info)), steps, to_float(grad))
+    """The steps of one backward pass of ``root``, recorded without running it.
+
+    No ``.grad`` changes. Every node starts from 0 (the root from ``grad``) and each step does
+    backward's float operations in backward's order, so every number is ∂root/∂node as this
+    pass builds it: a node's last ``after`` is its ``.grad`` after one ``backward()`` from
+    zeroed grads. (A leaf's ``.grad`` may hold more: leaves accumulate across calls.)
+    """
+    seed = to_float(grad, "backward_trace's grad")
+    order = topological_order(root)
+    check_closures(order)
+    steps = tuple(_walk(root, seed, order, accumulate=False)) if root._edges else ()
+    return Trace(tuple(_infos(order).values()), steps, seed)
 
 
 def _html_table(rows: list[tuple[str, ...]]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-    body = ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows[1:]]
+    body = ["<tr>" + "".join(f"<td>{html.escape(printable(c))}</td>" for c in r) + "</tr>"
+            for r in rows[1:]]
     return (
         '<table class="stepgrad-trace" style="font-family:monospace">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -322,6 +375,15 @@ class Explanation:
     root: str
     terms: tuple[tuple[str, float, float], ...]
     grad: float
+
+    def __post_init__(self) -> None:
+        for child, _, local in self.terms:
+            if local is None:
+                raise ValueError(
+                    f"explain: ∂{child}/∂{self.node} is unknown: {child} was made as "
+                    "Value(data, children, op) and its _backward closure records no local "
+                    "derivative"
+                )
 
     @property
     def total(self) -> float:
@@ -367,102 +429,11 @@ def explain(node: Value, root: Value) -> Explanation:
         raise ValueError(f"{node!r} is not in the graph of {root!r}")
     root_name = root.label or "L"
     terms = tuple(
-        (root_name if child is root else info[child].name, child.grad, float(local))
+        (root_name if child is root else info[child].name, child.grad,
+         None if local is None else float(local))
         for child in reversed(order)
         for parent, local in child.edges()
         if parent is node
     )
     return Explanation(root_name if node is root else info[node].name, root_name, terms,
                        node.grad)
-
-
-# ---------------------------------------------------------------------------- the stepper
-def _graph_html(root: Value, step: Step) -> str:
-    """The drawing with the step's node and parents highlighted, when autograd.draw can do it."""
-    try:
-        from .draw import draw
-    except ImportError:
-        return ""
-    if "highlight" not in inspect.signature(draw).parameters:
-        return ""
-    try:
-        drawing = draw(root, highlight=[step.node.value, *(e.parent.value for e in step.edges)])
-        return drawing._repr_mimebundle_().get("text/html", "")
-    except Exception:  # display never raises: the equation still shows
-        return ""
-
-
-class StepThrough:
-    """The backward pass of ``root`` as a slider with prev/next buttons (ipywidgets).
-
-    Each step shows the graph with the visited node and its parents highlighted (when
-    :mod:`autograd.draw` is available) and the step's equation. Every rendering also carries
-    the full step table as static HTML and text, which is what viewers without a live kernel
-    (GitHub, nbviewer) or without ipywidgets show. ``widget`` is None without ipywidgets.
-    """
-
-    def __init__(self, root: Value, grad: float = 1.0) -> None:
-        self.root = root
-        self.trace = backward_trace(root, grad)
-        self._graphs: dict[int, str] = {}
-        self.widget = self.slider = self.prev = self.next = None
-        self.equation = self.graph = None
-        try:
-            import ipywidgets as w
-        except ImportError:
-            return
-        if not self.trace.steps:
-            return
-        n = len(self.trace.steps)
-        self.slider = w.IntSlider(value=1, min=1, max=n, description="step")
-        self.prev = w.Button(description="◀ prev")
-        self.next = w.Button(description="next ▶")
-        self.equation = w.HTML()
-        self.graph = w.HTML()
-        self.prev.on_click(lambda _: self.show(self.slider.value - 1))
-        self.next.on_click(lambda _: self.show(self.slider.value + 1))
-        self.slider.observe(lambda change: self._render(change["new"]), names="value")
-        self.widget = w.VBox([w.HBox([self.prev, self.slider, self.next]), self.equation,
-                              self.graph])
-        self._render(1)
-
-    @property
-    def step(self) -> Step | None:
-        """The step on screen (None without a widget)."""
-        return self.trace.steps[self.slider.value - 1] if self.slider is not None else None
-
-    def show(self, number: int) -> None:
-        """Go to step ``number`` (1-based, clamped to the first and last step)."""
-        if self.slider is not None:
-            self.slider.value = max(self.slider.min, min(self.slider.max, number))
-
-    def _render(self, number: int) -> None:
-        step = self.trace.steps[number - 1]
-        self.equation.value = f"<pre>{html.escape(step.equation(self.trace.root_name))}</pre>"
-        if number not in self._graphs:
-            self._graphs[number] = _graph_html(self.root, step)
-        self.graph.value = self._graphs[number]
-
-    def _repr_html_(self) -> str:
-        try:
-            return self.trace._repr_html_()
-        except Exception as err:  # display never raises
-            return f"<pre>{html.escape(repr(err))}</pre>"
-
-    def __str__(self) -> str:
-        return str(self.trace)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        bundle = {"text/plain": str(self.trace), "text/html": self._repr_html_()}
-        if self.widget is not None:
-            try:
-                bundle.update((k, v) for k, v in self.widget._repr_mimebundle_(**kwargs).items()
-                              if k != "text/plain")
-            except Exception:  # display never raises: the static table remains
-                pass
-        return bundle
-
-
-def step_through(root: Value, grad: float = 1.0) -> StepThrough:
-    """Run backward on ``root`` and return the stepper (display it in Jupyter)."""
-    return StepThrough(root, grad)

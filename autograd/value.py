@@ -5,9 +5,11 @@ it and, for each parent edge, the parent and the local derivative ∂self/∂par
 forward time. A node with one or two parents keeps them and their local derivatives in its
 own slots (``_a, _da, _b, _db``), so it is one object for the garbage collector to track; an
 n-ary node (sum, linear) keeps one interleaved tuple ``(parent₀, local₀, parent₁, ...)`` in
-``_a`` and the marker ``NARY`` in ``_b``; a leaf has ``_a = None``. Read edges through
-:attr:`Value.parents`, :attr:`Value.local_grads`, :meth:`Value.edges` or ``_edges`` (the
-interleaved tuple, for any node).
+``_a`` and the marker ``NARY`` in ``_b``; a leaf has ``_a = None``. A node made micrograd's
+way, ``Value(data, children, op)``, has no local derivatives: it is stored like an n-ary node
+with ``None`` for each local and its ``_backward`` closure (once assigned) in ``_da``. Read
+edges through :attr:`Value.parents`, :attr:`Value.local_grads`, :meth:`Value.edges` or
+``_edges`` (the interleaved tuple, for any node).
 
 Operators and methods come from the op table in :mod:`autograd.ops`. ``+`` and ``×`` are
 written out by hand for speed; tests prove they equal the table's declaration.
@@ -17,9 +19,13 @@ from __future__ import annotations
 
 import builtins
 import numbers
-from collections.abc import Iterable, Iterator, Sequence
+import sys as _sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from functools import lru_cache, partial
 from operator import mul as _mul
 
+from . import backward as _backward_module
 from . import ops
 from .backward import NARY
 from .backward import backward as _backward
@@ -32,6 +38,9 @@ Operand = "Value | Number"
 _new = object.__new__
 _builtin_sum = builtins.sum
 
+TRACING: ContextVar[int] = ContextVar("autograd_transform_depth", default=0)
+"""How many function transforms (autograd.functional) are calling their function now."""
+
 
 def to_float(x: object, what: str = "Value data") -> float:
     """bool, int and float (and other real numbers such as NumPy's) become float; else TypeError."""
@@ -40,6 +49,12 @@ def to_float(x: object, what: str = "Value data") -> float:
     if isinstance(x, (int, numbers.Real)) and not isinstance(x, Value):
         return float(x)
     raise TypeError(f"{what} must be a bool, int or float, got {type(x).__name__}: {x!r}")
+
+
+def _called_by_library() -> bool:
+    """Whether the code that called ``float(value)`` is this library's own (autograd, nn)."""
+    caller = _sys._getframe(2).f_globals.get("__name__", "")  # 0: here, 1: __float__
+    return caller.partition(".")[0] in ("autograd", "nn")
 
 
 class Value:
@@ -54,12 +69,20 @@ class Value:
 
     __slots__ = ("data", "grad", "op", "label", "_a", "_da", "_b", "_db")
 
-    def __init__(self, data: Number, label: str | None = None) -> None:
+    def __init__(
+        self,
+        data: Number,
+        _children: Iterable[Value] = (),
+        _op: str = "",
+        label: str | None = None,
+    ) -> None:
         self.data = to_float(data)
         self.grad = 0.0
         self.op: Op | None = None
         self.label = label
         self._a = self._b = None
+        if _children:
+            _closure_node(self, tuple(_children), _op)
 
     @property
     def _edges(self) -> tuple:
@@ -102,6 +125,36 @@ class Value:
     def _op(self) -> str:
         return self.op.symbol if self.op is not None else ""
 
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's one-node backward: calling it adds ``self.grad × local`` into each
+        parent once (what ``backward()`` does at this node). On a node made as
+        ``Value(data, children, op)`` it is the closure assigned to ``_backward``."""
+        if self._b is NARY and self._a[1] is None:
+            push = self._da
+            return push if push is not None else partial(_missing_backward, self)
+        return partial(_push, self)
+
+    @_backward.setter
+    def _backward(self, fn: Callable[[], None]) -> None:
+        if not (self._b is NARY and self._a[1] is None):
+            raise AttributeError(
+                "_backward can be assigned only on a node made as Value(data, children, op); "
+                f"{self!r} gets its local derivatives from its op"
+            )
+        if not callable(fn):
+            raise TypeError(f"_backward must be callable, got {type(fn).__name__}")
+        self._da = fn
+
+    # ------------------------------------------------------------------ micrograd, PyTorch
+    def item(self) -> float:
+        """``data`` as a float (PyTorch's ``tensor.item()``)."""
+        return self.data
+
+    def __format__(self, spec: str) -> str:
+        """``format(v, ".4f")`` formats ``data``; an empty spec gives ``repr``."""
+        return format(self.data, spec) if spec else repr(self)
+
     # ------------------------------------------------------------------ backward
     def backward(self, grad: float = 1.0) -> None:
         """Fill ``.grad`` of every node this one depends on with ∂self/∂node (times ``grad``).
@@ -125,6 +178,17 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
+        """``data``; but inside a function a transform (``grad(f)`` ...) is tracing, a
+        TypeError: ``float(x)`` or ``math.exp(x)`` there would cut x out of the graph and
+        silently make its gradient 0."""
+        if TRACING.get() and not _called_by_library():
+            raise TypeError(
+                f"float() of {self!r} inside a function that grad/value_and_grad/jacobian/"
+                "hessian is differentiating: this (and math.exp(x), math.sin(x), ...) makes a "
+                "plain number, so no gradient would flow through it. Use the Value's methods "
+                "(x.exp(), x.log(), x.sin(), x.tanh(), ...) or `from autograd import math`, "
+                "whose functions take floats and Values; x.data reads the number on purpose"
+            )
         return self.data
 
     def __lt__(self, other: Operand) -> bool:
@@ -220,6 +284,52 @@ class Value:
 
 
 _ADD, _MUL = ops.ADD, ops.MUL
+
+
+# ---------------------------------------------------------------------- micrograd's way
+def _push(node: Value) -> None:
+    """parent.grad += node.grad × local, once per edge (micrograd's ``_backward``)."""
+    g = node.grad
+    for parent, local in node.edges():
+        parent.grad += g * local
+
+
+def _missing_backward(node: Value) -> None:
+    raise TypeError(
+        f"{node!r} was made as Value(data, children, {node._op!r}) and has no local "
+        "derivatives: assign a function to its _backward (micrograd style), or declare the op "
+        "with autograd.declare"
+    )
+
+
+@lru_cache(maxsize=256)
+def _closure_op(symbol: str) -> Op:
+    """The op of nodes made as ``Value(data, children, symbol)``: shown as ``symbol``, with
+    no rule for its local derivatives (its ``_backward`` closure does the pushing)."""
+
+    def no_rule(*args: object) -> float:
+        raise TypeError(
+            f"the op {symbol!r} of a node made as Value(data, children, {symbol!r}) has only a "
+            "_backward closure, no rule to evaluate or differentiate it again; declare it with "
+            "autograd.declare for checks, compile and higher-order derivatives"
+        )
+
+    return Op(symbol or "_backward", symbol, ("*",), no_rule, no_rule, ("(_backward)",),
+              builtin=False)
+
+
+def _closure_node(node: Value, children: tuple, symbol: str) -> None:
+    """Make ``node`` a micrograd-style node over ``children`` (under no_grad: a leaf)."""
+    for child in children:
+        if not isinstance(child, Value):
+            raise TypeError(f"Value's children must be Values, got {type(child).__name__}")
+    if not children or not _enabled():
+        return
+    node._a = interleave(children, (None,) * len(children))
+    node._b = NARY
+    node._da = None
+    node.op = _closure_op(str(symbol))
+    _backward_module.closures = True
 
 
 _INLINE_UNARY: dict[str, Op] = {}  # methods that build their node inline (anomaly swaps them)
@@ -415,7 +525,8 @@ def linear(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand 
     """Σᵢ wᵢxᵢ + b as ONE node (a neuron's pre-activation).
 
     Local derivatives: xᵢ to wᵢ, wᵢ to xᵢ, 1 to b. A side given as plain numbers (typically
-    the inputs) gets no edges; a non-zero plain-number bias becomes a constant leaf. The sum
+    the inputs) gets no edges, unless both sides are (then, next to a bias, the inputs become
+    constant leaves); a non-zero plain-number bias becomes a constant leaf. The sum
     runs b + w₀x₀ + w₁x₁ + ..., the order micrograd's neuron uses.
     """
     return _linear_rows((weights,), inputs, (bias,))[0]
@@ -483,6 +594,8 @@ def _linear(
     if not isinstance(bias, Value) and to_float(bias, "linear's bias") != 0.0:
         bias = _constant(bias)
     has_bias = isinstance(bias, Value)
+    if has_bias and wn is None and xn is None:  # the products must live in the graph too
+        xn = [_constant(x) for x in xd]
     total = _builtin_sum(map(_mul, wd, xd), bias.data if has_bias else 0.0)
     edges: list = [1.0] * (2 * (n * (wn is not None) + n * (xn is not None) + has_bias))
     i = 0

@@ -15,19 +15,21 @@ def _check_engine() -> None:
         from autograd.ops import Op  # noqa: F401
     except ImportError as err:
         where = getattr(sys.modules.get("autograd"), "__file__", None)
-        raise ImportError(
-            "nn needs this project's scalar engine `autograd` (with autograd.ops and "
-            f"autograd.linear), but `import autograd` found {where or 'no such package'}: "
-            f"{err}. Another package named autograd (such as HIPS autograd) may shadow it; "
-            "uninstall it or put this project first on sys.path."
-        ) from None
+        raise ImportError(_shadowed(f"{where or 'no such package'} ({err})")) from None
     if not hasattr(autograd, "linear") or not hasattr(autograd, "Value"):
-        raise ImportError(
-            "nn needs this project's scalar engine `autograd` (with autograd.Value and "
-            f"autograd.linear), but `import autograd` found {autograd.__file__}. Another "
-            "package named autograd (such as HIPS autograd) may shadow it; uninstall it or "
-            "put this project first on sys.path."
-        )
+        raise ImportError(_shadowed(str(autograd.__file__)))
+
+
+def _shadowed(found: str) -> str:
+    return (
+        "nn needs this project's scalar engine `autograd` (with autograd.Value, autograd.ops "
+        f"and autograd.linear), but `import autograd` found {found}. HIPS autograd installs a "
+        "package of the same name and the two overwrite each other's files, so uninstalling "
+        "either one deletes files of the other. Reinstall cleanly with "
+        "`pip uninstall -y autograd stepgrad && pip install stepgrad` (in a checkout: "
+        "`pip install -e .`), or use a fresh virtual environment; keep HIPS autograd in an "
+        "environment of its own."
+    )
 
 
 _check_engine()

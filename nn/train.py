@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import autograd
 from autograd import Value, no_grad
@@ -108,7 +108,7 @@ def fit(
     l2: float = 0.0,
     seed: int | random.Random | None = None,
     decode: Decode | None = None,
-    compiled: bool = False,
+    compiled: bool | Literal["exact"] = False,
 ) -> History:
     """Train ``model`` on inputs ``X`` and targets ``y``; return the per-epoch History.
 
@@ -120,9 +120,14 @@ def fit(
     progress: a tqdm.auto bar (a widget in Jupyter, text in a terminal) over epochs that stays
     on screen when done. decode: model output → label for accuracy (default from the loss).
     compiled: trace one sample's loss graph once, compile it (:func:`autograd.compile`) and
-    train by replaying it over each batch with NumPy, a model's layers as matrix code
-    (``layers=True``): the same steps, much faster.
+    train by replaying it over each batch with NumPy, much faster. ``True``: a model's layers
+    as matrix code (``layers=True``); each step's gradients agree with plain fit's to about
+    1e-12 relative (matrix products add in BLAS's order), so over many steps the parameters
+    drift apart by rounding. ``"exact"``: the scalar program, which adds in the engine's
+    order, so the steps equal plain fit's bit for bit (with the built-in losses).
     """
+    if compiled not in (False, True, "exact"):
+        raise ValueError(f"fit: compiled must be False, True or 'exact', got {compiled!r}")
     loss_fn, decode = _resolve_loss(loss, decode)
     named_metrics = _resolve_metrics(metrics)
     params = model.parameters()
@@ -134,7 +139,8 @@ def fit(
         raise ValueError(f"fit: {len(X)} inputs and {len(y)} targets (need equal, non-zero)")
     rng = seed if isinstance(seed, random.Random) else random.Random(seed)
     history = History(loss=[], lr=[], **{name: [] for name in named_metrics})
-    replay = _compiled_step(model, loss_fn, params, l2, X[0], y[0]) if compiled else None
+    replay = (_compiled_step(model, loss_fn, params, l2, X[0], y[0], layers=compiled is True)
+              if compiled else None)
     bar = _progress(epochs, progress)
     for _ in bar:
         total, outputs, targets = 0.0, [], []
@@ -170,11 +176,15 @@ def _flat(item: object) -> list:
 
 
 def _compiled_step(model: Module, loss_fn: Callable[..., Value], params: list[Value],
-                   l2: float, x: object, t: object) -> Callable[[list, list], tuple]:
-    """Trace one sample's loss Lₛ (+ the L2 penalty P) with the features and the target as
-    inputs, compile it, and return ``replay(xb, yb)``: it sets every parameter's grad to the
-    batch mean of ∂(Lₛ + P)/∂p (= the gradient of mean loss + P) and returns
-    (mean loss + P, the per-sample outputs). A class-index target becomes one-hot inputs."""
+                   l2: float, x: object, t: object,
+                   layers: bool) -> Callable[[list, list], tuple]:
+    """Trace one sample's loss Lₛ with the features and the target as inputs, compile it
+    (``layers``: as matrix code), and return ``replay(xb, yb)``: it sets every parameter's
+    grad to ∂(mean loss + P)/∂p, P the L2 penalty, and returns (mean loss + P, the per-sample
+    outputs). P comes from the engine. The scalar program adds the samples' gradients one
+    after another, as backward does on the batch graph, so its numbers are the engine's; the
+    layered one adds them in matrix products (to about 1e-12 relative). A class-index target
+    becomes one-hot inputs."""
     xs = [Value(v, label=f"x_{j}") for j, v in enumerate(_flat(x))]
     pred = model(xs if isinstance(x, (list, tuple)) else xs[0])
     one_hot = loss_fn is losses.cross_entropy
@@ -184,11 +194,9 @@ def _compiled_step(model: Module, loss_fn: Callable[..., Value], params: list[Va
         sample_loss = logsumexp(pred) - autograd.linear(ts, pred)
     else:
         sample_loss = loss_fn([pred], [ts if isinstance(t, (list, tuple)) else ts[0]])
-    if l2:
-        sample_loss = sample_loss + losses.l2_penalty(params, l2)
     outs = _flat(pred)
     program = autograd.compile([sample_loss, *outs], xs + ts, params, input_grads=False,
-                               layers=True)
+                               layers=layers)
 
     def target(t: object) -> list:
         return [float(k == t) for k in range(width)] if one_hot else _flat(t)
@@ -197,11 +205,20 @@ def _compiled_step(model: Module, loss_fn: Callable[..., Value], params: list[Va
         rows = [_flat(xi) + target(ti) for xi, ti in zip(xb, yb)]
         result = program(*zip(*rows), seed=1.0 / len(rows))
         for p, g in zip(params, result.param_grads):
-            p.grad = float(g)
+            p.grad = g
         loss_s, *out = result.outputs
+        loss_value = 0.0
+        for v in loss_s.tolist():  # the mean as the losses take it: Σ left to right, × 1/n
+            loss_value += v
+        if len(rows) > 1:
+            loss_value *= 1.0 / len(rows)
+        if l2:
+            penalty = losses.l2_penalty(params, l2)
+            penalty.backward()
+            loss_value += penalty.data
         preds = [list(o) for o in zip(*(o.tolist() for o in out))] if len(out) > 1 \
             else out[0].tolist()
-        return float(loss_s.mean()), preds
+        return loss_value, preds
 
     return replay
 

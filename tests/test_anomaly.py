@@ -161,3 +161,31 @@ def test_threads_see_the_checks_while_a_block_is_open():
         t.start()
         t.join()
     assert len(errors) == 1
+
+
+def test_the_block_keeps_no_node_alive():
+    """1,000 training steps inside one block: the graphs are freed step by step, so the
+    number of live Values stays flat (the nodes used to be kept for their source lines)."""
+    import gc
+
+    import nn
+
+    model = nn.MLP(2, [3, 1], rng=0)
+    opt = nn.SGD(model.parameters(), lr=0.05)
+    X, y = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [1.0, 1.0, 0.0]
+
+    def live() -> int:
+        gc.collect()
+        return sum(isinstance(obj, Value) for obj in gc.get_objects())
+
+    with detect_anomaly():
+        for step in range(1000):
+            opt.zero_grad()
+            loss = nn.mse_loss([model(x) for x in X], y)
+            loss.backward()
+            opt.step()
+            del loss
+            if step == 10:
+                before = live()
+        after = live()
+    assert after <= before

@@ -66,3 +66,28 @@ def test_inside_rejects_kinks_and_domain_edges():
     assert not inside(ops.LOG, (1e-9,))
     assert not inside(ops.DIV, (1.0, 1e-9))
     assert inside(ops.DIV, (1.0, 0.5))
+
+
+def test_gradcheck_leaves_every_grad_as_it_was():
+    """f closes over a parameter with an accumulated grad: checking must not add to it,
+    and for order 2 neither."""
+    w = Value(0.7, label="w")
+    w.grad = 0.125
+    report = gradcheck(lambda x: (w * x).tanh(), [Value(0.4, label="x")])
+    assert report and w.grad == 0.125
+    gradcheck(lambda x: (w * x).tanh(), [Value(0.4)], order=2)
+    assert w.grad == 0.125
+    t = math.tanh(0.28)
+    assert math.isclose(report.rows[0].analytic, 0.7 * (1 - t * t), rel_tol=1e-12)
+
+
+@given(expression_graphs(constants=True))
+def test_generated_graphs_with_plain_numbers_build_finite_values(graph):
+    leaves, out = graph.build()
+    assert isinstance(out, Value) and math.isfinite(out.data)
+    assert out.data == graph.evaluate(graph.inputs, _float_call) or math.isclose(
+        out.data, graph.evaluate(graph.inputs, _float_call), rel_tol=1e-12, abs_tol=1e-12)
+
+
+def _float_call(op, *args):
+    return op.forward(*args)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 
 from autograd import Value, apply, check_nodes, linear, ops, topological_order
+from autograd import sum as autograd_sum
 from autograd.testing import expression_graphs
 
 
@@ -128,3 +129,85 @@ def test_generated_graphs_pass(g):
     _, out = g.build()
     report = check_nodes(out)
     assert report.ok, str(report)
+
+
+# ---------------------------------------------------------------------------- kinks
+@pytest.mark.parametrize("make", [
+    lambda h: h.relu(), lambda h: abs(h), lambda h: h.leaky_relu(0.1),
+], ids=["relu", "abs", "leaky_relu"])
+def test_a_kink_is_reported_not_blamed(make):
+    """relu, abs and leaky_relu at 0 have no derivative: the recorded one is a convention
+    (PyTorch's), which finite differences (0.5, 0, 0.55) cannot confirm. The node is listed as
+    not differentiable here, nothing is a mismatch, and the rest is still checked."""
+    x, w = Value(0.0, label="x"), Value(1.5, label="w")
+    h = x * w
+    h.label = "h"
+    k = make(h)
+    k.label = "k"
+    L = k * 3.0 + x * x.exp()
+    report = check_nodes(L)
+    assert report.ok and report.kinks == (k,) and report.mismatches == ()
+    assert "not differentiable here" in str(report)
+    assert "k (" in str(report).splitlines()[0]
+    rows = {r.name: r for r in report.rows}
+    slope = k.local_grads[0]  # the convention: 0 for relu and abs, the slope for leaky_relu
+    assert rows["x"].numeric == pytest.approx(3.0 * slope * 1.5 + 1.0, rel=1e-6)
+    assert rows["w"].numeric == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_kink_does_not_hide_a_wrong_derivative(bad_square):
+    x = Value(0.0, label="x")
+    y = Value(0.8, label="y")
+    p = apply(bad_square, y)
+    p.label = "p"
+    L = x.relu() + p
+    report = check_nodes(L)
+    assert report.kinks == (L.parents[0],)
+    assert report.culprits == (p,) and report.mismatches == (p, y)
+
+
+# ---------------------------------------------------------------------------- cost, looking
+def test_five_thousand_nodes_in_about_a_second():
+    """A chain of 5,000 nodes with a wide sum on top: time linear in the graph."""
+    import time
+
+    x = Value(0.3, label="x")
+    v, parts = x, []
+    for k in range(2500):
+        v = (v * 0.999).tanh() if k % 2 else v + 0.001
+        parts.append(v)
+    L = autograd_sum(parts)
+    start = time.perf_counter()
+    report = check_nodes(L)
+    assert time.perf_counter() - start < 4.0  # the quadratic version took minutes
+    assert report.ok and len(report.rows) >= 5000
+
+
+def test_checking_leaves_every_grad_as_it_was_even_under_detect_anomaly():
+    """sqrt at 0 has an infinite slope: under detect_anomaly a backward pass would stop
+    half-way. check_nodes never runs backward, so no grad changes, whatever happens."""
+    from autograd import detect_anomaly
+
+    x = Value(0.0, label="x")
+    w = Value(2.0, label="w")
+    L = (x.sqrt() + w * w).tanh()
+    x.grad, w.grad = -0.0, math.nan
+    with detect_anomaly():
+        check_nodes(L)
+    assert math.copysign(1.0, x.grad) == -1.0 and x.grad == 0.0 and math.isnan(w.grad)
+    assert all(n.grad == 0.0 for n in topological_order(L) if not n.is_leaf)
+
+
+def test_a_wrong_local_derivative_in_a_wide_node_is_found():
+    """n-ary nodes are checked along one direction first; a wrong edge still gets blamed."""
+    w = [Value(0.01 * k - 0.2, label=f"w{k}") for k in range(40)]
+    x = [Value(0.5, label=f"x{k}") for k in range(40)]
+    z = linear(w, x, Value(0.2, label="b"))
+    z.label = "z"
+    edges = list(z._a)
+    edges[2 * 7 + 1] = 2.0  # ∂z/∂w7 recorded as 2 instead of 0.5
+    z._a = tuple(edges)
+    L = z.tanh()
+    report = check_nodes(L)
+    assert report.culprits == (z,) and report.mismatches == (z, w[7])
+    assert check_nodes(linear(w, x).tanh()).ok

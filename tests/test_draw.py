@@ -119,7 +119,7 @@ def test_seeds_network_svg_shows_w2_b2_z2_and_their_grads(renderer, tmp_path):
     drawing = D.draw(loss)
     path = drawing.save(tmp_path / "g.svg")
     texts = svg_texts(path.read_bytes())
-    assert drawing.render("svg")[1] == renderer
+    assert drawing.image("svg")[1] == renderer
     for label in ("W2.0.0", "W2.0.1", "b2.0", "z2", "L", "x1", "W1.1.0"):
         assert label in texts
     for expected in (
@@ -307,6 +307,55 @@ def test_labels_with_record_and_quote_characters_survive(renderer):
     assert label in svg_texts(D.draw(v).svg())
 
 
+@pytest.mark.parametrize("label, shown", [
+    ("nul\x00byte", "nul\\x00byte"),
+    ("lone\udc80surrogate", "lone\\udc80surrogate"),
+    ("a &amp; b & c &lt;", "a &amp; b & c &lt;"),
+    ("tab\tdel\x7f", "tab\\x09del\\x7f"),
+])
+def test_any_label_draws_literally_in_valid_svg(renderer, label, shown):
+    v = Value(1.0, label=label)
+    w = v * 2.0
+    w.label = label
+    drawing = D.draw(w)
+    texts = svg_texts(drawing.svg())  # ElementTree parses it: the SVG is well-formed XML
+    assert texts.count(shown) == 2
+    assert shown in drawing.table() and html_escape(shown) in drawing._repr_mimebundle_()[
+        "text/html"]
+
+
+def html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_draw_dot_renders_like_a_graphviz_digraph(renderer, tmp_path, monkeypatch):
+    """micrograd: ``dot = draw_dot(root); dot.render('gout')`` writes gout (DOT) and gout.svg."""
+    from autograd import draw_dot
+
+    monkeypatch.chdir(tmp_path)
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    c.backward()
+    dot = draw_dot(c)
+    assert dot.render("gout") == "gout.svg"
+    assert (tmp_path / "gout").read_text(encoding="utf-8") == dot.dot_source
+    texts = svg_texts((tmp_path / "gout.svg").read_bytes())
+    assert "grad -3" in texts and "grad 2" in texts and "×-3" in texts  # ∂c/∂a = b
+    assert "rankdir=TB" in draw_dot(c, rankdir="TB").dot_source
+    out = draw_dot(c).render("g2", directory="sub", cleanup=True)
+    assert out == str(Path("sub", "g2.svg")) and not (tmp_path / "sub" / "g2").exists()
+
+
+def test_draw_dot_png_format_with_dot(tmp_path):
+    if shutil.which("dot") is None:
+        pytest.skip("the Graphviz dot executable is not installed")
+    from autograd import draw_dot
+
+    path = draw_dot(Value(1.0) * 2.0, format="png").render(tmp_path / "g")
+    assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_dot_source_is_deterministic_and_ids_follow_topological_order():
     src = D.draw(seeds_network()[0]).dot_source
     assert src == D.draw(seeds_network()[0]).dot_source
@@ -473,3 +522,18 @@ def test_collapse_keeps_the_micrograd_demo_network_small(renderer, tmp_path):
     assert sum(b.neuron for b in drawing.boxes) == 33 and len(drawing.boxes) < 40
     texts = svg_texts(drawing.save(tmp_path / "graph.svg").read_bytes())
     assert "neurons.15" in texts and "17 parameters" in texts
+
+
+def test_drawing_changes_no_grad(renderer, tmp_path):
+    from autograd import draw_dot, topological_order
+
+    loss, _ = seeds_network()  # (it ran backward: grads are in place)
+    before = [repr(n.grad) for n in topological_order(loss)]
+    drawing = D.draw(loss, highlight=["z2"])
+    drawing._repr_mimebundle_()
+    drawing.table()
+    drawing.save(tmp_path / "g.svg")
+    D.draw(loss, depth=2).svg()
+    draw_dot(loss).render(tmp_path / "gout")
+    repr(drawing)
+    assert [repr(n.grad) for n in topological_order(loss)] == before

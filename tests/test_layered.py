@@ -195,8 +195,8 @@ def test_random_mlps_equal_scalar_program(widths, activations, seed, input_grads
 
 
 def test_fit_compiled_uses_layers(monkeypatch):
-    """fit(compiled=True) asks for layers; its steps equal plain fit (as tested in
-    test_compile) with the layered program."""
+    """fit(compiled=True) asks for layers, fit(compiled="exact") for the scalar program; both
+    take plain fit's steps (to 1e-12; "exact" bit for bit: see test_compile)."""
     seen = []
     compile_ = autograd.compile
 
@@ -208,13 +208,14 @@ def test_fit_compiled_uses_layers(monkeypatch):
     monkeypatch.setattr(autograd, "compile", spy)
     X, y = moons_columns(16)
     runs = []
-    for compiled in (False, True):
+    for compiled in (False, True, "exact"):
         model = nn.MLP(2, [4, 1], rng=3)
         nn.fit(model, X, y, loss="hinge", optimizer=nn.SGD(model.parameters(), lr=0.2),
                epochs=2, batch_size=8, l2=1e-3, progress=False, seed=1, compiled=compiled)
         runs.append([p.data for p in model.parameters()])
-    assert len(seen) == 1 and isinstance(seen[0], LayeredProgram)
-    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-12, atol=1e-15)
+    assert [type(program) for program in seen] == [LayeredProgram, GradProgram]
+    for run in runs[1:]:
+        np.testing.assert_allclose(run, runs[0], rtol=1e-12, atol=1e-15)
 
 
 def test_call_checks_and_explicit_params():

@@ -19,6 +19,8 @@ def test_import_fails_clearly_when_another_autograd_shadows_ours(tmp_path):
     assert "ImportError" in proc.stderr
     assert "nn needs this project's scalar engine" in proc.stderr
     assert "HIPS autograd" in proc.stderr
+    # uninstalling HIPS autograd alone deletes files the two share; this is what recovers
+    assert "pip uninstall -y autograd stepgrad && pip install stepgrad" in proc.stderr
 
 
 def test_import_works_with_our_engine():

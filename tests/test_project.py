@@ -63,3 +63,28 @@ def test_readme_derivative_table_is_generated_from_the_op_table():
     from autograd.ops import derivative_table
 
     assert derivative_table() in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def run_autograd_main(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "autograd", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_python_m_autograd_help_prints_help_and_runs_nothing():
+    proc = run_autograd_main("--help")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("usage: python -m autograd")
+    assert "engine:" not in proc.stdout
+
+
+def test_python_m_autograd_rejects_an_unknown_argument():
+    proc = run_autograd_main("--nope")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "unrecognized arguments: --nope" in proc.stderr
+
+
+def test_python_m_autograd_matches_the_formulas():
+    # x = 2, y = 1, w = 0.5, b = 0.25: h = 1.25, ∂L/∂w = (h − y)·x = 0.5, ∂L/∂b = h − y = 0.25
+    out = run_autograd_main().stdout
+    assert "h = 1.2500, L = 0.031250" in out
+    assert "∂L/∂w = 0.500000  ∂L/∂b = 0.250000" in out

@@ -1,0 +1,56 @@
+"""The test command: the suite on every supported Python, notebooks and lint once.
+
+``nox`` runs every session; ``nox -s tests-3.12`` one of them; ``nox -l`` lists them;
+``nox -s tests -- tests/test_value.py`` passes pytest its arguments instead of ``tests``.
+A Python that is not installed is skipped locally and is an error when ``CI`` is set
+(nox's own default, made explicit here), so CI always covers every supported version.
+Interpreters are found on PATH as ``python3.X``; pyenv's installed versions are put first
+on PATH, since pyenv's shims answer only for the versions it has activated.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]  # keep in step with pyproject's classifiers
+ONCE = "3.11"  # the Python that runs the notebooks
+
+nox.options.sessions = ["lint", "notebooks", "tests"]
+nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
+
+
+def _pyenv_first() -> None:
+    """Put pyenv's installed interpreters of the supported versions first on PATH."""
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = [str(b) for v in PYTHONS for b in sorted(versions.glob(f"{v}.*/bin"))[-1:]]
+    if found:
+        os.environ["PATH"] = os.pathsep.join([*found, os.environ.get("PATH", "")])
+
+
+_pyenv_first()
+
+
+@nox.session(python=ONCE)
+def lint(session: nox.Session) -> None:
+    """ruff over the repository."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=ONCE)
+def notebooks(session: nox.Session) -> None:
+    """Every notebook top to bottom (nbmake)."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                *(session.posargs or ["notebooks"]))
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The test suite (``tests/``) on one Python."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                *(session.posargs or ["tests"]))

