@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` through a temporary file in the same folder, then ``os.replace``.
+    """Write ``data`` through a temporary file in the same folder, fsync it, ``os.replace``
+    it over ``path``, then fsync the folder, so the new file survives a power cut once this
+    returns. Any failure or interrupt (Ctrl-C included) removes the temporary file.
 
     The file keeps the mode of the one it replaces, else gets 0o644 (mkstemp makes 0o600).
     """
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
             f.write(data)
+            f.flush()
+            os.fsync(fd)
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
+    if os.name == "posix":  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
     return path

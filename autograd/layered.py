@@ -214,7 +214,8 @@ class LayeredProgram(GradProgram):
             return super().__call__(*inputs, params=params, seed=seed)  # it names the mistake
         ((size,),) = sizes
         seed = np.broadcast_to(np.asarray(seed, dtype=float), (size,)).copy()
-        outs, input_grads, param_grads = self._batch(*arrays, values, seed)
+        with np.errstate(all="ignore"):  # inf and nan flow on, as in the scalar program
+            outs, input_grads, param_grads = self._batch(*arrays, values, seed)
         if one:
             return Evaluation(tuple(float(v[0] if getattr(v, "ndim", 0) else v) for v in outs),
                               tuple(float(v[0] if getattr(v, "ndim", 0) else v)

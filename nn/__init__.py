@@ -59,7 +59,14 @@ from .optim import (  # noqa: E402
     RMSprop,
     StepLR,
 )
-from .train import History, evaluate, fit, predict  # noqa: E402
+from .train import (  # noqa: E402
+    DivergenceError,
+    History,
+    TrainingInterrupted,
+    evaluate,
+    fit,
+    predict,
+)
 
 __all__ = [
     "MLP",
@@ -67,6 +74,7 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "AdamW",
+    "DivergenceError",
     "ExponentialLR",
     "History",
     "Layer",
@@ -75,6 +83,7 @@ __all__ = [
     "Neuron",
     "RMSprop",
     "StepLR",
+    "TrainingInterrupted",
     "batches",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",

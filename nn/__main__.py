@@ -1,16 +1,29 @@
 """``python -m nn train``: train an MLP on moons, xor or digits and write plots and files.
 
-Writes to --out: loss.png (loss and accuracy per epoch), model.json (see nn.save) and, when
-the graph drawer is available, graph.svg (one training sample's forward graph and loss).
+Writes to --out: model.json (see nn.save), graph.svg (one training sample's forward graph and
+loss, when the graph drawer is available) and loss.png (loss and accuracy per epoch, when
+matplotlib is installed).
+
+A bad argument, including an --out that cannot be written, is one line on stderr and exit
+code 2, found before training. Ctrl-C stops after the current step, writes what was trained
+so far and exits with 130; divergence (NaN or inf) stops with the last finite model written
+and exit code 1; a file that cannot be written in --out goes to a new folder in the system's
+temporary folder instead (exit code 1), and the output says where.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import functools
 import io
+import math
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import autograd
 from autograd.files import write_atomic
@@ -19,7 +32,7 @@ from . import data as datasets
 from .io import save
 from .layers import MLP
 from .optim import OPTIMIZERS
-from .train import LOSSES, History, evaluate, fit
+from .train import LOSSES, DivergenceError, History, TrainingInterrupted, evaluate, fit
 
 # data set -> (loss, outputs, default hidden widths, activation, epochs, batch size, lr)
 DEFAULTS = {
@@ -36,21 +49,45 @@ def _hidden(text: str) -> list[int]:
     try:
         widths = [int(w) for w in text.split(",") if w.strip()]
     except ValueError:
-        msg = f"--hidden needs comma-separated ints, got {text!r}"
-        raise argparse.ArgumentTypeError(msg) from None
+        widths = [0]
     if any(w < 1 for w in widths):
-        raise argparse.ArgumentTypeError(f"--hidden widths must be positive, got {text!r}")
+        raise argparse.ArgumentTypeError(f"needs comma-separated positive integers, got {text!r}")
     return widths
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"needs a positive integer, got {text!r}")
-    return int(text)
+def _checked(cast: Callable[[str], Any], ok: Callable[[Any], bool], need: str):
+    """An argparse ``type=``: ``cast(text)`` if that works and passes ``ok``, else a one-line
+    usage error saying what is needed."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = cast(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"needs {need}, got {text!r}")
+        return value
+
+    return parse
+
+
+_positive = _checked(int, lambda n: n >= 1, "a positive integer")
+_at_least_2 = _checked(int, lambda n: n >= 2, "an integer >= 2")
+_batch = _checked(int, lambda n: n >= 0, "an integer >= 0 (0 = full batch)")
+_lr = _checked(float, lambda x: 0 < x < math.inf, "a positive finite number")
+_noise = _checked(float, lambda x: 0 <= x < math.inf, "a finite number >= 0")
+_fraction = _checked(float, lambda x: 0 < x < 1, "a fraction strictly between 0 and 1")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with each error on one line (the usage is one --help away)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m nn", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m nn", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser(
         "train",
@@ -77,22 +114,23 @@ def build_parser() -> argparse.ArgumentParser:
                    "relu/leaky_relu, Xavier for tanh/sigmoid")
     t.add_argument("--epochs", type=_positive, default=None, help="passes over the training data "
                    "(default per data set)")
-    t.add_argument("--batch-size", type=int, default=None,
+    t.add_argument("--batch-size", type=_batch, default=None,
                    help="samples per update; 1 = stochastic, 0 = full batch (default per data set)")
     t.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam",
                    help="optimizer (default adam)")
-    t.add_argument("--lr", type=float, default=None, help="learning rate (default per data set)")
-    t.add_argument("--samples", type=_positive, default=200,
+    t.add_argument("--lr", type=_lr, default=None, help="learning rate (default per data set)")
+    t.add_argument("--samples", type=_at_least_2, default=200,
                    help="moons: number of points (default 200)")
-    t.add_argument("--noise", type=float, default=0.1,
+    t.add_argument("--noise", type=_noise, default=0.1,
                    help="moons: noise standard deviation (default 0.1)")
-    t.add_argument("--test-size", type=float, default=0.25,
+    t.add_argument("--test-size", type=_fraction, default=0.25,
                    help="fraction of the data held out for testing, not for xor (default 0.25)")
     t.add_argument("--seed", type=int, default=0,
                    help="seed for data, weights and shuffling (default 0)")
     t.add_argument("--out", type=Path, default=Path("nn-run"),
                    help="output folder (default nn-run)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.set_defaults(usage_error=t.error)  # for the checks made after parsing
     return parser
 
 
@@ -125,24 +163,70 @@ def plot(history: History, path: Path) -> None:
     write_atomic(path, buf.getvalue())
 
 
-def draw_graph(model: MLP, x: list, target: int, loss: str, path: Path) -> str:
+def draw_graph(model: MLP, x: list, target: int, loss: str, path: Path) -> None:
     """Write one sample's forward graph, loss and gradients with autograd.draw (neurons
-    collapsed to one box each); a drawing problem is reported, never raised."""
+    collapsed to one box each). Raises OSError if the file cannot be written and
+    RuntimeError for any other drawing problem."""
     draw = getattr(autograd, "draw", None)
     if draw is None:
-        return "graph.svg skipped (autograd.draw is not available)"
+        raise RuntimeError("autograd.draw is not available")
     try:
         out = model(x)
         loss_value = LOSSES[loss][0](out, target)
         model.zero_grad()
         loss_value.backward()  # so the drawing shows every gradient
         draw(loss_value, collapse=True).save(path)
+    except OSError:
+        raise
     except Exception as err:  # a drawing problem must never spoil a finished training run
-        return f"graph.svg skipped ({type(err).__name__}: {err})"
-    return f"wrote {path}"
+        raise RuntimeError(f"{type(err).__name__}: {err}") from None
 
 
-def train(args: argparse.Namespace) -> None:
+def write_outputs(model: MLP, history: History, sample: tuple, loss: str, out: Path) -> bool:
+    """Write model.json, graph.svg and loss.png to ``out``, saying what was written. A file
+    that cannot be written there goes to one new folder in the temporary folder instead; a
+    missing drawer or matplotlib only skips its file. Returns False if a file is not in out."""
+    fallback = functools.cache(lambda: Path(tempfile.mkdtemp(prefix="nn-run-")))
+    writers = {
+        "model.json": lambda path: save(model, path),
+        "graph.svg": lambda path: draw_graph(model, *sample, loss, path),
+        "loss.png": lambda path: plot(history, path),
+    }
+    all_in_out = True
+    for name, write in writers.items():
+        path = out / name
+        try:
+            try:
+                write(path)
+            except OSError as err:
+                all_in_out = False
+                print(f"could not write {path} ({err.strerror or err}); writing it to the "
+                      f"fallback folder", file=sys.stderr)
+                path = fallback() / name
+                write(path)
+        except ImportError as err:
+            print(f"{name} skipped ({err.name or 'a module'} is not installed)")
+        except (OSError, RuntimeError) as err:
+            all_in_out = all_in_out and not isinstance(err, OSError)
+            print(f"{name} skipped ({err})", file=sys.stderr if isinstance(err, OSError) else None)
+        else:
+            print(f"wrote {path}")
+    return all_in_out
+
+
+def _writable(folder: Path) -> None:
+    """Create ``folder`` if needed and prove a file can be made in it (else OSError)."""
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "it is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(dir=folder, prefix=".nn-probe-")
+    os.close(fd)
+    os.unlink(probe)
+
+
+def train(args: argparse.Namespace, data: tuple[list, list, list, list]) -> int:
+    """Train as ``args`` say on ``data`` (X_train, X_test, y_train, y_test), write the outputs
+    and return the exit code: 0, 1 (diverged, or a file not in --out) or 130 (Ctrl-C)."""
     loss, n_out, hidden, activation, epochs, batch_size, lr = DEFAULTS[args.data]
     hidden = args.hidden if args.hidden is not None else hidden
     activation = args.activation or activation
@@ -151,30 +235,49 @@ def train(args: argparse.Namespace) -> None:
     if args.batch_size is not None:
         batch_size = args.batch_size or None
     lr = args.lr if args.lr is not None else lr
-    args.out.mkdir(parents=True, exist_ok=True)  # fail before training, not after
-    X_train, X_test, y_train, y_test = load_data(args)
+    X_train, X_test, y_train, y_test = data
     model = MLP(len(X_train[0]), [*hidden, n_out], activation=activation, init=init,
                 rng=args.seed)
     print(f"{args.data}: {len(X_train)} training and {len(X_test)} test samples; "
           f"{model.num_parameters()} parameters")
     print(model)
-    history = fit(model, X_train, y_train, loss=loss, optimizer=args.optimizer, lr=lr,
-                  epochs=epochs, batch_size=batch_size, progress=not args.no_progress,
-                  seed=args.seed)
-    train_acc = evaluate(model, X_train, y_train, loss=loss)["accuracy"]
-    test_acc = evaluate(model, X_test, y_test, loss=loss)["accuracy"]
-    print(f"final train accuracy {train_acc:.1%}, test accuracy {test_acc:.1%}")
-    plot(history, args.out / "loss.png")
-    print(f"wrote {args.out / 'loss.png'}")
-    save(model, args.out / "model.json")
-    print(f"wrote {args.out / 'model.json'}")
-    print(draw_graph(model, X_train[0], y_train[0], loss, args.out / "graph.svg"))
+    print("training (Ctrl-C stops after the current step and keeps the model)")
+    code = 0
+    try:
+        history = fit(model, X_train, y_train, loss=loss, optimizer=args.optimizer, lr=lr,
+                      epochs=epochs, batch_size=batch_size, progress=not args.no_progress,
+                      seed=args.seed)
+    except TrainingInterrupted as stop:
+        print(f"{stop}; writing the model trained so far", file=sys.stderr)
+        history, code = stop.history, 130
+    except DivergenceError as err:
+        print(err, file=sys.stderr)
+        history, code = err.history, 1
+    else:
+        train_acc = evaluate(model, X_train, y_train, loss=loss)["accuracy"]
+        test_acc = evaluate(model, X_test, y_test, loss=loss)["accuracy"]
+        print(f"final train accuracy {train_acc:.1%}, test accuracy {test_acc:.1%}")
+    if not write_outputs(model, history, (X_train[0], y_train[0]), loss, args.out):
+        code = code or 1
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    train(args)
-    return 0
+    try:
+        try:
+            data = load_data(args)
+        except ValueError as err:
+            args.usage_error(f"--samples/--test-size: {err}")
+        try:
+            _writable(args.out)
+        except OSError as err:
+            args.usage_error(f"argument --out: cannot write to {str(args.out)!r}: "
+                             f"{err.strerror or err}")
+        return train(args, data)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,22 +1,30 @@
-"""Model files (JSON, never pickle) and the way out to PyTorch.
+"""Model files (strict JSON, never pickle) and the way out to PyTorch.
 
 A model file holds ``{"format": "stepgrad-nn-model", "version": 1, "architecture": {...},
 "parameters": {dotted name: number}}``: the constructor arguments (``model.config()``) and
-the ``state_dict``. Files are written atomically: a temporary file in the same folder, then
-a rename, so a crash never leaves half a model behind.
+the ``state_dict``. It is strict JSON (RFC 8259): every parameter is a finite number, so
+``save`` refuses a model holding NaN or ±inf (naming the parameter) instead of writing the
+``NaN``/``Infinity`` tokens that other JSON readers reject.
+
+``save`` writes atomically and durably: a temporary file in the same folder, fsync, rename,
+fsync of the folder; an error or Ctrl-C leaves the old file (or none) and no temporary.
+``load`` only parses JSON (it never runs code) and checks the architecture against the
+parameters actually present (count, names, finite numbers) before it builds anything, so a
+small file claiming a huge model is refused at once.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
 
 from autograd.files import write_atomic
 
-from .layers import Layer, Neuron, from_config
-from .module import Module
+from .layers import Layer, Neuron, config_names, config_parameters, from_config
+from .module import Module, real_parameter
 
 FORMAT = "stepgrad-nn-model"
 VERSION = 1
@@ -24,37 +32,65 @@ PathLike = str | os.PathLike
 
 
 def save(model: Module, path: PathLike) -> None:
-    """Write ``model`` (a Neuron, Layer or MLP) to ``path`` as JSON."""
+    """Write ``model`` (a Neuron, Layer or MLP) to ``path`` as strict JSON.
+
+    Raises ValueError naming the first parameter that is NaN or ±inf (nothing is written).
+    """
     config = getattr(model, "config", None)
     if not isinstance(model, Module) or config is None:
         raise TypeError(f"save needs a Neuron, Layer or MLP, got {type(model).__name__}")
-    doc = {"format": FORMAT, "version": VERSION, "architecture": config(),
-           "parameters": model.state_dict()}
-    write_atomic(path, (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
+    state = model.state_dict()
+    for name, v in state.items():
+        if not math.isfinite(v):
+            raise ValueError(f"cannot save: parameter {name!r} is {v!r}; model files hold "
+                             f"finite numbers only")
+    doc = {"format": FORMAT, "version": VERSION, "architecture": config(), "parameters": state}
+    text = json.dumps(doc, indent=1, allow_nan=False) + "\n"
+    write_atomic(path, text.encode("utf-8"))
+
+
+def _no_constant(token: str) -> None:
+    raise ValueError(f"{token} is not a JSON number")
 
 
 def load(path: PathLike) -> Module:
     """Read a model written by :func:`save`.
 
     Raises FileNotFoundError for a missing file and ValueError (or TypeError) naming the file
-    for bad JSON, another format or version, an unknown architecture, or parameters that do not
-    match the architecture's names and count.
+    and the first problem: not strict JSON, another format or version, a malformed
+    architecture, a parameter count or names that do not match it, a value that is not a
+    finite number. All of this is checked before the model is built.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {str(path)!r}")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+    except (ValueError, RecursionError) as err:  # bad JSON, UTF-8, NaN, nesting, huge ints
         raise ValueError(f"{path}: not a JSON model file ({err})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"{path}: not a {FORMAT} file (no \"format\": \"{FORMAT}\" entry)")
     if doc.get("version") != VERSION:
-        raise ValueError(f"{path}: model file version {doc.get('version')!r}; "
+        raise ValueError(f"{path}: model file version {doc.get('version')!r:.40}; "
                          f"this version of nn reads version {VERSION}")
+    architecture, params = doc.get("architecture"), doc.get("parameters")
     try:
-        model = from_config(doc.get("architecture"))
-        model.load_state_dict(doc.get("parameters"))
+        count = config_parameters(architecture)
+        if not isinstance(params, dict):
+            raise TypeError(f"parameters must be an object of names to numbers, got "
+                            f"{type(params).__name__}")
+        if len(params) != count:
+            raise ValueError(f"the {architecture['type']} architecture has {count} parameters "
+                             f"but the file holds {len(params)}")
+        missing = next((name for name in config_names(architecture) if name not in params),
+                       None)
+        if missing is not None:
+            raise ValueError(f"the {architecture['type']} architecture has a parameter "
+                             f"{missing!r} that the file does not have")
+        for name, v in params.items():
+            real_parameter(name, v)
+        model = from_config(architecture)
+        model.load_state_dict(params)
     except (TypeError, ValueError) as err:
         raise type(err)(f"{path}: {err}") from None
     return model

@@ -4,6 +4,9 @@ A Module finds its parameters by walking its attributes in the order they were s
 ``Value`` is a parameter, a ``Module`` is a child, and a list or tuple holds either, named by
 index. So a neuron that sets ``self.w = [...]`` and then ``self.b = Value(0)`` has parameters
 ``w.0, w.1, ..., b``, and an MLP's are named like ``layers.0.neurons.3.w.1``.
+
+Calling a module runs its ``forward`` (as in PyTorch); a subclass may define ``forward`` or,
+micrograd's way, ``__call__``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import math
 import numbers
 import textwrap
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from autograd import Value
 
@@ -22,13 +26,27 @@ class Module:
     ``parameters()`` lists the trainable Values; ``named_parameters()`` pairs them with their
     dotted paths (and writes each path into the parameter's ``label``, so graph drawings name
     them); ``zero_grad()`` resets their grads; ``state_dict()`` / ``load_state_dict()`` read and
-    write their numbers by name.
+    write their numbers by name. ``model(x)`` calls ``model.forward(x)``.
     """
 
-    def _children(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation; subclasses define it, or override ``__call__`` (then
+        ``forward`` calls that)."""
+        if type(self).__call__ is not Module.__call__:
+            return self(*args, **kwargs)
+        raise NotImplementedError(f"{type(self).__name__} defines no forward(); define "
+                                  f"forward(self, x) to make it callable")
+
+    def _children(self, prefix: str = "") -> list[tuple[str, Value]]:
+        """(dotted path, parameter) pairs, attributes in the order they were set."""
+        found: list[tuple[str, Value]] = []
         for name, item in vars(self).items():
             if not name.startswith("_"):
-                yield from _walk(item, prefix + name)
+                _walk(item, prefix + name, found)
+        return found
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """(dotted path, parameter) pairs in order; each parameter's label becomes its path."""
@@ -73,15 +91,7 @@ class Module:
                 f"state does not match {type(self).__name__} with {len(expected)} parameters"
                 f" (got {len(state)}): missing {_few(missing)}; unexpected {_few(unexpected)}"
             )
-        values = []
-        for name in expected:
-            v = state[name]
-            if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise TypeError(f"parameter {name!r} must be a real number, got "
-                                f"{type(v).__name__}: {v!r}")
-            if not math.isfinite(v):
-                raise ValueError(f"parameter {name!r} is not finite: {v!r}")
-            values.append(float(v))
+        values = [real_parameter(name, state[name]) for name in expected]
         for (_, p), v in zip(named, values, strict=True):
             p.data = v
 
@@ -92,14 +102,36 @@ class Module:
         return "\n".join(lines)
 
 
-def _walk(item: object, path: str) -> Iterator[tuple[str, Value]]:
+def real_parameter(name: str, v: object) -> float:
+    """``v`` as a float if it is a finite real number, else TypeError or ValueError naming the
+    parameter ``name``."""
+    if type(v) is float and v - v == 0.0:  # the common case: finite (inf - inf and nan are nan)
+        return v
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"parameter {name!r} must be a real number, got "
+                        f"{type(v).__name__}: {v!r:.60}")
+    try:
+        x = float(v)
+    except OverflowError:
+        x = math.inf
+    if not math.isfinite(x):
+        raise ValueError(f"parameter {name!r} is not finite: {v!r:.60}")
+    return x
+
+
+def _walk(item: object, path: str, found: list[tuple[str, Value]]) -> None:
+    """Append to ``found`` the parameters in ``item`` (a Value, a Module, or a list or tuple
+    of them, named by index), named below ``path``."""
     if isinstance(item, Value):
-        yield path, item
+        found.append((path, item))
     elif isinstance(item, Module):
-        yield from item._children(path + ".")
+        found += item._children(path + ".")
     elif isinstance(item, (list, tuple)):
         for i, x in enumerate(item):
-            yield from _walk(x, f"{path}.{i}")
+            if type(x) is Value:  # the common case, a neuron's weights: no call
+                found.append((f"{path}.{i}", x))
+            else:
+                _walk(x, f"{path}.{i}", found)
 
 
 def _few(names: list[str], limit: int = 5) -> str:

@@ -4,12 +4,25 @@ Each epoch: shuffle, then per batch forward every sample, average the loss (plus
 L2 penalty), zero the grads, backward, take one optimizer step. ``fit`` returns a
 :class:`History` of the epoch-average loss and metrics (computed from the outputs seen during
 the epoch, before each batch's update) and the learning rate used.
+
+NaN and inf never hide behind a healthy-looking history: a model with a non-finite parameter
+is refused before training; a non-finite batch loss or an overflow (checked every step,
+before the update) or parameter (checked after every epoch) stops ``fit`` with
+:class:`DivergenceError` naming the epoch and the loss or the first such parameter (dotted
+name); the model keeps its last finite parameters (see the exception). Ctrl-C stops
+after the current step with :class:`TrainingInterrupted` (a KeyboardInterrupt), the model
+consistent; a second Ctrl-C stops at once. Inputs may be lists, NumPy arrays or any
+sequences of real numbers.
 """
 
 from __future__ import annotations
 
+import math
 import random
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, Literal
 
@@ -63,6 +76,70 @@ class History(dict):
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.items() if v)
         return f"History({len(self.get('loss', []))} epochs: {last})"
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced NaN or ±inf in step ``step`` of epoch ``epoch`` (both 1-based; for a
+    parameter, the epoch's last step); ``parameter`` is the first non-finite parameter's
+    dotted name (None when the loss showed it first); ``history`` has the finished epochs.
+    The model holds finite parameters: those before the step whose loss was not finite, else
+    those at the end of the last finished epoch."""
+
+    def __init__(self, message: str, epoch: int, step: int, parameter: str | None,
+                 history: History):
+        super().__init__(message)
+        self.epoch, self.step, self.parameter, self.history = epoch, step, parameter, history
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped ``fit`` after step ``step`` of epoch ``epoch`` (both 1-based); the model
+    holds every finished step; ``history`` has the finished epochs."""
+
+    def __init__(self, epoch: int, step: int, history: History):
+        super().__init__(f"training interrupted after step {step} of epoch {epoch}")
+        self.epoch, self.step, self.history = epoch, step, history
+
+
+class _DeferInterrupt:
+    """While open, a first SIGINT (Ctrl-C) only sets ``pending``, so the loop can stop between
+    steps; a second raises KeyboardInterrupt at once. Only in the main thread, and only over
+    Python's default handler (a program's own handler is left alone)."""
+
+    def __init__(self) -> None:
+        self.pending, self._old = False, None
+
+    def __enter__(self) -> _DeferInterrupt:
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self._old = signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def _note(self, signum: int, frame: object) -> None:
+        if self.pending:
+            raise KeyboardInterrupt
+        self.pending = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+def _first_non_finite(model: Module) -> tuple[str, float] | None:
+    """(name, value) of the first NaN or ±inf parameter, or None. The name is its dotted path
+    (for a model without ``state_dict``, its label or position)."""
+    for i, p in enumerate(model.parameters()):
+        if not math.isfinite(p.data):
+            names = list(model.state_dict()) if isinstance(model, Module) else None
+            return (names[i] if names else p.label or f"#{i}"), p.data
+    return None
+
+
+def _rows(data: Sequence) -> list:
+    """A data set as a list of plain Python items: NumPy arrays and scalars (anything with
+    ``tolist``) become lists and numbers; lists pass through."""
+    if hasattr(data, "tolist"):
+        return data.tolist()
+    return [v.tolist() if hasattr(v, "tolist") else v for v in data]
 
 
 def _resolve_loss(loss: str | Callable[..., Value], decode: Decode | None):
@@ -125,6 +202,10 @@ def fit(
     1e-12 relative (matrix products add in BLAS's order), so over many steps the parameters
     drift apart by rounding. ``"exact"``: the scalar program, which adds in the engine's
     order, so the steps equal plain fit's bit for bit (with the built-in losses).
+
+    Raises ValueError if a parameter is NaN or ±inf before training, :class:`DivergenceError`
+    when the loss (each step) or a parameter (each epoch) stops being finite, and
+    :class:`TrainingInterrupted` after the step during which Ctrl-C was pressed.
     """
     if compiled not in (False, True, "exact"):
         raise ValueError(f"fit: compiled must be False, True or 'exact', got {compiled!r}")
@@ -135,40 +216,83 @@ def fit(
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {sorted(OPTIMIZERS)}")
         optimizer = OPTIMIZERS[optimizer](params, lr=lr)
+    X, y = _rows(X), _rows(y)
     if len(X) != len(y) or not X:
         raise ValueError(f"fit: {len(X)} inputs and {len(y)} targets (need equal, non-zero)")
+    bad = _first_non_finite(model)
+    if bad is not None:
+        raise ValueError(f"fit: parameter {bad[0]!r} is {bad[1]} before training")
     rng = seed if isinstance(seed, random.Random) else random.Random(seed)
     history = History(loss=[], lr=[], **{name: [] for name in named_metrics})
     replay = (_compiled_step(model, loss_fn, params, l2, X[0], y[0], layers=compiled is True)
               if compiled else None)
     bar = _progress(epochs, progress)
-    for _ in bar:
-        total, outputs, targets = 0.0, [], []
-        lr_used = optimizer.lr
-        for xb, yb in batches(X, y, batch_size, shuffle=True, seed=rng):
-            optimizer.zero_grad()
-            if replay is None:
-                preds = [model(x) for x in xb]
-                batch_loss = loss_fn(preds, yb)
-                if l2:
-                    batch_loss = batch_loss + losses.l2_penalty(params, l2)
-                batch_loss.backward()
-                loss_value, preds = batch_loss.data, [_data(p) for p in preds]
-            else:
-                loss_value, preds = replay(xb, yb)
-            optimizer.step()
-            total += loss_value * len(xb)
-            outputs += preds
-            targets += yb
-        history["loss"].append(total / len(X))
-        history["lr"].append(lr_used)
-        for name, metric in named_metrics.items():
-            history[name].append(metric(outputs, targets, decode))
-        if scheduler is not None:
-            scheduler.step()
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items() if k != "lr"})
+    with _DeferInterrupt() as interrupt, _closing(bar):
+        for epoch, _ in enumerate(bar, 1):
+            total, outputs, targets = 0.0, [], []
+            lr_used = optimizer.lr
+            last_finite = [p.data for p in params]
+            for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=True, seed=rng), 1):
+                optimizer.zero_grad()
+                try:
+                    if replay is None:
+                        preds = [model(x) for x in xb]
+                        batch_loss = loss_fn(preds, yb)
+                        if l2:
+                            batch_loss = batch_loss + losses.l2_penalty(params, l2)
+                        batch_loss.backward()
+                        loss_value, preds = batch_loss.data, [_data(p) for p in preds]
+                    else:
+                        loss_value, preds = replay(xb, yb)
+                except OverflowError as err:  # an op whose result is too large for a float
+                    _diverged(model, last_finite, epoch, step, history, f"overflow ({err})")
+                if not math.isfinite(loss_value):
+                    _diverged(model, last_finite, epoch, step, history,
+                              f"the loss is {loss_value}")
+                optimizer.step()
+                total += loss_value * len(xb)
+                outputs += preds
+                targets += yb
+                if interrupt.pending:
+                    raise TrainingInterrupted(epoch, step, history)
+            bad = _first_non_finite(model)
+            if bad is not None:
+                _diverged(model, last_finite, epoch, step, history,
+                          f"parameter {bad[0]!r} is {bad[1]}", bad[0])
+            history["loss"].append(total / len(X))
+            history["lr"].append(lr_used)
+            for name, metric in named_metrics.items():
+                history[name].append(metric(outputs, targets, decode))
+            if scheduler is not None:
+                scheduler.step()
+            if hasattr(bar, "set_postfix"):
+                bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items() if k != "lr"},
+                                refresh=False)  # shown with the next count, not a stale one
     return history
+
+
+def _diverged(model: Module, last_finite: list[float], epoch: int, step: int,
+              history: History, what: str, parameter: str | None = None) -> None:
+    """Raise DivergenceError; first put the parameters back as they were after the last
+    finite epoch, unless the model still holds finite parameters from the previous step."""
+    if parameter is None and _first_non_finite(model) is None:  # the last step's parameters
+        kept = "from before that step"
+    else:
+        for p, v in zip(model.parameters(), last_finite, strict=True):
+            p.data = v
+        kept = f"from the end of epoch {epoch - 1}" if epoch > 1 else "it had before training"
+    raise DivergenceError(f"training diverged in epoch {epoch}, step {step}: {what}; the model "
+                          f"keeps the parameters {kept}", epoch, step, parameter, history)
+
+
+@contextmanager
+def _closing(bar: object) -> Iterator[None]:
+    """Close a progress bar however the loop ends (a range needs nothing)."""
+    try:
+        yield
+    finally:
+        if hasattr(bar, "close"):
+            bar.close()
 
 
 def _flat(item: object) -> list:
@@ -237,7 +361,7 @@ def _progress(epochs: int, show: bool):
 def predict(model: Module, X: Sequence) -> list[Output]:
     """The model's outputs for each input, as floats (lists of floats for vector outputs),
     computed without recording a graph."""
-    return [_data(model(x)) for x in X]
+    return [_data(model(x)) for x in _rows(X)]
 
 
 @no_grad()
@@ -251,9 +375,10 @@ def evaluate(
 ) -> dict[str, float]:
     """{"loss": mean loss, metric name: value} on (X, y), without recording a graph."""
     loss_fn, decode = _resolve_loss(loss, decode)
-    preds = [model(x) for x in X]
-    result = {"loss": loss_fn(preds, list(y)).data}
+    y = _rows(y)
+    preds = [model(x) for x in _rows(X)]
+    result = {"loss": loss_fn(preds, y).data}
     outputs = [_data(p) for p in preds]
     for name, metric in _resolve_metrics(metrics).items():
-        result[name] = metric(outputs, list(y), decode)
+        result[name] = metric(outputs, y, decode)
     return result

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import random
 import re
+import warnings
 
 import pytest
 from hypothesis import given, settings
@@ -216,6 +217,23 @@ def test_fit_compiled_uses_layers(monkeypatch):
     assert [type(program) for program in seen] == [LayeredProgram, GradProgram]
     for run in runs[1:]:
         np.testing.assert_allclose(run, runs[0], rtol=1e-12, atol=1e-15)
+
+
+def test_fit_compiled_diverges_quietly():
+    """Overflow in the matrix code is inf, not a NumPy warning: fit(compiled=True) stops in
+    plain fit's epoch with DivergenceError and keeps the parameters from before that step."""
+    X, y = moons_columns(20)
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(2, [8, 1], activation="tanh", rng=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(nn.DivergenceError, match="epoch 60, step 1") as caught:
+                nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=30.0),
+                       epochs=100, progress=False, compiled=compiled)
+        runs.append([p.data for p in model.parameters()])
+        assert all(math.isfinite(v) for v in runs[-1]), caught.value
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-9)
 
 
 def test_call_checks_and_explicit_params():

@@ -1,12 +1,21 @@
-"""Model files: round trip, atomic write, clear errors; to_torch equivalence."""
+"""Model files: round trip, strict JSON, atomic and durable writes, hostile files refused
+cheaply and clearly; to_torch equivalence."""
 
 import json
+import math
 import os
+import random
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
 from autograd import Value
 from nn import MLP, Layer, Neuron, load, save, to_torch
+from nn import io as nn_io
+from nn.layers import config_names, config_parameters
 
 
 @pytest.mark.parametrize("model", [
@@ -49,7 +58,8 @@ def test_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="version 99"):
         load(write(tmp_path, json.dumps({**doc, "version": 99})))
     shapes = {**doc, "architecture": {**doc["architecture"], "nouts": [4, 1]}}
-    with pytest.raises(ValueError, match="missing 'layers.0.neurons.3.w.0'"):
+    with pytest.raises(ValueError, match="MLP architecture has 17 parameters but the file "
+                                         "holds 13"):  # (2+1)·4 + (4+1)·1 = 17
         load(write(tmp_path, json.dumps(shapes)))
     with pytest.raises(ValueError, match="architecture"):
         load(write(tmp_path, json.dumps({**doc, "architecture": {"type": "CNN"}})))
@@ -94,3 +104,204 @@ def test_to_torch_gives_identical_outputs_and_gradients():
             pytest.approx([w.grad for w in n.w], rel=1e-10, abs=1e-14) for n in layer.neurons]
         assert lin.bias.grad.tolist() == pytest.approx([n.b.grad for n in layer.neurons],
                                                        rel=1e-10, abs=1e-14)
+
+
+HEADER = {"format": "stepgrad-nn-model", "version": 1}
+
+
+def mlp_doc(nin, nouts, parameters=None, **arch):
+    architecture = {"type": "MLP", "nin": nin, "nouts": nouts, "activation": "relu",
+                    "output_activation": "linear", **arch}
+    return {**HEADER, "architecture": architecture, "parameters": parameters or {}}
+
+
+def test_hostile_size_claims_are_refused_at_once_in_little_memory(tmp_path):
+    """A file of ~180 bytes claiming 10^6 or 10^10 parameters. Run in a child with its
+    address space capped at 1 GiB, so building the claimed model (the old behaviour) fails
+    the test with a MemoryError instead of exhausting the machine."""
+    claims = {}
+    for nin, width in ((999, 1000), (99_999, 100_000)):
+        path = tmp_path / f"claim{nin}.json"
+        path.write_text(json.dumps(mlp_doc(nin, [width])))
+        assert path.stat().st_size < 200
+        claims[str(path)] = (nin + 1) * width
+    script = textwrap.dedent("""
+        import json, resource, sys, time, tracemalloc
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+        from nn import load
+        out = {}
+        for path in json.loads(sys.argv[1]):
+            tracemalloc.start()
+            start = time.perf_counter()
+            try:
+                load(path)
+                message = None
+            except ValueError as err:
+                message = str(err)
+            seconds = time.perf_counter() - start
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            out[path] = [message, seconds, peak]
+        print(json.dumps(out))
+    """)
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-c", script, json.dumps(list(claims))], cwd=root,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads(proc.stdout)
+    for path, count in claims.items():
+        message, seconds, peak = results[path]
+        assert message == (f"{path}: the MLP architecture has {count} parameters but the "
+                           f"file holds 0")
+        assert seconds < 1.0 and peak < 1 << 20
+
+
+def good_doc():
+    model = MLP(2, [2, 1], rng=0)
+    return {**HEADER, "architecture": model.config(), "parameters": model.state_dict()}
+
+
+def edited(change):
+    doc = good_doc()
+    change(doc)
+    return json.dumps(doc)
+
+
+def set_arch(**fields):
+    return lambda doc: doc["architecture"].update(fields)
+
+
+def set_param(name, value):
+    return lambda doc: doc["parameters"].update({name: value})
+
+
+def rename_param(old, new):
+    return lambda doc: doc["parameters"].update({new: doc["parameters"].pop(old)})
+
+
+def drop_arch(name):
+    return lambda doc: doc["architecture"].pop(name)
+
+
+@pytest.mark.parametrize(("text", "error", "message"), [
+    (edited(set_arch(nin=True)), ValueError, "MLP nin must be a positive int, got True"),
+    (edited(set_arch(nin=2.0)), ValueError, "MLP nin must be a positive int, got 2.0"),
+    (edited(set_arch(nin="2")), ValueError, "MLP nin must be a positive int, got '2'"),
+    (edited(set_arch(nouts=[2, 0])), ValueError, r"MLP nouts\[1\] must be a positive int, got 0"),
+    (edited(set_arch(nouts=[])), ValueError, r"nouts must be a non-empty list .* got \[\]"),
+    (edited(set_arch(nouts=3)), ValueError, "nouts must be a non-empty list"),
+    (edited(set_arch(activation="swish")), ValueError, "MLP activation must be one of"),
+    (edited(set_arch(activation=["relu"])), ValueError, "MLP activation must be one of"),
+    (edited(set_arch(dropout=0.5)), ValueError, "MLP architecture has an unknown field "
+                                                "'dropout'"),
+    (edited(drop_arch("nouts")), ValueError, "MLP architecture has no 'nouts'"),
+    (edited(set_arch(type=["MLP"])), ValueError, r"got \['MLP'\]"),
+    (edited(set_arch(type="Module")), ValueError, "'type' one of Neuron, Layer, MLP; got "
+                                                  "'Module'"),
+    (edited(lambda d: d.update(parameters=[1.0] * 9)), TypeError, "parameters must be an "
+                                                                  "object"),
+    (edited(set_param("layers.0.neurons.1.b", None)), TypeError,
+     "parameter 'layers.0.neurons.1.b' must be a real number, got NoneType"),
+    (edited(set_param("layers.0.neurons.1.b", False)), TypeError,
+     "'layers.0.neurons.1.b' must be a real number, got bool"),
+    (edited(set_param("layers.1.neurons.0.w.1", 10 ** 400)), ValueError,
+     "parameter 'layers.1.neurons.0.w.1' is not finite"),
+    (edited(set_param("layers.1.neurons.0.w.1", 1e400)), ValueError, "not a JSON model file "
+                                                                       r"\(Infinity is not"),
+    (edited(set_param("layers.1.neurons.0.w.1", math.nan)), ValueError, "NaN is not a JSON "
+                                                                         "number"),
+    (edited(set_param("layers.1.neurons.0.w.1", -math.inf)), ValueError, "-Infinity is not"),
+    (edited(rename_param("layers.0.neurons.0.w.0", "layers.0.neurons.0.w.9")), ValueError,
+     "MLP architecture has a parameter 'layers.0.neurons.0.w.0' that the file does not have"),
+    ("[" * 100_000 + "]" * 100_000, ValueError, "not a JSON model file"),
+    ('{"format": "stepgrad-nn-model", "version": 1' + "9" * 5000 + "}", ValueError,
+     "not a JSON model file"),
+], ids=lambda v: str(v)[:30] if isinstance(v, str) else None)
+def test_malformed_files_name_the_first_problem(tmp_path, text, error, message):
+    with pytest.raises(error, match=message) as info:
+        load(write(tmp_path, text))
+    assert str(info.value).startswith(str(tmp_path / "m.json"))
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400
+
+
+@pytest.mark.parametrize("model", [Neuron(3, rng=0), Layer(2, 3, rng=0),
+                                   MLP(2, [3, 1, 2], rng=0)], ids=["neuron", "layer", "mlp"])
+def test_names_and_count_from_the_config_match_the_built_model(model):
+    assert list(config_names(model.config())) == list(model.state_dict())
+    assert config_parameters(model.config()) == model.num_parameters()
+
+
+def test_load_never_runs_code_nor_touches_global_state(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = edited(set_arch(type="__import__('os').system('touch pwned')"))
+    state = random.getstate()
+    with pytest.raises(ValueError, match="'type' one of"):
+        load(write(tmp_path, text))
+    loaded = load(write(tmp_path, json.dumps(good_doc())))
+    assert loaded.state_dict() == good_doc()["parameters"]
+    assert random.getstate() == state and not (tmp_path / "pwned").exists()
+    source = Path(nn_io.__file__).read_text()
+    assert all(word not in source for word in ("import pickle", "eval(", "exec(", "marshal"))
+
+
+def test_a_failed_load_state_dict_changes_no_parameter():
+    model = MLP(2, [3, 1], rng=0)
+    before = model.state_dict()
+    for last in (math.nan, 10 ** 400, "1.0"):
+        state = dict(before, **{"layers.1.neurons.0.b": last})
+        state = {k: (v if k == "layers.1.neurons.0.b" else v + 1.0) for k, v in state.items()}
+        with pytest.raises((ValueError, TypeError), match="'layers.1.neurons.0.b'"):
+            model.load_state_dict(state)
+        assert model.state_dict() == before
+
+
+def test_save_refuses_non_finite_parameters_naming_them(tmp_path):
+    model = MLP(2, [3, 1], rng=0)
+    path = tmp_path / "model.json"
+    save(model, path)
+    before = path.read_text()
+    model.layers[0].neurons[2].w[1].data = math.inf
+    with pytest.raises(ValueError, match="parameter 'layers.0.neurons.2.w.1' is inf"):
+        save(model, path)
+    assert path.read_text() == before and os.listdir(tmp_path) == ["model.json"]
+
+
+def test_save_is_strict_json_that_any_reader_accepts(tmp_path):
+    model = MLP(2, [3, 1], rng=0)
+    model.layers[0].neurons[0].b.data = 1e308
+    save(model, tmp_path / "m.json")
+
+    def reject(token):
+        raise AssertionError(token)
+
+    doc = json.loads((tmp_path / "m.json").read_text(), parse_constant=reject)
+    assert doc["parameters"]["layers.0.neurons.0.b"] == 1e308
+
+
+def test_save_fsyncs_the_file_then_the_folder(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+
+    def spy(fd):
+        synced.append(os.path.isdir(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    save(MLP(2, [1], rng=0), tmp_path / "model.json")
+    assert synced == [False, True]
+
+
+def test_ctrl_c_while_writing_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "model.json"
+    save(MLP(2, [1], rng=0), path)
+    before = path.read_text()
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save(MLP(2, [1], rng=1), path)
+    assert path.read_text() == before
+    assert os.listdir(tmp_path) == ["model.json"]

@@ -138,3 +138,35 @@ def test_activations_are_the_checked_ones_inside_detect_anomaly(name):
     layer = Layer(1, 2, activation=name)
     with detect_anomaly(), pytest.raises(AnomalyError, match="linear"):
         layer([math.nan])
+
+
+def test_micrograd_positional_nonlin_flag():
+    """micrograd's Neuron(nin, nonlin=True) takes the flag by position; so do Layer and MLP
+    in its place (micrograd passes it to Layer by keyword, MLP(nin, nouts) has none)."""
+    assert Neuron(3, False).activation == "linear" and Neuron(3, True).activation == "relu"
+    assert Layer(2, 3, False).activation == "linear"
+    assert [layer.activation for layer in MLP(2, [3, 1], False).layers] == ["linear"] * 2
+    n = Neuron(3, False, rng=0)
+    x = [0.5, -2.0, 1.5]
+    assert n(x).data == pytest.approx(sum(w.data * v for w, v in zip(n.w, x)) + n.b.data)
+    assert n(x).op.name == "linear"  # no activation node
+
+
+def test_numpy_inputs_scalars_and_sizes_work_like_lists():
+    np = pytest.importorskip("numpy")
+    X = np.array([[0.5, -1.0], [2.0, 0.25]])
+    model = MLP(np.int64(2), np.array([3, 2]), rng=0)
+    assert model.nouts == [3, 2] and type(model.nin) is int
+    for row, listed in zip(X, X.tolist(), strict=True):
+        assert [v.data for v in model(row)] == [v.data for v in model(listed)]
+    assert [v.data for v in model(range(2))] == [v.data for v in model([0, 1])]
+    neuron = Neuron(1, rng=0)
+    for scalar, plain in ((np.float64(1.5), 1.5), (np.int64(3), 3), (np.array(1.5), 1.5),
+                          (np.array([1.5]), 1.5)):
+        assert neuron(scalar).data == neuron([plain]).data
+    layer = Layer(2, 1, rng=0)
+    assert layer(np.array([1, 2], dtype=np.int32)).data == layer([1, 2]).data
+    with pytest.raises(TypeError, match="got str"):
+        neuron("1.5")
+    with pytest.raises(ValueError, match="positive int, got True"):
+        Layer(2, True)

@@ -60,3 +60,31 @@ def test_bad_state_changes_nothing(change, error, match):
     with pytest.raises(error, match=match):
         m.load_state_dict(state)
     assert m.state_dict() == before
+
+
+class Scaled(Module):
+    """PyTorch's habit: define forward, call the module."""
+
+    def __init__(self):
+        self.inner = MLP(2, [3, 1], rng=0)
+        self.scale = Value(3.0)
+
+    def forward(self, x):
+        return self.inner(x) * self.scale
+
+
+class DoubledMLP(MLP):
+    def forward(self, x):
+        return super().forward(x) * 2
+
+
+def test_calling_a_module_runs_its_forward():
+    m = Scaled()
+    x = [0.5, -1.0]
+    assert m(x).data == pytest.approx(3.0 * m.inner(x).data)
+    assert m.forward(x).data == m(x).data
+    d = DoubledMLP(2, [3, 1], rng=0)
+    assert d(x).data == 2 * MLP(2, [3, 1], rng=0)(x).data
+    assert Affine().forward([1.0]).data == Affine()([1.0]).data  # micrograd's habit: __call__
+    with pytest.raises(NotImplementedError, match="Bare defines no forward"):
+        type("Bare", (Module,), {})()([1.0])

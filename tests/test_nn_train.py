@@ -1,7 +1,9 @@
 """Training: the explainers' worked examples, micrograd's demo, digits, and fit's API."""
 
 import math
+import os
 import random
+import signal
 
 import pytest
 
@@ -10,7 +12,9 @@ from autograd import Value
 from nn import (
     MLP,
     SGD,
+    DivergenceError,
     LinearLR,
+    TrainingInterrupted,
     digits,
     evaluate,
     fit,
@@ -163,3 +167,109 @@ def test_fit_history_progress_bar_and_no_grad_evaluation(capsys):
     assert modes == [False] * 4
     with pytest.raises(ValueError, match="unknown loss"):
         fit(model, X, y, loss="nope", progress=False)
+
+
+def test_numpy_data_trains_exactly_like_lists():
+    np = pytest.importorskip("numpy")
+    X, y = moons(40, 0.1, seed=3)
+    runs = []
+    for data in ((X, y), (np.array(X), np.array(y)), ([np.array(r) for r in X],
+                                                     [np.int64(t) for t in y])):
+        model = MLP(2, [4, 1], rng=0)
+        hist = fit(model, *data, loss="bce_with_logits", optimizer="adam", epochs=2,
+                   batch_size=8, seed=0, progress=False)
+        runs.append((hist, model.state_dict(), predict(model, data[0]),
+                     evaluate(model, *data, loss="bce_with_logits")))
+    assert runs[1] == runs[0] and runs[2] == runs[0]
+    model = MLP(64, [8, 10], rng=0)
+    Xd, yd = digits()
+    hist = fit(model, np.array(Xd[:32]), np.array(yd[:32]), loss="cross_entropy", epochs=1,
+               progress=False)
+    assert math.isfinite(hist["loss"][0])
+
+
+def nan_row_data():
+    X, y = moons(20, 0.1, seed=0)
+    X[7] = [math.nan, 0.5]
+    return X, y
+
+
+def test_a_nan_input_stops_fit_and_keeps_the_finite_model():
+    """A NaN input makes the gradients NaN; whether relu(nan) gives nan (the loss shows it)
+    or 0 (only the weights show it), fit stops in epoch 1 and keeps the initial weights."""
+    X, y = nan_row_data()
+    model = MLP(2, [4, 1], rng=0)
+    before = model.state_dict()
+    with pytest.raises(DivergenceError, match="training diverged in epoch 1, step 1: ") as info:
+        fit(model, X, y, loss="bce_with_logits", epochs=3, progress=False)
+    err = info.value
+    assert err.epoch == 1 and err.step == 1 and err.history["loss"] == []
+    assert err.parameter is None or err.parameter.startswith("layers.0.neurons.")
+    assert model.state_dict() == before
+
+
+def test_a_non_finite_parameter_is_named_and_the_last_finite_epoch_kept():
+    """An optimizer that writes NaN into one weight during epoch 2 while the loss stays
+    finite: the epoch-end check names the weight; the model returns to the end of epoch 1."""
+    X, y = moons(20, 0.1, seed=0)
+    model = MLP(2, [4, 1], rng=0)
+    target = model.layers[0].neurons[2].w[1]
+
+    class Poisoned(SGD):
+        def step(self):
+            super().step()
+            self.calls = getattr(self, "calls", 0) + 1
+            if self.calls == 2:
+                target.data = math.nan
+
+    snapshots = []
+    with pytest.raises(DivergenceError) as info:
+        fit(model, X, y, loss="bce_with_logits", optimizer=Poisoned(model.parameters(), lr=0.1),
+            epochs=3, progress=False, metrics=[lambda o, t, d: snapshots.append(
+                model.state_dict()) or 0.0])
+    err = info.value
+    assert str(err) == ("training diverged in epoch 2, step 1: parameter "
+                        "'layers.0.neurons.2.w.1' is nan; the model keeps the parameters from "
+                        "the end of epoch 1")
+    assert err.parameter == "layers.0.neurons.2.w.1" and len(err.history["loss"]) == 1
+    assert model.state_dict() == snapshots[0]
+
+
+def test_a_model_holding_nan_is_refused_before_training():
+    X, y = xor()
+    model = MLP(2, [2, 1], rng=0)
+    model.layers[1].neurons[0].b.data = -math.inf
+    with pytest.raises(ValueError, match="parameter 'layers.1.neurons.0.b' is -inf before"):
+        fit(model, X, y, progress=False)
+
+
+def test_an_overflow_is_divergence_too():
+    X, y = moons(20, 0.1, seed=0)
+    model = MLP(2, [8, 1], rng=0)
+    with pytest.raises(DivergenceError, match="diverged in epoch"):
+        fit(model, X, y, loss="mse", optimizer="sgd", lr=1e10, epochs=30, progress=False)
+    assert all(math.isfinite(v) for v in model.state_dict().values())
+
+
+def test_ctrl_c_stops_fit_after_the_step_with_a_consistent_model():
+    """SIGINT arrives during the forward pass of epoch 3's only step (full batch): fit
+    finishes that step, then raises TrainingInterrupted; the model equals 3 epochs of
+    training, and Python's Ctrl-C handler is back."""
+    X, y = xor()
+    calls = []
+
+    def interrupting_loss(preds, targets):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return mse_loss(preds, targets)
+
+    model = MLP(2, [3, 1], rng=0)
+    with pytest.raises(KeyboardInterrupt) as info:  # a TrainingInterrupted, checked below
+        fit(model, X, y, loss=interrupting_loss, epochs=10, lr=0.1, progress=False, seed=0)
+    assert (info.value.epoch, info.value.step, len(info.value.history["loss"])) == (3, 1, 2)
+    assert isinstance(info.value, TrainingInterrupted)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    reference = MLP(2, [3, 1], rng=0)
+    fit(reference, X, y, loss="mse", epochs=3, lr=0.1, progress=False, seed=0)
+    assert model.state_dict() == reference.state_dict()
