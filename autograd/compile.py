@@ -113,8 +113,8 @@ def _numpy_namespace() -> dict[str, Any]:
 
     def lift(f: Callable, fallback: Callable) -> Callable:
         def each(*args):
-            if not any(getattr(a, "ndim", 0) for a in args):
-                return f(*args)
+            if not any(getattr(a, "ndim", 0) for a in args):  # numbers, or 0-d arrays
+                return f(*map(float, args))
             arrays = np.broadcast_arrays(*args)
             try:
                 return np.fromiter(map(f, *(a.tolist() for a in arrays)), float, arrays[0].size)

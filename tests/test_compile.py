@@ -273,6 +273,23 @@ def test_fit_refuses_an_unknown_compiled_mode():
     assert [p.data for p in model.parameters()] == before
 
 
+def test_a_shared_branch_feeds_a_math_function_in_a_batch():
+    """relu of a parameter is where(...) on one number, a 0-d array in a batch; sigmoid and
+    exp of it still give every sample the engine's numbers."""
+    w, x = Value(-0.5, label="w"), Value(0.0, label="x")
+    out = (-w).relu().sigmoid() * x + (-w).relu().exp()
+    samples = [1.0, 2.0, -3.0]
+    got = autograd.compile(out, [x], [w])(np.array(samples))
+    for k, xs in enumerate(samples):  # w.grad accumulates over the samples, as in a batch
+        engine = (-w).relu().sigmoid() * xs + (-w).relu().exp()
+        engine.backward()
+        assert agree(got.outputs[0][k], engine.data)
+    assert agree(got.param_grads[0], w.grad)
+    slope = sum(-(ops.sigmoid(0.5) * (1 - ops.sigmoid(0.5)) * xs + math.exp(0.5))
+                for xs in samples)
+    assert close(w.grad, slope, 1e-12)
+
+
 # ---------------------------------------------------------------------- plain numbers
 def test_linear_with_plain_numbers_on_both_sides():
     """linear([2, 3], [4, 5], b) is 2·4 + 3·5 + b = 33 in the engine, the program and the
