@@ -15,6 +15,10 @@ scalar nodes stacks them into a matrix. The parameters arrive as one flat array 
 which ``W1`` and ``b1`` are views (``P[0:48].reshape(16, 3)[:, :2]``); their gradients go
 back, in the order of the parameters, as one flat array ``G``. A sum of one op over
 parameters (a penalty such as Σ w²) is written as one line over ``P`` too.
+
+The numbers agree with the scalar program's (which are the engine's) to about 1e-12 relative,
+not bit for bit: a matrix product adds its terms in BLAS's order, and NumPy's exp and tanh
+differ from ``math``'s in the last bit.
 """
 
 from __future__ import annotations
