@@ -6,8 +6,10 @@ test_edges), ``2 + 2 = 4`` (test_trace); timings are printed by tests/benchmarks
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import math
+import os
 import re
 import shutil
 from pathlib import Path
@@ -128,3 +130,18 @@ def test_a_300_node_stepper_page_is_about_0_6_mb(tmp_path):
     assert len(topological_order(loss)) == 300
     size = step_through(loss).save(tmp_path / "steps.html").stat().st_size
     assert 0.5e6 < size < 0.7e6, size
+
+
+def test_nox_finds_pyenvs_installed_pythons(tmp_path, monkeypatch):
+    """Set up: nox ``finds interpreters on PATH as python3.10 and so on, and also pyenv's
+    installed versions``: loading the noxfile puts each supported version's bin first."""
+    pytest.importorskip("nox")
+    versions = tmp_path / "versions"
+    for name in ("3.9.18", "3.10.13", "3.12.0", "3.12.1"):
+        (versions / name / "bin").mkdir(parents=True)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    monkeypatch.setenv("PATH", "/usr/bin")
+    spec = importlib.util.spec_from_file_location("noxfile_under_test", ROOT / "noxfile.py")
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    found = [str(versions / v / "bin") for v in ("3.10.13", "3.12.1")]
+    assert os.environ["PATH"].split(os.pathsep) == [*found, "/usr/bin"]
