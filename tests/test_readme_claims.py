@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd import DomainError, Value, step_through, topological_order
+from autograd import DomainError, Value, draw, step_through, topological_order
 from tests.test_packaging import SUPPORTED
 from tests.test_project import readme_python_blocks
 
@@ -145,3 +145,27 @@ def test_nox_finds_pyenvs_installed_pythons(tmp_path, monkeypatch):
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
     found = [str(versions / v / "bin") for v in ("3.10.13", "3.12.1")]
     assert os.environ["PATH"].split(os.pathsep) == [*found, "/usr/bin"]
+
+
+def test_a_drawn_grad_is_the_sum_over_its_outgoing_edges():
+    """Drawing graphs: ``a node's grad is the sum over its outgoing edges of (edge label ×
+    the child's grad)``, on a graph where nodes feed several consumers."""
+    x = Value(0.7, label="x")
+    w = Value(-1.3, label="w")
+    h = (x * w).tanh()
+    loss = (h * h + h * x + w.relu() + (x / w).exp()) * 0.5
+    loss.backward()
+    drawing = draw(loss)
+    grads = {box.id: box.grad for box in drawing.boxes}
+    pushed = dict.fromkeys(grads, 0.0)
+    for edge in drawing.edges:
+        pushed[edge.parent] += edge.local * grads[edge.child]
+    (root,) = set(grads) - {edge.parent for edge in drawing.edges}
+    assert grads[root] == 1.0 and len(grads) == 14  # 2 leaves, a constant, 11 ops
+    for node, grad in grads.items():
+        if node != root:
+            assert math.isclose(grad, pushed[node], rel_tol=1e-15), node
+    assert math.isclose(grads[drawing.boxes[0].id], 0.5 * (
+        2 * math.tanh(0.7 * -1.3) * (1 - math.tanh(0.7 * -1.3) ** 2) * -1.3
+        + (1 - math.tanh(0.7 * -1.3) ** 2) * -1.3 * 0.7 + math.tanh(0.7 * -1.3)
+        + math.exp(0.7 / -1.3) / -1.3), rel_tol=1e-12)
