@@ -201,3 +201,14 @@ def test_autograd_math_has_the_constants_the_readme_lists():
     s = amath.sigmoid(Value(0.3))
     assert isinstance(s, Value) and s.data == amath.sigmoid(0.3)
     assert math.isclose(s.data, 1 / (1 + math.exp(-0.3)), rel_tol=1e-15)
+
+
+def test_digits_is_the_uci_test_set():
+    """Data: ``nn.digits()`` returns ``the test set of the UCI Machine Learning Repository's
+    "Optical Recognition of Handwritten Digits"``: 1,797 8×8 images of 0–16 counts, with the
+    class distribution UCI documents for that set (optdigits.names)."""
+    from nn import digits
+
+    X, y = digits(scale=False)
+    assert len(X) == 1797 and {len(row) for row in X} == {64}
+    assert [y.count(d) for d in range(10)] == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
