@@ -575,8 +575,9 @@ class GradProgram:
             raise TypeError(f"the program has {len(self.params)} parameters, got {len(values)}")
         if not any(isinstance(x, (list, tuple)) or getattr(x, "ndim", 0) for x in inputs):
             # as Python floats: a NumPy scalar would round powers and compare as NumPy does
-            return Evaluation(*self._float(*map(float, inputs), *map(float, values),
-                                           float(seed)))
+            if params is not None:
+                values = list(map(float, values))
+            return Evaluation(*self._float(*map(float, inputs), *values, float(seed)))
         np = _numpy()
         arrays = [np.asarray(x, dtype=float) for x in inputs]
         sizes = {a.shape for a in arrays if a.ndim}
