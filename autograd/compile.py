@@ -74,7 +74,9 @@ FLOAT_NAMESPACE: dict[str, Any] = {
 −inf, exp overflows to inf), so one sample gives the engine's numbers."""
 
 _NAMED: dict[Any, str] = {
-    **{f: name for name, f in FLOAT_NAMESPACE.items() if callable(f) and name != "dot"},
+    **{FLOAT_NAMESPACE[name]: name for name in (
+        "exp", "log", "tanh", "sin", "cos", "sqrt", "sigmoid", "softplus", "sign", "abs",
+        "relu", "power", "ratio")},
     ops._pow: "power", math.exp: "exp", math.log: "log", math.sin: "sin", math.cos: "cos",
     math.sqrt: "sqrt", math.fabs: "abs",
 }
@@ -139,11 +141,11 @@ class Expr:
     def __rsub__(self, other: Any) -> Expr:
         return _binary(other, " - ", self, _SUMMAND)
 
-    def __mul__(self, other: Any) -> Expr:
-        return _binary(self, " * ", other, _PRODUCT)
+    def __mul__(self, other: Any) -> Expr | float:
+        return 0.0 if type(other) is ops.Mask else _binary(self, " * ", other, _PRODUCT)
 
-    def __rmul__(self, other: Any) -> Expr:
-        return _binary(other, " * ", self, _PRODUCT)
+    def __rmul__(self, other: Any) -> Expr | float:  # (MASK × anything is 0, as in the engine)
+        return 0.0 if type(other) is ops.Mask else _binary(other, " * ", self, _PRODUCT)
 
     def __truediv__(self, other: Any) -> Expr:
         return _divide(self, other)

@@ -153,7 +153,8 @@ def where(cond, a, b):
     data, compiled)."""
     if type(cond) is bool:
         return a if cond else b
-    return cond.where(a, b)
+    build = getattr(cond, "where", None)
+    return (a if cond else b) if build is None else build(a, b)
 
 
 def step(x, below: float = 0.0) -> float:
@@ -302,7 +303,7 @@ class Op:
         """The local derivatives from operand values and the output (floats or Values)."""
         return self.local(*values, out)
 
-    def code_of(self, node, names: tuple[str, ...], out: str) -> tuple[str, tuple[str, ...]]:
+    def code_of(self, node, names: tuple[str, ...], out: str) -> tuple[str, tuple]:
         """Source of the forward and of each edge's local derivative, from the operands'
         expressions ``names`` (one per edge) and the output's name ``out``: the entry's
         ``code`` where it gives it, else derived from ``forward`` and ``local``."""
