@@ -15,9 +15,11 @@ class GradcheckError(AssertionError):
     """Analytic and numeric derivatives disagree; the message names the inputs."""
 
 
-def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
-    """PyTorch's pass rule: |analytic − numeric| ≤ atol + rtol·|numeric|."""
-    return abs(analytic - numeric) <= atol + rtol * abs(numeric)
+def _close(analytic: float, numeric: float, atol: float, rtol: float,
+           scale: float | None = None) -> bool:
+    """PyTorch's pass rule: |analytic − numeric| ≤ atol + rtol·|numeric|; with ``scale``,
+    atol + rtol·scale (the size of the terms ``numeric`` sums, when they cancel)."""
+    return abs(analytic - numeric) <= atol + rtol * (abs(numeric) if scale is None else scale)
 
 
 @dataclass(frozen=True)
@@ -161,14 +163,25 @@ class NodeCheckReport(_Report):
     derivative disagrees with finite differences of the op's forward. ``kinks``: op nodes with
     an operand at (or within eps of) one of the op's kinks (relu, abs, leaky_relu at 0),
     where the op is not differentiable and its recorded derivative is a convention that
-    finite differences cannot check; they are reported, not blamed. Truthy when all agree.
+    finite differences cannot check; they are reported, not blamed. ``wrong_values``: op
+    nodes whose ``data`` is not their op's forward of their parents' ``data`` (a wrong
+    forward, a wrongly built node, a value changed after the fact), with what the forward
+    gives, in forward order (a wrong value makes its consumers' values wrong too: the
+    first one is where it starts). Truthy when all agree and no value is wrong.
     """
 
     mismatches: tuple[Value, ...] = ()
     culprits: tuple[Value, ...] = ()
     kinks: tuple[Value, ...] = ()
+    wrong_values: tuple[tuple[Value, float], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.wrong_values and super().ok
 
     def _mark(self, row: CheckRow) -> str:
+        if any(row.node is node for node, _ in self.wrong_values):
+            return "  <-- wrong value"
         if row.node in self.culprits:
             return "  <-- culprit"
         if row.node in self.kinks:
@@ -179,6 +192,11 @@ class NodeCheckReport(_Report):
         bad = sum(not r.ok for r in self.rows)
         names = {r.node: r.name for r in self.rows}
         head = f"check_nodes: {bad} of {len(self.rows)} nodes disagree"
+        if self.wrong_values:
+            head += "; data is not the op's forward of the parents' data in " + ", ".join(
+                f"{names.get(node, 'the root')} ({node.op.name}: {node.data!r}, forward "
+                f"gives {value!r})" for node, value in self.wrong_values
+            )
         if self.culprits:
             head += "; wrong local derivative in " + ", ".join(
                 f"{names.get(c, 'the root')} ({c.op.name})" for c in self.culprits
@@ -193,6 +211,14 @@ class NodeCheckReport(_Report):
 
 def _at_kink(op, x: float, eps: float) -> bool:
     return any(abs(x - k) <= eps for k in op.kinks)
+
+
+def _recomputed(node: Value, values: list[float]) -> float:
+    """node's op's forward of its parents' values (nan where it refuses them)."""
+    try:
+        return float(node.op.evaluate(node, values))
+    except (ArithmeticError, ValueError):
+        return math.nan
 
 
 def _numeric_local(child: Value, values: list[float], j: int, eps: float) -> float:
@@ -230,8 +256,13 @@ def check_nodes(
     direction in all its operands at once (two evaluations); only when that disagrees is
     each operand differenced on its own (to find the wrong edge). Analytic
     side: :func:`autograd.grad`, so no ``.grad`` is read or written. Pass rule as in
-    :func:`gradcheck`. An operand at one of its op's kinks (relu at 0) has no derivative to
-    check: the edge keeps its recorded derivative and its node is listed in ``kinks``.
+    :func:`gradcheck`, |analytic − numeric| ≤ atol + rtol·s, where s is the sum over paths
+    of |product of local derivatives| (|numeric| when no terms cancel): each path's finite
+    difference is good to a relative error, so terms that cancel (x³/x³, whose gradient is
+    0) leave an error the size of the terms, not of their sum. An operand at one of its
+    op's kinks (relu at 0) has no derivative to check: the edge keeps its recorded
+    derivative and its node is listed in ``kinks``. Each op node's forward is also re-run
+    on its parents' data and compared with its ``data`` (``wrong_values``), once per node.
 
     Ordering: a wrong local derivative on the edge child → p corrupts p's gradient and
     (through p) its ancestors', never child's or anything between child and the root. So
@@ -243,13 +274,18 @@ def check_nodes(
     order = topological_order(root)
     analytic = grad(root, order)
     numeric: dict[Value, float] = {root: 1.0}
+    scale: dict[Value, float] = {root: 1.0}  # Σ over paths of |Π local derivatives|
     wrong_edges: list[tuple[Value, Value]] = []  # (child, parent), root side first
     kinks: list[Value] = []
+    wrong_values: list[tuple[Value, float]] = []
     for child in reversed(order):
         if child.is_leaf:
             continue
-        g = numeric.get(child, 0.0)
+        g, s = numeric.get(child, 0.0), scale.get(child, 0.0)
         values = [p.data for p in child.parents]
+        value = _recomputed(child, values)
+        if value != child.data and not (value != value and child.data != child.data):
+            wrong_values.append((child, value))
         checked = child.op.arity == -1 and _directional_ok(child, values, eps, atol, rtol)
         at_kink = False
         for j, (parent, local) in enumerate(child.edges()):
@@ -262,6 +298,7 @@ def check_nodes(
                 if not _close(float(local), d, atol, rtol):
                     wrong_edges.append((child, parent))
             numeric[parent] = numeric.get(parent, 0.0) + g * d
+            scale[parent] = scale.get(parent, 0.0) + s * abs(d)
         if at_kink:
             kinks.append(child)
     rows = []
@@ -269,8 +306,10 @@ def check_nodes(
         node = order[k]
         value = numeric.get(node, 0.0)
         rows.append(CheckRow(node.label or f"#{k}", node.data, analytic[k], value,
-                             _close(analytic[k], value, atol, rtol), node))
+                             _close(analytic[k], value, atol, rtol, scale.get(node, 0.0)),
+                             node))
     bad = {r.node for r in rows if not r.ok}
     culprits = tuple(dict.fromkeys(child for child, parent in wrong_edges if parent in bad))
     rest = tuple(r.node for r in rows if not r.ok and r.node not in culprits)
-    return NodeCheckReport(tuple(rows), culprits + rest, culprits, tuple(kinks))
+    return NodeCheckReport(tuple(rows), culprits + rest, culprits, tuple(kinks),
+                           tuple(reversed(wrong_values)))

@@ -5,7 +5,8 @@ forward pass (``z1_0 = b_0 + w_0_0*x_0 + w_0_1*x_1``) and one line per node for 
 pass (``g_z1_0 = g_a1_0 * (1 - a1_0*a1_0)``), where ``g_v`` is ∂(first output)/∂v: the sum,
 over the edges leaving v, of the consumer's ``g`` times the edge's local derivative. Names come
 from labels; plain-number leaves are inlined as constants. Each op's source comes from its
-:class:`~autograd.ops.Code` in the op table.
+entry in the op table: derived from its forward and local-derivative rule, run on code
+(:class:`Expr`), or the entry's :class:`~autograd.ops.Code` where it cannot be derived.
 
 The same source runs on floats (one sample) and on 1-D NumPy arrays of per-sample input values
 (a batch flowing through the same scalar graph): branches on the data are comparisons and
@@ -33,6 +34,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from itertools import count
 from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
 from . import ops
 from .backward import topological_order
@@ -62,12 +64,294 @@ def _total(*terms: float) -> float:
 
 
 FLOAT_NAMESPACE: dict[str, Any] = {
-    "exp": math.exp, "log": math.log, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
-    "sqrt": math.sqrt, "sigmoid": ops.sigmoid, "softplus": ops.softplus, "sign": ops.sign,
-    "relu": ops.RELU.forward, "where": _where, "xlogy": _xlogy, "power": ops.power,
-    "ratio": ops.ratio, "dot": operator.mul, "total": _total, "sample_sum": _total,
-    "inf": math.inf, "nan": math.nan,
+    "exp": ops._exp, "log": ops._log, "tanh": math.tanh, "sin": ops._sin, "cos": ops._cos,
+    "sqrt": ops._sqrt, "sigmoid": ops.sigmoid, "softplus": ops.softplus, "sign": ops.sign,
+    "abs": abs, "relu": ops.RELU.forward, "where": _where, "xlogy": _xlogy,
+    "power": ops.power, "ratio": ops.ratio, "dot": operator.mul, "total": _total,
+    "sample_sum": _total, "inf": math.inf, "nan": math.nan,
 }
+"""The float functions a program calls: the engine's own (IEEE at domain edges: log 0 is
+−inf, exp overflows to inf), so one sample gives the engine's numbers."""
+
+_NAMED: dict[Any, str] = {
+    **{FLOAT_NAMESPACE[name]: name for name in (
+        "exp", "log", "tanh", "sin", "cos", "sqrt", "sigmoid", "softplus", "sign", "abs",
+        "relu", "power", "ratio")},
+    ops._pow: "power", math.exp: "exp", math.log: "log", math.sin: "sin", math.cos: "cos",
+    math.sqrt: "sqrt", math.fabs: "abs",
+}
+"""A forward that is one of these functions is compiled as a call of it by that name."""
+
+
+# ---------------------------------------------------------------------- code from the rules
+class Underivable(Exception):
+    """A rule cannot run on code (it branches on, or reads, an operand's number)."""
+
+
+_ATOM, _UNARY, _PRODUCT, _SUMMAND, _COMPARISON = 4, 3, 2, 1, 0
+
+
+def _constant(c: float, exact: bool = False) -> str:
+    """A number in code: ``2``, ``0.5``, ``(-1)``; ``exact``: always a float (``1.0``)."""
+    c = float(c)
+    if not exact and c and c.is_integer() and abs(c) < 2**53:
+        return f"({int(c)})" if c < 0 else str(int(c))
+    return ops.literal(c)
+
+
+class Expr:
+    """Python source of a float expression, built by running an op's forward or local rule
+    on it: arithmetic and the rule helpers of :mod:`autograd.ops` (exp, log, sin, cos,
+    sigmoid, power, ratio, where, step, sign, total, dot) return the source of the very
+    float operations they do on floats, in the same order (``a - (b - c)`` keeps its
+    parentheses). A rule that branches on the data with ``if`` (or reads a number with
+    ``float``, ``math.*``, ``max``) cannot be written this way: :class:`Underivable`."""
+
+    __slots__ = ("text", "rank", "branches")
+
+    def __init__(self, text: str, rank: int = _ATOM, branches: tuple | None = None) -> None:
+        self.text, self.rank, self.branches = text, rank, branches
+
+    def __repr__(self) -> str:
+        return f"Expr({self.text!r})"
+
+    # ---- reading a number is what code cannot do
+    def __bool__(self) -> bool:
+        raise Underivable("its rule branches on the data (an if, and/or, max or min on an "
+                          "operand); write the branch with autograd.ops.where(cond, a, b)")
+
+    def __float__(self) -> float:
+        raise Underivable("its rule reads an operand as a number (float(), a math.* "
+                          "function); write it with + − × ÷ ** and the autograd.ops helpers")
+
+    __int__ = __index__ = __complex__ = __float__
+    __round__ = __trunc__ = __floor__ = __ceil__ = __float__
+    __hash__ = None  # type: ignore[assignment]
+
+    # ---- arithmetic
+    def __add__(self, other: Any) -> Expr:
+        return _binary(self, " + ", other, _SUMMAND)
+
+    def __radd__(self, other: Any) -> Expr:
+        return _binary(other, " + ", self, _SUMMAND)
+
+    def __sub__(self, other: Any) -> Expr:
+        return _binary(self, " - ", other, _SUMMAND)
+
+    def __rsub__(self, other: Any) -> Expr:
+        return _binary(other, " - ", self, _SUMMAND)
+
+    def __mul__(self, other: Any) -> Expr | float:
+        return 0.0 if type(other) is ops.Mask else _binary(self, " * ", other, _PRODUCT)
+
+    def __rmul__(self, other: Any) -> Expr | float:  # (MASK × anything is 0, as in the engine)
+        return 0.0 if type(other) is ops.Mask else _binary(other, " * ", self, _PRODUCT)
+
+    def __truediv__(self, other: Any) -> Expr:
+        return _divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> Expr:
+        return _divide(other, self)
+
+    def __pow__(self, other: Any) -> Expr:
+        return _call("power", self, other) if _source_of(other) != "1" else self
+
+    def __rpow__(self, other: Any) -> Expr:
+        return _call("power", other, self)
+
+    def __neg__(self) -> Expr:
+        return Expr(f"-{self._operand(_UNARY)}", _UNARY)
+
+    def __pos__(self) -> Expr:
+        return self
+
+    def __abs__(self) -> Expr:
+        return _call("abs", self)
+
+    def _operand(self, rank: int) -> str:
+        return self.text if self.rank >= rank else f"({self.text})"
+
+    # ---- comparisons (for where)
+    def __lt__(self, other: Any) -> Expr:
+        return _binary(self, " < ", other, _COMPARISON)
+
+    def __le__(self, other: Any) -> Expr:
+        return _binary(self, " <= ", other, _COMPARISON)
+
+    def __gt__(self, other: Any) -> Expr:
+        return _binary(self, " > ", other, _COMPARISON)
+
+    def __ge__(self, other: Any) -> Expr:
+        return _binary(self, " >= ", other, _COMPARISON)
+
+    def __eq__(self, other: Any) -> Expr:  # type: ignore[override]
+        return _binary(self, " == ", other, _COMPARISON)
+
+    def __ne__(self, other: Any) -> Expr:  # type: ignore[override]
+        return _binary(self, " != ", other, _COMPARISON)
+
+    # ---- the rule helpers' methods (ops.exp(x) calls x.exp() on a non-number)
+    def exp(self) -> Expr:
+        return _call("exp", self)
+
+    def log(self) -> Expr:
+        return _call("log", self)
+
+    def sin(self) -> Expr:
+        return _call("sin", self)
+
+    def cos(self) -> Expr:
+        return _call("cos", self)
+
+    def tanh(self) -> Expr:
+        return _call("tanh", self)
+
+    def sigmoid(self) -> Expr:
+        return _call("sigmoid", self)
+
+    def sqrt(self) -> Expr:
+        return _call("sqrt", self)
+
+    def relu(self) -> Expr:
+        return _call("relu", self)
+
+    def where(self, a: Any, b: Any) -> Expr:
+        """``where(self, a, b)``: this comparison chooses per sample."""
+        text = f"where({self.text}, {_source_of(a, True)}, {_source_of(b, True)})"
+        return Expr(text, _ATOM, (self, a, b))
+
+
+def _source_of(x: Any, exact: bool = False) -> str:
+    if isinstance(x, Expr):
+        return x.text
+    if isinstance(x, (int, float)):
+        return _constant(x, exact)
+    raise Underivable(f"its rule gives a {type(x).__name__}, not a number or code")
+
+
+def _binary(a: Any, op: str, b: Any, rank: int) -> Expr:
+    """``a op b``: an operand binding less tightly is parenthesised, and so is a right
+    operand of the same rank (float arithmetic is not associative)."""
+    left = a._operand(rank) if isinstance(a, Expr) else _source_of(a)
+    right = b._operand(rank + 1) if isinstance(b, Expr) else _source_of(b)
+    if rank == _COMPARISON and right == "0.0":
+        right = "0"  # x > 0 reads best, and compares as x > 0.0
+    if op == " * " and re.fullmatch(r"[\w.{}]+", left + right):
+        op = "*"
+    return Expr(f"{left}{op}{right}", rank)
+
+
+def _divide(a: Any, b: Any) -> Expr:
+    """``a / b``, as ``ratio(a, b)`` (x/0 is ±inf, as in the engine) unless b is a nonzero
+    number."""
+    if not isinstance(b, Expr) and b:
+        return _binary(a, " / ", b, _PRODUCT)
+    return _call("ratio", a, b)
+
+
+def _call(name: str, *args: Any) -> Expr:
+    return Expr(f"{name}({', '.join(map(_source_of, args))})")
+
+
+class Local(NamedTuple):
+    """An edge's local derivative as source: ``factor``, and ``product``, the source of
+    g × local with ``{g}`` standing for g. Where the local derivative is
+    :data:`~autograd.ops.MASK` (an off ReLU), the product is the constant 0 whatever g is
+    (inf and NaN included, as in the engine): ``where(x <= 0, 0.0, {g})``; ``factor`` is
+    then None."""
+
+    factor: str | None
+    product: str
+
+    def times(self, g: str) -> str:
+        """The source of g × local."""
+        return self.product.replace("{g}", g)
+
+
+def _local(d: Any) -> Local:
+    """A local derivative (a number, :data:`~autograd.ops.MASK`, code, or template text)
+    as a :class:`Local`."""
+    if isinstance(d, str):
+        d = {"1": 1.0, "-1": -1.0}.get(d, Expr(d, _ATOM if _atomic(d) else _COMPARISON))
+    if not _masked(d):
+        text = _source_of(d)
+        if text in ("1", "(-1)"):
+            return Local(text, "{g}" if text == "1" else "-{g}")
+        return Local(text, "{g} * " + (text if _atomic(text) else f"({text})"))
+    return Local(None, _masked_product(d))
+
+
+def _masked(d: Any) -> bool:
+    if isinstance(d, ops.Mask):
+        return True
+    return isinstance(d, Expr) and d.branches is not None and any(map(_masked, d.branches[1:]))
+
+
+def _masked_product(d: Any) -> str:
+    if isinstance(d, ops.Mask):
+        return "0.0"
+    if isinstance(d, Expr) and d.branches is not None and _masked(d):
+        cond, a, b = d.branches
+        return f"where({cond.text}, {_masked_product(a)}, {_masked_product(b)})"
+    return _local(d).product
+
+
+ONE = Local("1", "{g}")
+
+_derived: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _templates(op: ops.Op) -> tuple[str, tuple[Local, ...]]:
+    """The op's forward and local derivatives as templates over ``{0}``, ``{1}`` (the
+    operands) and ``{out}``: from its :class:`~autograd.ops.Code` where the entry gives it,
+    else by running its forward and local rule on :class:`Expr` operands."""
+    try:
+        return _derived[op]
+    except KeyError:
+        pass
+    args = [Expr(f"{{{i}}}") for i in range(len(op.operands))]
+    out = Expr("{out}")
+    code = op.code or ops.Code()
+    positional = dict(zip(op.operands, (a.text for a in args)), out="{out}")
+    try:
+        if code.forward is not None:
+            forward = code.forward.format(**positional)
+        elif op.forward in _NAMED:
+            forward = f"{_NAMED[op.forward]}({', '.join(a.text for a in args)})"
+        else:
+            result = op.forward(*args)
+            if not isinstance(result, Expr):
+                raise Underivable("its forward gives a number, not code: it reads its "
+                                  "operands as floats (math.*?); write it with + − × ÷ ** and "
+                                  "the autograd.ops helpers, or as one function the compiler "
+                                  f"knows ({', '.join(sorted(set(_NAMED.values())))})")
+            forward = result.text
+        if code.local is not None:
+            locals_ = tuple(_local(t.format(**positional)) for t in code.local)
+        else:
+            derivatives = tuple(op.local(*args, out))
+            if len(derivatives) != len(args):
+                raise Underivable(f"its rule gives {len(derivatives)} derivatives for "
+                                  f"{len(args)} operands")
+            locals_ = tuple(map(_local, derivatives))
+    except Underivable as err:
+        raise CompileError(f"the op {op.name!r} cannot be compiled: {op.underivable or err}"
+                           ) from None
+    except Exception as err:  # anything else the rule does that code cannot
+        raise CompileError(f"the op {op.name!r} cannot be compiled: running its rules on code "
+                           f"raised {type(err).__name__}: {err}") from None
+    _derived[op] = forward, locals_
+    return forward, locals_
+
+
+def derive(op: ops.Op, names: Sequence[str], out: str) -> tuple[str, tuple[Local, ...]]:
+    """Source of ``op``'s forward and of each operand's :class:`Local`, on the operands'
+    expressions ``names`` (atoms: names or literals) and the output's name ``out``."""
+    forward, locals_ = _templates(op)
+    subs = dict(out=out, g="{g}")
+    return forward.format(*names, **subs), tuple(
+        Local(d.factor and d.factor.format(*names, **subs), d.product.format(*names, **subs))
+        for d in locals_)
 
 
 def _numpy():
@@ -97,11 +381,11 @@ def _numpy_functions() -> dict[str, Any]:
     return {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
             "sigmoid": sigmoid, "softplus": softplus, "sign": np.sign, "xlogy": xlogy,
             "power": np.power, "ratio": np.divide, "sqrt": np.sqrt,
-            "relu": lambda x: np.where(x > 0, x, 0.0), "where": np.where,
+            "abs": np.abs, "relu": lambda x: np.where(x < 0, 0.0, x), "where": np.where,
             "inf": math.inf, "nan": math.nan}
 
 
-_EXACT_IN_NUMPY = frozenset({"sqrt", "relu", "where", "inf", "nan"})  # the same bits as math
+_EXACT_IN_NUMPY = frozenset({"sqrt", "abs", "relu", "where", "inf", "nan"})  # the same bits as math
 
 
 def _numpy_namespace() -> dict[str, Any]:
@@ -238,7 +522,7 @@ def _close(expr: str, start: int) -> int:
 def _atomic(expr: str) -> bool:
     """True when ``expr`` needs no parentheses as a factor: a name, a number, a call or a
     parenthesised expression."""
-    if re.fullmatch(r"[\w.]+", expr):
+    if re.fullmatch(r"[\w.{}]+", expr):  # (``{x}``: an operand in a template)
         return True
     m = re.match(r"\w*\(", expr)
     return bool(m) and _close(expr, m.end() - 1) == len(expr) - 1
@@ -292,7 +576,10 @@ class GradProgram:
         if len(values) != len(self.params):
             raise TypeError(f"the program has {len(self.params)} parameters, got {len(values)}")
         if not any(isinstance(x, (list, tuple)) or getattr(x, "ndim", 0) for x in inputs):
-            return Evaluation(*self._float(*inputs, *values, seed))
+            # as Python floats: a NumPy scalar would round powers and compare as NumPy does
+            if params is not None:
+                values = list(map(float, values))
+            return Evaluation(*self._float(*map(float, inputs), *values, float(seed)))
         np = _numpy()
         arrays = [np.asarray(x, dtype=float) for x in inputs]
         sizes = {a.shape for a in arrays if a.ndim}
@@ -340,7 +627,8 @@ def compile(  # noqa: A001 - autograd.compile reads best
     with its current value. Gradients are of the first output. ``layers``: write each layer
     (linear nodes over the same inputs, then the same activation) as NumPy matrix code,
     z = W x + b and δ = (W′ᵀδ′) ⊙ f′(z) (:mod:`autograd.layered`). Raises :class:`CompileError`
-    naming the node when a node's op has no code form or a variable is not a leaf.
+    naming the node and its op when the op's code cannot be derived from its rules (and its
+    entry gives no :class:`~autograd.ops.Code`), or when a variable is not a leaf.
 
     Without ``layers``, one sample runs the engine's float operations in the engine's order,
     so its numbers are the engine's. A batch gives each sample those same numbers, and sums a
@@ -377,17 +665,18 @@ def compile(  # noqa: A001 - autograd.compile reads best
         return name[v] if v in name else ops.literal(v.data)
 
     forward: dict[Value, list[str]] = {}  # a node's lines (a long sum takes several)
-    locals_: dict[Value, tuple[str, ...]] = {}
+    locals_: dict[Value, tuple[Local, ...]] = {}
     for index, node in enumerate(order):
         if node.is_leaf:
             continue
-        if node.op.code is None:
-            raise CompileError(f"compile: the {_describe(node, index)} has no code form; "
-                               f"declare its op with code=autograd.ops.Code(forward, local)")
         name[node] = names.new(node.label, node.op.name)
         if any(p in per_sample for p in node.parents):
             per_sample.add(node)
-        expr, locals_[node] = node.op.code_of(node, tuple(map(ref, node.parents)), name[node])
+        try:
+            expr, local = node.op.code_of(node, tuple(map(ref, node.parents)), name[node])
+        except CompileError as err:
+            raise CompileError(f"compile: the {_describe(node, index)}: {err}") from None
+        locals_[node] = tuple(d if isinstance(d, Local) else _local(d) for d in local)
         if node.op.arity == -1:  # a long sum goes on several lines
             first, *rest = expr.split(node.op.code.forward)
             parts = [first, *(node.op.code.forward + t for t in rest)]
@@ -401,7 +690,7 @@ def compile(  # noqa: A001 - autograd.compile reads best
     for node in root_graph:
         if node in wrt or any(p in live for p in node.parents):
             live.add(node)
-    uses: dict[Value, list[tuple[Value, str]]] = {v: [] for v in live}
+    uses: dict[Value, list[tuple[Value, Local]]] = {v: [] for v in live}
     for node in reversed(root_graph):
         if node in live and not node.is_leaf:
             for parent, local in zip(node.parents, locals_[node]):
@@ -415,20 +704,16 @@ def compile(  # noqa: A001 - autograd.compile reads best
         ``sample_sum``, sample by sample in a batch. A parameter's ``dot(g, a)`` or
         ``total(...)`` hands its per-sample terms to the program's call, which sums all
         parameters at once."""
+        edges = uses.get(v, ())
         terms = ["seed"] if v is outs[0] else []
-        for consumer, local in uses.get(v, ()):
-            g = f"g_{name[consumer]}"
-            if local in ("1", "-1"):
-                terms.append(f"-{g}" if local == "-1" else g)
-            else:
-                terms.append(f"{g} * {local if _atomic(local) else f'({local})'}")
+        terms += [local.times(f"g_{name[consumer]}") for consumer, local in edges]
         target = f"g_{name[v]}"
         if not terms:
             return [f"{target} = 0.0"]
-        sample_terms = any(c in per_sample or c is outs[0] for c, _ in uses.get(v, ()))
+        sample_terms = any(c in per_sample or c is outs[0] for c, _ in edges)
         if v not in per_sample and (sample_terms or v is outs[0] and v.is_leaf):
-            if v.is_leaf and len(terms) == 1 and " * " in terms[0]:  # Σₛ gₛ·aₛ
-                return [f"{target} = dot({', '.join(terms[0].split(' * ', 1))})"]
+            if v.is_leaf and len(terms) == 1 and edges[0][1].factor not in (None, "1", "(-1)"):
+                return [f"{target} = dot(g_{name[edges[0][0]]}, {edges[0][1].factor})"]  # Σₛ gₛ·aₛ
             if v.is_leaf:  # the call sums a parameter's terms (only the return reads them)
                 return [f"{target} = total({', '.join(terms)})"]
             return _assign(target, [f"sample_sum({', '.join(terms[:_CHUNK])})"]) + [

@@ -7,13 +7,16 @@ the same Values, each followed by the same one-operand op (or by nothing) — an
 as NumPy matrix code over a batch held in columns, one column per sample::
 
     z1 = W1 @ x + b1                     a1 = relu(z1)
-    d1 = (W2.T @ d2) * (z1 > 0)          g_W1 = d1 @ x.T          g_b1 = d1.sum(axis=1, ...)
+    d1 = where(z1 <= 0, 0.0, W2.T @ d2)  g_W1 = d1 @ x.T          g_b1 = d1.sum(axis=1, ...)
 
-where ``d`` is δ = ∂L/∂z. Every other node keeps its scalar line from :func:`autograd.compile`;
-a scalar node reads a layer output as a row (``z3_0 = z3[0]``), and a layer whose inputs are
-scalar nodes stacks them into a matrix. The parameters arrive as one flat array ``P`` of
-which ``W1`` and ``b1`` are views (``P[0:48].reshape(16, 3)[:, :2]``); their gradients go
-back, in the order of the parameters, as one flat array ``G``. A sum of one op over
+where ``d`` is δ = ∂L/∂z, and f and f′ are the scalar program's own code for the op (derived
+from its entry in the op table): δ = (W′ᵀδ′) ⊙ f′(z), where relu′'s 0 is a mask, so an inf
+or NaN upstream at an off unit gives 0, as in the engine. Every other node keeps its scalar
+line from :func:`autograd.compile`; a scalar node reads a layer output as a row
+(``z3_0 = z3[0]``), and a layer whose inputs are scalar nodes stacks them into a matrix.
+The parameters arrive as one flat array ``P`` of which ``W1`` and ``b1`` are views
+(``P[0:48].reshape(16, 3)[:, :2]``); their gradients go back, in the order of the
+parameters, as one flat array ``G``. A sum of one op over
 parameters (a penalty such as Σ w²) is written as one line over ``P`` too.
 
 The numbers agree with the scalar program's (which are the engine's) to about 1e-12 relative,
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import ops
-from .compile import Evaluation, GradProgram, _atomic, _numpy, _numpy_functions, _sum_samples
+from .compile import ONE, Evaluation, GradProgram, _numpy, _numpy_functions, _sum_samples
 from .value import Value
 
 
@@ -327,7 +330,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
                 pseudo = object()
                 name[pseudo] = f"{layer.name['gx'][2:]}[{j}]"
                 s.per_sample.add(pseudo)
-                kept.append((pseudo, "1"))
+                kept.append((pseudo, ONE))
         s.uses[v] = kept
 
     referenced = set(s.outs)
@@ -415,7 +418,8 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
             upstream = f"{fn['stack']}({shape}, {', '.join(rows)})"
         if layer.acts is not None:
             _, (local,) = layer.op.code_of(layer.acts[0], (nm["z"],), nm["a"])
-            body.append(f"{nm['d']} = {upstream} * {local if _atomic(local) else f'({local})'}")
+            bare = upstream[1:-1] if upstream[0] == "(" else upstream
+            body.append(f"{nm['d']} = {local.times(upstream if local.factor else bare)}")
         else:
             body.append(f"{nm['d']} = {upstream[1:-1] if upstream[0] == '(' else upstream}")
         body.append(f"g_{nm['W']} = {nm['d']} @ {nm['x']}.T")
@@ -441,7 +445,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
             _, local = term.op.code_of(term, (p,) * len(term.parents), terms)
             g = f"g_{name[total.total]}"
             body.append(f"{index(grads, total.index, p)} += "
-                        + " + ".join(f"{g} * {x if _atomic(x) else f'({x})'}" for x in local))
+                        + " + ".join(d.times(g) for d in local))
     scalar = [k for k, p in enumerate(s.params)
               if p in s.wrt and (s.uses.get(p) or p is s.outs[0])]
     body += [line for k in scalar for line in s.gradient(s.params[k])]

@@ -147,14 +147,24 @@ def softplus(x: float) -> float:
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
+def where(cond, a, b):
+    """``a`` where ``cond`` holds, else ``b``. On floats and Values ``cond`` is a bool; a
+    comparison of the compiler's code type writes a ``where`` instead (a rule's branch on the
+    data, compiled)."""
+    if type(cond) is bool:
+        return a if cond else b
+    build = getattr(cond, "where", None)
+    return (a if cond else b) if build is None else build(a, b)
+
+
 def step(x, below: float = 0.0) -> float:
     """1 for x > 0, else ``below``: a constant, so its own derivative is 0."""
-    return 1.0 if x > 0 else below
+    return where(x > 0, 1.0, below)
 
 
 def sign(x) -> float:
     """−1, 0 or 1; sign(0) = 0 (as PyTorch's abs'(0))."""
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+    return where(x > 0, 1.0, where(x < 0, -1.0, 0.0))
 
 
 def ratio(a, b):
@@ -205,21 +215,22 @@ def _short(p: float) -> str:
 
 @dataclass(frozen=True)
 class Code:
-    """An op as Python source, for :func:`autograd.compile`.
+    """What :func:`autograd.compile` cannot derive from an op's ``forward`` and ``local``, as
+    Python source (None: derived, by running them on code).
 
     ``forward`` and ``local`` (one per operand) are ``str.format`` templates over the operand
     names (``{x}``, ``{a}``, ``{b}``) and ``{out}``; they call only the functions every
     namespace of the compiler provides (exp, log, tanh, sigmoid, softplus, sqrt, sin, cos,
-    relu, sign, where, and for the engine's singular cases ``power`` (0**negative is inf),
-    ``ratio`` (x/0 is ±inf) and ``xlogy`` (0·log 0 is 0)), so one template runs on floats
-    and, element by element, on NumPy arrays: a branch on the data is a comparison or
+    abs, relu, sign, where, and for the engine's singular cases ``power`` (0**negative is
+    inf), ``ratio`` (x/0 is ±inf) and ``xlogy`` (0·log 0 is 0)), so one template runs on
+    floats and, element by element, on NumPy arrays: a branch on the data is a comparison or
     ``where``, never an ``if``; ``**`` is written ``power`` so that arrays are rounded as
     floats are. For n-ary ops,
     ``forward`` is the separator between operands and ``local[0]`` every operand's derivative.
     """
 
-    forward: str
-    local: tuple[str, ...]
+    forward: str | None = None
+    local: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -242,7 +253,8 @@ class Op:
     requires: domain conditions; safe: per operand, an interval (lo, hi) where tests sample,
     away from domain edges; kinks: points where the derivative jumps (tests stay clear);
     params: the constants an op family was made with (pow's exponent, leaky_relu's slope);
-    code: the op as source templates (:class:`Code`), or None when it cannot be compiled.
+    code: what the compiler cannot derive from forward and local, as source templates
+    (:class:`Code`); underivable: why it cannot ("" when everything is derived).
     A rule returns :data:`MASK` for a derivative PyTorch computes with ``where`` (an off
     ReLU), so an inf or NaN gradient arriving there gives 0 instead of 0 × inf = NaN.
     """
@@ -259,6 +271,7 @@ class Op:
     params: tuple[tuple[str, float], ...] = ()
     builtin: bool = field(default=True, repr=False)
     code: Code | None = field(default=None, repr=False)
+    underivable: str = field(default="", repr=False)
 
     @property
     def arity(self) -> int:
@@ -290,13 +303,15 @@ class Op:
         """The local derivatives from operand values and the output (floats or Values)."""
         return self.local(*values, out)
 
-    def code_of(self, node, names: tuple[str, ...], out: str) -> tuple[str, tuple[str, ...]]:
+    def code_of(self, node, names: tuple[str, ...], out: str) -> tuple[str, tuple]:
         """Source of the forward and of each edge's local derivative, from the operands'
-        expressions ``names`` (one per edge) and the output's name ``out``."""
+        expressions ``names`` (one per edge) and the output's name ``out``: the entry's
+        ``code`` where it gives it, else derived from ``forward`` and ``local``."""
         if self.arity == -1:
             return self.code.forward.join(names), self.code.local * len(names)
-        subs = dict(zip(self.operands, names), out=out)
-        return self.code.forward.format(**subs), tuple(t.format(**subs) for t in self.code.local)
+        from .compile import derive
+
+        return derive(self, names, out)
 
     def __repr__(self) -> str:
         params = "".join(f", {k}={v!r}" for k, v in self.params)
@@ -344,12 +359,9 @@ def _binary(name, symbol, forward, local, derivatives, **kw) -> Op:
     return register(Op(name, symbol, ("a", "b"), forward, local, derivatives, **kw))
 
 
-ADD = _binary("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), ("1", "1"),
-              code=Code("{a} + {b}", ("1", "1")))
-SUB = _binary("sub", "−", lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), ("1", "−1"),
-              code=Code("{a} - {b}", ("1", "-1")))
-MUL = _binary("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a), ("b", "a"),
-              code=Code("{a}*{b}", ("{b}", "{a}")))
+ADD = _binary("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), ("1", "1"))
+SUB = _binary("sub", "−", lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), ("1", "−1"))
+MUL = _binary("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a), ("b", "a"))
 DIV = _binary(
     "div",
     "÷",
@@ -358,7 +370,6 @@ DIV = _binary(
     ("1/b", "−a/b²"),
     requires=(Require("b ≠ 0", lambda a, b: b != 0, ZeroDivisionDomainError),),
     safe=((-3.0, 3.0), (0.2, 3.0)),
-    code=Code("{a} / {b}", ("1 / {b}", "-{out} / {b}")),
 )
 POW = _binary(
     "pow",
@@ -377,10 +388,10 @@ POW = _binary(
     ),
     safe=((0.2, 3.0), (-2.0, 2.0)),
     code=Code("power({a}, {b})", ("{b} * power({a}, {b} - 1)", "xlogy({out}, {a})")),
+    underivable="its rule reads the operands' numbers (a == 0, b == 0)",
 )
-NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1", code=Code("-{x}", ("-1",)))
-EXP = _unary("exp", "exp", _exp, lambda x, out: (out,), "exp(x)",
-             code=Code("exp({x})", ("{out}",)))
+NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1")
+EXP = _unary("exp", "exp", _exp, lambda x, out: (out,), "exp(x)")
 LOG = _unary(
     "log",
     "log",
@@ -389,23 +400,18 @@ LOG = _unary(
     "1/x",
     requires=(Require("x > 0", lambda x: x > 0),),
     safe=((0.2, 5.0),),
-    code=Code("log({x})", ("1 / {x}",)),
 )
-TANH = _unary("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,), "1 − out²",
-              code=Code("tanh({x})", ("1 - {out}*{out}",)))
-SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), "out·(1 − out)",
-                 code=Code("sigmoid({x})", ("{out} * (1 - {out})",)))
+TANH = _unary("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,), "1 − out²")
+SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), "out·(1 − out)")
 RELU = _unary(
     "relu",
     "relu",
     lambda x: 0.0 if x < 0 else x,  # relu(nan) = nan, relu(−0.0) = −0.0, as in PyTorch
-    lambda x, out: (MASK if x <= 0 else 1.0,),
+    lambda x, out: (where(x <= 0, MASK, 1.0),),
     "0 (a mask) if x ≤ 0 else 1",
     kinks=(0.0,),
-    code=Code("relu({x})", ("where({x} <= 0, 0.0, 1.0)",)),
 )
-SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)",
-                  code=Code("softplus({x})", ("sigmoid({x})",)))
+SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)")
 SQRT = _unary(
     "sqrt",
     "√",
@@ -414,14 +420,10 @@ SQRT = _unary(
     "1/(2·out)",
     requires=(Require("x ≥ 0", lambda x: x >= 0),),
     safe=((0.2, 5.0),),
-    code=Code("sqrt({x})", ("ratio(0.5, {out})",)),
 )
-ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,),
-             code=Code("abs({x})", ("sign({x})",)))
-SIN = _unary("sin", "sin", _sin, lambda x, out: (cos(x),), "cos(x)",
-             code=Code("sin({x})", ("cos({x})",)))
-COS = _unary("cos", "cos", _cos, lambda x, out: (-sin(x),), "−sin(x)",
-             code=Code("cos({x})", ("-sin({x})",)))
+ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,))
+SIN = _unary("sin", "sin", _sin, lambda x, out: (cos(x),), "cos(x)")
+COS = _unary("cos", "cos", _cos, lambda x, out: (-sin(x),), "−sin(x)")
 
 
 @_family("pow_const", {"p": 2.0}, {"p": 3.0}, {"p": -1.0}, {"p": 0.5}, {"p": -1.5})
@@ -449,10 +451,10 @@ def pow_const(p: float) -> Op:
         requires=tuple(requires),
         safe=((-3.0, 3.0),) if integral and p >= 0 else ((0.2, 3.0),),
         params=(("p", p),),
-        code=Code(f"power({{x}}, {_short(p)})", (
-            "0.0" if p == 0 else "2 * {x}" if p == 2
-            else f"{_short(p)} * power({{x}}, {_short(p - 1)})",
-        )),
+        code=Code(None if p == 0.5 else f"power({{x}}, {_short(p)})",
+                  ("ratio(0.5, {out})",) if p == 0.5 else None),
+        underivable=("its first-order rule is sqrt's, written for floats only" if p == 0.5
+                     else "its forward x**p is a closure over p, which the compiler cannot read"),
     )
 
 
@@ -464,19 +466,17 @@ def leaky_relu(slope: float = 0.01) -> Op:
         "leaky_relu",
         f"leaky_relu({slope:g})",
         ("x",),
-        lambda x: x if x > 0 else slope * x,
+        lambda x: where(x > 0, x, slope * x),
         lambda x, out: (step(x, slope),),
         (f"1 if x > 0 else {slope:g}",),
         kinks=(0.0,),
         params=(("slope", slope),),
-        code=Code(f"where({{x}} > 0, {{x}}, {literal(slope)}*{{x}})",
-                  (f"where({{x}} > 0, 1.0, {literal(slope)})",)),
     )
 
 
 SUM = register(
     Op("sum", "Σ", ("*",), lambda *xs: total(xs), lambda *a: (1.0,) * (len(a) - 1), ("1",),
-       code=Code(" + ", ("1",)))
+       code=Code(" + ", ("1",)), underivable="n-ary: a long sum is split over lines")
 )
 
 

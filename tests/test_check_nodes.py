@@ -211,3 +211,43 @@ def test_a_wrong_local_derivative_in_a_wide_node_is_found():
     report = check_nodes(L)
     assert report.culprits == (z,) and report.mismatches == (z, w[7])
     assert check_nodes(linear(w, x).tanh()).ok
+
+
+def test_paths_that_cancel_are_judged_by_the_size_of_their_terms():
+    """exp(x³/x³) at x = 0.125: ∂/∂x is 0 = 512·(3x²) − 512·(3x²), two terms of 24 whose
+    finite differences are each good to ~1e-7 relative; their sum (−1.7e-5) is noise the
+    size of the terms, not a wrong derivative (the old rule, atol + rtol·|sum|, failed)."""
+    x = Value(0.125, label="x")
+    cube = x**3
+    y = (cube / (x**3)).exp()
+    report = check_nodes(y)
+    assert report.ok, report
+    row = next(r for r in report.rows if r.node is x)
+    assert row.analytic == 0.0 and 0 < abs(row.numeric) < 1e-4
+    assert next(r for r in report.rows if r.node is cube).numeric == pytest.approx(
+        math.e * 512, rel=1e-6)
+
+
+def test_a_node_whose_data_is_not_its_forward_is_reported():
+    """A changed value, or a linear node built without one of its products: the gradients
+    still agree (their local derivatives are right), but the node's data is not its op's
+    forward of its parents' data, and check_nodes says which node and what it should be."""
+    x, w, b = Value(0.5, label="x"), Value(-1.5, label="w"), Value(0.25, label="b")
+    h = x * w
+    h.label = "h"
+    y = h + b
+    assert check_nodes(y).ok
+    h.data = 5.0
+    report = check_nodes(y)
+    assert not report.ok and report.wrong_values == ((h, -0.75), (y, 5.25))  # y: from h
+    assert "h (mul: 5.0, forward gives -0.75)" in str(report) and "<-- wrong value" in str(report)
+
+    ws, xs = [Value(0.5, label="w0"), Value(2.0, label="w1")], [Value(3.0), Value(-1.0)]
+    z = linear(ws, xs, b)
+    z.label = "z"
+    z.data -= ws[1].data * xs[1].data  # as if the last product had been left out
+    report = check_nodes(z.tanh())  # (tanh made from the changed z: its value is right)
+    assert [node for node, _ in report.wrong_values] == [z]
+    assert report.wrong_values[0][1] == 0.25 + 0.5 * 3.0 + 2.0 * -1.0
+    nan = Value(math.nan, label="n")
+    assert check_nodes((nan * x).exp()).wrong_values == ()  # NaN from NaN is its forward

@@ -186,13 +186,80 @@ def test_source_names_and_constants():
     assert "x_0" in source and "3.5" in source and "g_a = seed" in source
 
 
-def test_custom_op_without_code_names_the_node():
-    op = ops.declare("cube_nocode", lambda x: x**3, lambda x, out: 3 * x**2)
+def test_custom_op_compiles_from_its_forward_and_rule_alone():
+    """A user op declared with a forward and a local derivative, no code: the compiler runs
+    both on code, so floats and batches give the engine's numbers (and 3x², x³)."""
+    op = autograd.declare("cube", lambda x: x * x * x, lambda x, out: 3 * x * x)
+    x = Value(0.0, label="x")
+    y = autograd.apply(op, x).sin()
+    program = autograd.compile(y, [x])
+    assert "cube_0 = x*x * x" in program.source and "3*x * x" in program.source
+    xs = [-1.7, -0.3, 0.0, 0.4, 2.2]
+    batch = program(np.array(xs))
+    for k, v in enumerate(xs):
+        leaf = Value(v)
+        out = autograd.apply(op, leaf).sin()
+        out.backward()
+        one = program(v)
+        assert one.outputs[0] == out.data and one.input_grads[0] == leaf.grad
+        assert batch.outputs[0][k] == out.data and batch.input_grads[0][k] == leaf.grad
+        assert close(leaf.grad, math.cos(v**3) * 3 * v**2, 1e-12)
+
+
+def test_custom_op_named_forward_function_compiles():
+    """A forward that is a function the compiler knows (math.exp) is written as its call."""
+    op = autograd.declare("my_exp", math.exp, lambda x, out: out)
+    x = Value(0.3, label="x")
+    y = autograd.apply(op, x) * x
+    y.backward()
+    program = autograd.compile(y, [x])
+    assert "my_exp_0 = exp(x)" in program.source
+    assert program(0.3).input_grads[0] == x.grad == math.exp(0.3) * 1.3
+
+
+@pytest.mark.parametrize("forward, local, why", [
+    (lambda x: x * x, lambda x, out: (2 * x if x > 0 else 0.0), "branches on the data"),
+    (lambda x: ops._pow(x, 3.0), lambda x, out: 3 * x * x, "forward gives a number"),
+    (lambda x: x + 1, lambda x, out: math.cos(x), "reads an operand as a number"),
+])
+def test_custom_op_whose_rule_cannot_be_derived_names_the_op_and_why(forward, local, why):
+    """An if on the data (or a float-only math function) cannot become code: the error
+    names the node, the op and the reason; it never picks a branch silently."""
+    op = ops.declare("no_code", forward, local)
     x = Value(1.5, label="x")
     y = autograd.apply(op, x)
     y.label = "cubed"
-    with pytest.raises(CompileError, match="cube_nocode.*'cubed'"):
+    with pytest.raises(CompileError, match=f"'cubed'.*'no_code'.*{why}"):
         autograd.compile(y, [x])
+
+
+def test_builtin_entries_keep_code_only_where_derivation_is_impossible():
+    """Every built-in unary and binary op compiles; an entry with hand-written code says why."""
+    for op in filter(lambda op: op.builtin, ops.all_ops()):
+        if op.code is not None:
+            assert op.underivable, op
+        x = Value(0.7, label="x")
+        y = autograd.apply(op, *[x] * len(op.operands))
+        y.backward()
+        result = autograd.compile(y, [x])(0.7)
+        assert result.outputs[0] == y.data and result.input_grads[0] == x.grad, op
+
+
+def test_a_mask_gives_zero_even_for_an_inf_gradient():
+    """relu(x) at x = −1 passes on 0, not 0 × inf = nan, as the engine and PyTorch's where:
+    d/dx (√relu(x) + x) = 1 at x = −1 in the engine, the program (one sample, a batch) and
+    the layered program; likewise x**0 under an inf gradient."""
+    x = Value(-1.0, label="x")
+    y = x.relu().sqrt() + x
+    y.backward()
+    assert x.grad == 1.0
+    program = autograd.compile(y, [x])
+    assert program(-1.0).input_grads[0] == 1.0
+    assert program([-1.0, 4.0]).input_grads[0].tolist() == [1.0, 1.25]
+    z = Value(2.0, label="z")
+    w = z**0 * math.inf + z  # ∂(z**0)/∂z is a mask, under an inf gradient
+    w.backward()
+    assert z.grad == 1.0 and autograd.compile(w, [z])(2.0).input_grads[0] == 1.0
 
 
 def test_custom_op_with_code():

@@ -75,7 +75,7 @@ def test_demo_source_is_the_matrix_formulas():
     _, _, (scalar, layered) = demo_graph()
     src = layered.source
     for line in ("z1 = W1 @ x + b1", "a1 = relu(z1)", "z2 = W2 @ a1 + b2", "z3 = W3 @ a2 + b3",
-                 "d2 = (W3.T @ d3) * (z2 > 0)", "d1 = (W2.T @ d2) * (z1 > 0)",
+                 "d2 = where(z2 <= 0, 0.0, W3.T @ d3)", "d1 = where(z1 <= 0, 0.0, W2.T @ d2)",
                  "g_W1 = d1 @ x.T", "g_W2 = d2 @ a1.T", "g_b1 = d1.sum(axis=1, keepdims=True)",
                  "W1 = P[0:48].reshape(16, 3)[:, :2]", "b1 = P[2:48:3, None]"):
         assert f"    {line}\n" in src, line
@@ -268,3 +268,25 @@ def test_lone_neuron_keeps_its_labels_unless_read():
         assert f"    {line}\n" in layered.source
         assert_same(layered(*cols), autograd.compile(outs, x, [*w, b])(*cols))
     np.testing.assert_allclose(layered(*cols).outputs[1], [0.1, 0.1, 0.1])
+
+
+def test_an_off_relu_stops_an_inf_gradient_as_in_the_engine():
+    """A layer of two ReLUs, z = (x, −x), under √ (slope inf at 0): at the off unit the
+    engine passes 0 (a mask, PyTorch's where), not 0 × inf = nan, so ∂/∂x (Σ √relu(zᵢ) + x)
+    is 1 + x/(2|x|^(3/2)) (1.5 at x = 1, 0.5 at x = −1) in the engine, the scalar and the
+    layered program (the old product gave nan)."""
+    for xv in (1.0, -1.0):
+        W = [[Value(1.0, label="W1[1,1]")], [Value(-1.0, label="W1[2,1]")]]
+        b = [Value(0.0, label="b1[1]"), Value(0.0, label="b1[2]")]
+        x = Value(xv, label="x")
+        loss = autograd.sum(z.relu().sqrt() for z in linear_layer(W, [x], b)) + x
+        loss.backward()
+        want = 1.0 + xv / (2 * abs(xv) ** 1.5)
+        assert x.grad == want
+        params = [W[0][0], W[1][0], *b]
+        layered = autograd.compile(loss, [x], params, layers=True)
+        assert isinstance(layered, LayeredProgram) and "where(z1 <= 0, 0.0, " in layered.source
+        for program in (layered, autograd.compile(loss, [x], params)):
+            result = program(xv)
+            assert result.input_grads[0] == want
+            assert list(result.param_grads) == [p.grad for p in params]
