@@ -7,7 +7,6 @@ import importlib
 import linecache
 import math
 import random
-import sys
 import weakref
 
 import pytest
@@ -26,16 +25,12 @@ def close(a: float, b: float, tol: float = 1e-9) -> bool:
     return math.isclose(float(a), float(b), rel_tol=tol, abs_tol=tol)
 
 
-# From Python 3.12 on, sum() of floats is compensated; the engine's linear node sums with
-# sum(), a program left to right, so there they agree to rounding instead of bit for bit.
-EXACT = sys.version_info < (3, 12)
-
-
 def agree(a: object, b: object) -> bool:
-    """a == b (floats, or equally long sequences of them); to 1e-12 where not EXACT."""
+    """a == b, bit for bit (floats, or equally long sequences of them): the engine and the
+    program add left to right on every Python."""
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(agree(x, y) for x, y in zip(a, b))
-    return a == b if EXACT else close(a, b, 1e-12)
+    return a == b
 
 
 @settings(max_examples=60, deadline=None)
