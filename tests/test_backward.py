@@ -266,3 +266,34 @@ def test_masks_against_live_pytorch():
     x = Value(-1.0)
     (x.tanh() * 0.0).sqrt().backward()
     assert math.isnan(x.grad) and math.isnan(t.grad.item())
+
+
+def test_threads_with_their_own_graphs_get_the_serial_numbers():
+    """README: threads that build and differentiate their own graphs do not disturb each
+    other (one thread inside no_grad, the others differentiating, all at once)."""
+    from autograd.functional import grad as fgrad
+
+    def work(seed: float) -> tuple[float, float, float]:
+        x = Value(seed, label="x")
+        y = (x * x).tanh() * x.exp() + x.sigmoid()
+        y.backward()
+        with no_grad():
+            z = x * x
+        return x.grad, fgrad(lambda v: (v * v).sin())(seed), float(z.is_leaf)
+
+    seeds = [0.1 * k for k in range(1, 9)]
+    serial = [work(s) for s in seeds]
+    results: dict[int, list] = {}
+    start = threading.Barrier(len(seeds))
+
+    def run(k: int) -> None:
+        start.wait(5)
+        results[k] = [work(seeds[k]) for _ in range(200)]
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(seeds))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(results[k] == [serial[k]] * 200 for k in range(len(seeds)))
+    assert serial[0][1] == pytest.approx(2 * 0.1 * math.cos(0.01), rel=1e-12)
