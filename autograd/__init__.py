@@ -13,10 +13,11 @@
 
 from . import functional
 from .anomaly import AnomalyError, detect_anomaly
-from .backward import grad, interior_order, topological_order
+from .backward import interior_order, topological_order
 from .check import GradcheckError, check_nodes, gradcheck
 from .compile import CompileError, GradProgram, compile  # noqa: F401 (not in __all__)
 from .draw import Drawing, draw, draw_dot
+from .functional import grad
 from .mode import is_grad_enabled, no_grad
 from .ops import DomainError, Op, OverflowDomainError, ZeroDivisionDomainError, declare
 from .stepper import Stepper, step_through

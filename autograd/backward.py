@@ -1,21 +1,23 @@
-"""Topological order without recursion, and the backward pass."""
+"""Topological order without recursion, and the backward pass.
+
+This module reads the node layout of :mod:`autograd.value` through the nodes themselves and
+knows no Value class: a node with one or two parents keeps them in ``_a``/``_b`` and their
+local derivatives in ``_da``/``_db``; an n-ary node keeps the interleaved edges in ``_a`` and
+the marker ``node._nary`` in ``_b``; a leaf has ``_a is None``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from math import isfinite as _isfinite
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .ops import RULES as _RULES
 from .ops import Mask as _Mask
+from .ops import to_float as _to_float
 
 if TYPE_CHECKING:
     from .value import Value
-
-NARY = object()
-"""In ``Value._b``: the node's edges are the interleaved tuple in ``_a`` (sum, linear).
-A node with one or two parents keeps them in ``_a``/``_b`` and their local derivatives in
-``_da``/``_db``; a leaf has ``_a is None``."""
 
 _anomaly_backward = None  # set by autograd.anomaly.detect_anomaly() while it is active
 
@@ -28,9 +30,10 @@ then on backward first checks that every such node of its graph has a closure.""
 def check_closures(order: Sequence[Value]) -> None:
     """Before a backward pass writes anything: every node of ``order`` made as
     ``Value(data, children, op)`` must have its ``_backward`` closure (TypeError otherwise)."""
-    if closures:
+    if closures and order:
+        nary = order[0]._nary
         for node in order:
-            if node._b is NARY and node._a[1] is None and node._da is None:
+            if node._b is nary and node._a[1] is None and node._da is None:
                 node._backward()  # raises, saying what to assign
 
 
@@ -46,6 +49,7 @@ def interior_order(root: Value) -> list[Value]:
     order: list[Value] = []
     if root._a is None:
         return order
+    nary = root._nary
     seen: set[Value] = set()
     stack: list = [root]
     push, pop, emit, mark = stack.append, stack.pop, order.append, seen.add
@@ -60,7 +64,7 @@ def interior_order(root: Value) -> list[Value]:
         mark(node)
         a = node._a
         b = node._b
-        if b is NARY:  # in a layer, most have every parent done already (one set test)
+        if b is nary:  # in a layer, most have every parent done already (one set test)
             parents = a[0::2]
             if not covered(parents):
                 push(node)
@@ -123,13 +127,14 @@ def backward(root: Value, grad: float = 1.0) -> None:
     for node in order:
         node.grad = 0.0
     root.grad = grad
+    nary = root._nary
     for node in order:
         g = node.grad
         b = node._b
         if b is None:
             a = node._a
             a.grad += g * node._da
-        elif b is not NARY:
+        elif b is not nary:
             a = node._a
             a.grad += g * node._da
             b.grad += g * node._db
@@ -157,18 +162,13 @@ def _product(g, local):
 
 
 def grad(
-    outputs: Value | Sequence[Value] | Callable[..., Any],
-    inputs: Value | Sequence[Value] | int | Sequence[int] | None = None,
+    outputs: Value | Sequence[Value],
+    inputs: Value | Sequence[Value],
     grad_outputs: float | Value | Sequence[float | Value] | None = None,
     create_graph: bool = False,
-) -> Any:
+) -> list:
     """∂(Σₖ vₖ·outputsₖ)/∂input for each input (vₖ from ``grad_outputs``, default 1), as
     ``torch.autograd.grad``; no ``.grad`` anywhere is read or written.
-
-    Given a function first, ``grad(f)`` or ``grad(f, argnums)``, it is the transform of HIPS
-    autograd and JAX instead (:func:`autograd.functional.grad`): a new function returning
-    ∂f/∂args[argnums]. The two are told apart by the first argument: a callable is a function
-    to differentiate, a Value (which is never callable) or a sequence of them are outputs.
 
     Inputs may be leaves or interior nodes; an input the outputs do not depend on gets 0.
     Without ``create_graph`` the gradients are floats, from the local derivatives stored at
@@ -178,24 +178,13 @@ def grad(
     gradient may be a node of the original graph (∂(x·y)/∂x is ``y`` itself). A custom op's
     rule must use the helpers of :mod:`autograd.ops` (``ops.cos``, not ``math.cos``) for that:
     a ``math`` function turns a Value into a constant, which makes higher derivatives wrong
-    (``gradcheck(..., order=2)`` finds it).
+    (``gradcheck(..., order=2)`` finds it). :func:`autograd.grad` also takes a function.
     """
-    from .value import Value, to_float
-
-    if callable(outputs):
-        from .functional import grad as transform
-
-        if grad_outputs is not None or create_graph:
-            raise TypeError("grad(f, argnums) takes no grad_outputs or create_graph: the "
-                            "function it returns gives Values when called with Values")
-        return transform(outputs, 0 if inputs is None else inputs)
-    if inputs is None:
-        raise TypeError("grad(outputs, inputs): inputs missing (or pass a function: grad(f))")
     outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     targets = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     for what, nodes in (("outputs", outs), ("inputs", targets)):
         for node in nodes:
-            if not isinstance(node, Value):
+            if not _is_node(node):
                 raise TypeError(f"grad: {what} must be Values, got {type(node).__name__}")
     if grad_outputs is None:
         seeds: list = [1.0] * len(outs)
@@ -204,10 +193,11 @@ def grad(
     if len(seeds) != len(outs):
         raise ValueError(f"grad: {len(seeds)} grad_outputs for {len(outs)} outputs")
     if not create_graph:
-        seeds = [s.data if isinstance(s, Value) else s for s in seeds]
-    seeds = [s if isinstance(s, Value) else to_float(s, "grad: a grad_output") for s in seeds]
-    hub = Value(0.0)  # one node above all outputs, so a single walk orders them together
-    hub._a, hub._b = tuple(x for out in outs for x in (out, 1.0)), NARY
+        seeds = [s.data if _is_node(s) else s for s in seeds]
+    seeds = [s if _is_node(s) else _to_float(s, "grad: a grad_output") for s in seeds]
+    node_type = type(outs[0])
+    hub = node_type(0.0)  # one node above all outputs, so a single walk orders them together
+    hub._a, hub._b = tuple(x for out in outs for x in (out, 1.0)), hub._nary
     order = interior_order(hub)[1:]
     needed = set(targets)  # nodes some input is reachable from; the walk skips the rest
     for node in reversed(order):
@@ -235,5 +225,10 @@ def grad(
                 grads[parent] = term if prev is None else prev + term
     results = [grads.get(x, 0.0) for x in targets]
     if create_graph:
-        return [r if isinstance(r, Value) else Value(r) for r in results]
+        return [r if _is_node(r) else node_type(r) for r in results]
     return results
+
+
+def _is_node(x: object) -> bool:
+    """Whether ``x`` is a graph node (a Value, read through its layout)."""
+    return hasattr(type(x), "_nary")

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .backward import topological_order
-from .files import write_atomic
+from .files import printable, write_atomic
 from .value import Value
 
 if TYPE_CHECKING:
@@ -222,17 +222,6 @@ def grad_text(grad: float, mark: str, precision: int = 4) -> str:
 def added_text(added: float, precision: int = 4) -> str:
     """The second line of an edge label in a frame: the product pushed through it."""
     return f"+= {_format(added, precision)}"
-
-
-def printable(text: str) -> str:
-    """``text`` with the characters XML cannot carry (C0 controls, DEL, lone surrogates,
-    U+FFFE, U+FFFF) written as escapes (``\\x00``, ``\\udc80``), so any label draws literally."""
-    return "".join(c if _drawable(ord(c)) else f"\\x{ord(c):02x}" if ord(c) < 0x100
-                   else f"\\u{ord(c):04x}" for c in text)
-
-
-def _drawable(o: int) -> bool:
-    return o >= 0x20 and o != 0x7F and not 0xD800 <= o <= 0xDFFF and o not in (0xFFFE, 0xFFFF)
 
 
 def _number(x: Any) -> float:

@@ -20,10 +20,14 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .backward import check_closures, topological_order
-from .draw import printable
-from .value import Value, to_float
+from .files import printable
+from .ops import to_float
+
+if TYPE_CHECKING:
+    from .value import Value
 
 FORMAT = "stepgrad-trace"
 VERSION = 1
