@@ -10,14 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from math import isfinite as _isfinite
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from .ops import RULES as _RULES
 from .ops import Mask as _Mask
 from .ops import to_float as _to_float
 
-if TYPE_CHECKING:
-    from .value import Value
+
+class Node(Protocol):
+    """What this module reads of a graph node (an :class:`autograd.value.Value`)."""
+
+    data: float
+    grad: Any
+    op: Any
+    _a: Any
+    _da: Any
+    _b: Any
+    _db: Any
+    _nary: object
+
 
 _anomaly_backward = None  # set by autograd.anomaly.detect_anomaly() while it is active
 
@@ -27,7 +38,7 @@ node is stored as n-ary with ``None`` locals and its ``_backward`` closure in ``
 then on backward first checks that every such node of its graph has a closure."""
 
 
-def check_closures(order: Sequence[Value]) -> None:
+def check_closures(order: Sequence[Node]) -> None:
     """Before a backward pass writes anything: every node of ``order`` made as
     ``Value(data, children, op)`` must have its ``_backward`` closure (TypeError otherwise)."""
     if closures and order:
@@ -37,7 +48,7 @@ def check_closures(order: Sequence[Value]) -> None:
                 node._backward()  # raises, saying what to assign
 
 
-def interior_order(root: Value) -> list[Value]:
+def interior_order(root: Node) -> list[Node]:
     """The non-leaf nodes ``root`` depends on, root first, each before all of its parents.
 
     This is the order backward visits nodes (reverse topological order). An explicit stack
@@ -46,11 +57,11 @@ def interior_order(root: Value) -> list[Value]:
     all its parents are done, otherwise it is emitted at once. In a DAG a parent already
     seen is already done (a seen but unfinished parent would be a cycle).
     """
-    order: list[Value] = []
+    order: list[Node] = []
     if root._a is None:
         return order
     nary = root._nary
-    seen: set[Value] = set()
+    seen: set[Node] = set()
     stack: list = [root]
     push, pop, emit, mark = stack.append, stack.pop, order.append, seen.add
     covered = seen.issuperset
@@ -93,12 +104,12 @@ def interior_order(root: Value) -> list[Value]:
     return order
 
 
-def topological_order(root: Value) -> list[Value]:
+def topological_order(root: Node) -> list[Node]:
     """Every node ``root`` depends on, leaves included, each after all of its parents."""
     interior = interior_order(root)
     if not interior:
         return [root]
-    leaves: dict[Value, None] = {}
+    leaves: dict[Node, None] = {}
     for node in reversed(interior):
         for parent in node._edges[0::2]:
             if parent._a is None:
@@ -106,7 +117,7 @@ def topological_order(root: Value) -> list[Value]:
     return list(leaves) + interior[::-1]
 
 
-def backward(root: Value, grad: float = 1.0) -> None:
+def backward(root: Node, grad: float = 1.0) -> None:
     """Set ∂root/∂node · grad on every node root depends on.
 
     Interior nodes start from 0 on every call; leaves accumulate (as in PyTorch). Each node,
@@ -162,9 +173,9 @@ def _product(g, local):
 
 
 def grad(
-    outputs: Value | Sequence[Value],
-    inputs: Value | Sequence[Value],
-    grad_outputs: float | Value | Sequence[float | Value] | None = None,
+    outputs: Node | Sequence[Node],
+    inputs: Node | Sequence[Node],
+    grad_outputs: float | Node | Sequence[float | Node] | None = None,
     create_graph: bool = False,
 ) -> list:
     """∂(Σₖ vₖ·outputsₖ)/∂input for each input (vₖ from ``grad_outputs``, default 1), as

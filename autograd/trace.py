@@ -20,14 +20,10 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from .backward import check_closures, topological_order
+from .backward import Node, check_closures, topological_order
 from .files import printable
 from .ops import to_float
-
-if TYPE_CHECKING:
-    from .value import Value
 
 FORMAT = "stepgrad-trace"
 VERSION = 1
@@ -51,7 +47,7 @@ class NodeInfo:
     op: str | None
     symbol: str | None
     data: float
-    value: Value | None = field(default=None, compare=False, repr=False)
+    value: Node | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -101,7 +97,7 @@ def _opt(x: float | None) -> float | None:
     return None if x is None else float(x)
 
 
-def _infos(order: list[Value]) -> dict[Value, NodeInfo]:
+def _infos(order: list[Node]) -> dict[Node, NodeInfo]:
     return {
         node: NodeInfo(
             i,
@@ -115,7 +111,7 @@ def _infos(order: list[Value]) -> dict[Value, NodeInfo]:
     }
 
 
-def _walk(root: Value, seed: float, order: list[Value], accumulate: bool) -> Iterator[Step]:
+def _walk(root: Node, seed: float, order: list[Node], accumulate: bool) -> Iterator[Step]:
     """The steps of ``backward(root, seed)`` computed on a side table, touching no ``.grad``.
 
     The table starts with interior nodes at 0, the root at ``seed`` and leaves at their
@@ -143,7 +139,7 @@ def _walk(root: Value, seed: float, order: list[Value], accumulate: bool) -> Ite
         yield Step(index, info[node], g, tuple(edges))
 
 
-def _run_closure(node: Value, grad: float, parent_grads: list[float]) -> list[float]:
+def _run_closure(node: Node, grad: float, parent_grads: list[float]) -> list[float]:
     """The parents' grads after ``node``'s ``_backward`` closure runs from ``grad`` and
     ``parent_grads``; every ``.grad`` it touches is put back as it was."""
     parents = list(dict.fromkeys(node._edges[0::2]))
@@ -159,7 +155,7 @@ def _run_closure(node: Value, grad: float, parent_grads: list[float]) -> list[fl
             v.grad = g
 
 
-def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
+def backward_steps(root: Node, grad: float = 1.0) -> Iterator[Step]:
     """Run ``backward(root, grad)`` one node at a time, yielding a :class:`Step` per node.
 
     Same visiting order as ``backward`` (:func:`~autograd.backward.interior_order`), same
@@ -213,7 +209,7 @@ class Trace:
     def root(self) -> NodeInfo:
         return self.nodes[-1]
 
-    def step_of(self, node: Value | NodeInfo | str | int) -> Step:
+    def step_of(self, node: Node | NodeInfo | str | int) -> Step:
         """The step visiting ``node`` (a Value, NodeInfo, label or id)."""
         target = self.node(node)
         for s in self.steps:
@@ -221,7 +217,7 @@ class Trace:
                 return s
         raise KeyError(f"{target.name} is a leaf: backward visits no step for it")
 
-    def node(self, key: Value | NodeInfo | str | int) -> NodeInfo:
+    def node(self, key: Node | NodeInfo | str | int) -> NodeInfo:
         """Look a node up by live Value, NodeInfo, label or id."""
         for n in self.nodes:
             if isinstance(key, NodeInfo):
@@ -241,7 +237,7 @@ class Trace:
         """The root's label, else ``L``."""
         return self.root.label or "L"
 
-    def explain(self, node: Value | NodeInfo | str | int) -> Explanation:
+    def explain(self, node: Node | NodeInfo | str | int) -> Explanation:
         """∂L/∂x as the sum over x's consumers, with this trace's numbers."""
         x = self.node(node)
         terms = [
@@ -340,7 +336,7 @@ def _final_grad(trace: Trace, x: NodeInfo) -> float:
     return grad
 
 
-def backward_trace(root: Value, grad: float = 1.0) -> Trace:
+def backward_trace(root: Node, grad: float = 1.0) -> Trace:
     """The steps of one backward pass of ``root``, recorded without running it.
 
     No ``.grad`` changes. Every node starts from 0 (the root from ``grad``) and each step does
@@ -420,7 +416,7 @@ class Explanation:
             return f"<pre>{html.escape(repr(err))}</pre>"
 
 
-def explain(node: Value, root: Value) -> Explanation:
+def explain(node: Node, root: Node) -> Explanation:
     """After ``root.backward()``: ∂root/∂node written out as Σ over node's consumers in
     root's graph of ∂root/∂child × ∂child/∂node, with the numbers the graph now holds.
 
