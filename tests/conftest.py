@@ -1,6 +1,9 @@
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from autograd import ops
 
 settings.register_profile(
     "ci",
@@ -16,3 +19,13 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture
+def restore_op_table():
+    """Ops a test declares leave the table when it ends, and with it their Value methods (a
+    user op's method is looked up in the table); what was declared before stays."""
+    saved = dict(ops.OPS)
+    yield ops.OPS
+    ops.OPS.clear()
+    ops.OPS.update(saved)

@@ -7,8 +7,9 @@ import math
 import pytest
 from hypothesis import given, settings
 
-from autograd import Value, apply, check_nodes, linear, ops, topological_order
+from autograd import Value, check_nodes, linear, ops, topological_order
 from autograd import sum as autograd_sum
+from autograd.extend import apply
 from autograd.testing import expression_graphs
 
 

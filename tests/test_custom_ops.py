@@ -8,8 +8,9 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 
-from autograd import DomainError, Value, apply, backward_steps, check_nodes, ops
+from autograd import DomainError, Value, backward_steps, check_nodes, ops
 from autograd.check import gradcheck
+from autograd.extend import apply
 from autograd.testing import expression_graphs, operands
 
 
