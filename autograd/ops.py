@@ -268,7 +268,8 @@ class Op:
 
     name: identifier (``tanh``); symbol: what a graph shows (``tanh``, ``+``, ``×``);
     operands: operand names used in messages and formulas (``("x",)``, ``("a", "b")``);
-    forward: floats → float; local: ``local(*operands, out)`` → one derivative per operand;
+    forward: floats → float; local: ``local(*operands, out)`` → one derivative per operand
+    (None for linear, whose :meth:`evaluate` and :meth:`local_of` read the node);
     derivative: the local derivatives written out, one string per operand;
     requires: domain conditions; safe: per operand, an interval (lo, hi) where tests sample,
     away from domain edges; kinks: points where the derivative jumps (tests stay clear);
@@ -553,9 +554,11 @@ class LinearOp(Op):
     """
 
     def _sides(self, node, values: tuple) -> tuple[tuple, tuple, Any]:
+        """(weights, inputs, bias) from operand values, a plain-number side from ``node``'s
+        stored local derivatives (``node`` may be None when both sides are operands)."""
         p = dict(self.params)
         n, wv, xv = int(p["n"]), p["weights"], p["inputs"]
-        stored = node.local_grads
+        stored = () if wv and xv else node.local_grads
         w = values[:n] if wv else stored[:n]
         x = values[n * wv : n * wv + n] if xv else stored[:n]
         return w, x, values[-1] if p["bias"] else 0.0
@@ -589,8 +592,8 @@ def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
         "linear",
         "linear",
         ("*",),
-        lambda *xs: dot(xs[2 * n] if bias else 0.0, xs[:n], xs[n : 2 * n]),
-        lambda *a: tuple(a[n : 2 * n]) + tuple(a[:n]) + ((1.0,) if bias else ()),
+        None,  # type: ignore[arg-type]  (evaluate and local_of read a node's constant side)
+        None,  # type: ignore[arg-type]
         ("xᵢ (to wᵢ)", "wᵢ (to xᵢ)", "1 (to b)"),
         params=(("n", n), ("weights", weights), ("inputs", inputs), ("bias", bias)),
         code=Code(" + ", ()),
