@@ -74,7 +74,7 @@ def _caller() -> tuple[str, int, str]:
     return "<unknown>", 0, "<unknown>"
 
 
-def _where(node: Value | None) -> str:
+def _made_at(node: Value | None) -> str:
     site = getattr(node, "_site", None)
     if site is None:
         return "  (made outside detect_anomaly: no source line recorded)"
@@ -113,7 +113,7 @@ def _record(out: Value, op: ops.Op, operands: tuple) -> Value:
         parts = ", ".join(_operand(n, x) for n, x in zip(names, operands, strict=True))
         raise AnomalyError(
             f"detect_anomaly: {op.name} ({op.symbol}) produced {out.data!r} from {parts}\n"
-            + _where(out)
+            + _made_at(out)
         )
     return out
 
@@ -136,7 +136,7 @@ def _checked_backward(root: Value, grad: float) -> None:
                 f"detect_anomaly: backward made {p}.grad = {e.after!r}{already}\n"
                 f"  along the edge {n} ({step.node.op}) → {p}: ∂L/∂{n} × ∂{n}/∂{p} = "
                 f"{step.grad!r} × {e.local!r} = {e.added!r}; {p}.grad {e.before!r} → "
-                f"{e.after!r}\n" + _where(step.node.value)
+                f"{e.after!r}\n" + _made_at(step.node.value)
             )
 
 

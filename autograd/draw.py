@@ -224,7 +224,7 @@ def added_text(added: float, precision: int = 4) -> str:
     return f"+= {_format(added, precision)}"
 
 
-def _number(x: Any) -> float:
+def _as_float(x: Any) -> float:
     """A float from a float or a Value (grads and locals may be Values in higher order)."""
     return float(x.data if isinstance(x, Value) else x)
 
@@ -304,9 +304,9 @@ class _Graph:
         """(drawn parent, ∂node/∂parent, index of the edge among the core's edges) per edge
         into ``node``'s box."""
         core = self.core.get(node, node)
-        scale = _number(node._edges[1]) if core is not node else 1.0
+        scale = _as_float(node._edges[1]) if core is not node else 1.0
         return [
-            (self.find(p), None if local is None else _number(local) * scale, i)
+            (self.find(p), None if local is None else _as_float(local) * scale, i)
             for i, (p, local) in enumerate(core.edges())
             if self.find(p) is not node
         ]
@@ -646,13 +646,13 @@ def _boxes(
             label = graph.path[node]
             notes.insert(0, f"{sum(1 for m in inside if not m._edges)} parameters")
             lit = lit or any(m in marked for m in inside)
-        grad, mark, added = _number(node.grad), "", None
+        grad, mark, added = _as_float(node.grad), "", None
         pusher = graph.core.get(node, node)  # whose step pushes through the edges drawn in
         if moment is not None:
             grad, mark = moment.grads[node], moment.marks[node]
             lit = lit or (moment.visited is not None and graph.find(moment.visited) is node)
             added = moment.pushed.get(pusher)
-        boxes.append(Box(ids[node], role, op, label, _number(node.data), grad, lit, neuron,
+        boxes.append(Box(ids[node], role, op, label, _as_float(node.data), grad, lit, neuron,
                          "; ".join(notes), mark))
         edges.extend(Edge(ids[p], ids[node], local, added[i] if added else None)
                      for p, local, i in shown)

@@ -111,7 +111,7 @@ def _infos(order: list[Node]) -> dict[Node, NodeInfo]:
     }
 
 
-def _walk(root: Node, seed: float, order: list[Node], accumulate: bool) -> Iterator[Step]:
+def _replay(root: Node, seed: float, order: list[Node], accumulate: bool) -> Iterator[Step]:
     """The steps of ``backward(root, seed)`` computed on a side table, touching no ``.grad``.
 
     The table starts with interior nodes at 0, the root at ``seed`` and leaves at their
@@ -174,7 +174,7 @@ def backward_steps(root: Node, grad: float = 1.0) -> Iterator[Step]:
         if node._edges:
             node.grad = 0.0
     root.grad = seed
-    for step in _walk(root, seed, order, accumulate=True):
+    for step in _replay(root, seed, order, accumulate=True):
         for e in step.edges:
             e.parent.value.grad = e.after
         yield step
@@ -184,7 +184,7 @@ def backward_steps(root: Node, grad: float = 1.0) -> Iterator[Step]:
 _HEAD = ("step", "node", "op", "data", "∂L/∂node", "parent", "local", "added", "before", "after")
 
 
-def _rows(steps: Iterable[Step]) -> Iterator[tuple[str, ...]]:
+def _table_rows(steps: Iterable[Step]) -> Iterator[tuple[str, ...]]:
     for s in steps:
         for k, e in enumerate(s.edges):
             first = (str(s.index + 1), s.node.name, s.node.symbol or "", _num(s.node.data),
@@ -252,7 +252,7 @@ class Trace:
 
     def table(self) -> list[tuple[str, ...]]:
         """Header and rows of the step table, as strings."""
-        return [_HEAD, *_rows(self.steps)]
+        return [_HEAD, *_table_rows(self.steps)]
 
     def __str__(self) -> str:
         rows = self.table()
@@ -265,7 +265,7 @@ class Trace:
 
     def _repr_html_(self) -> str:
         try:
-            return _html_table(self.table())
+            return _steps_html(self.table())
         except Exception as err:  # display never raises
             return f"<pre>{html.escape(repr(err))}</pre>"
 
@@ -347,11 +347,11 @@ def backward_trace(root: Node, grad: float = 1.0) -> Trace:
     seed = to_float(grad, "backward_trace's grad")
     order = topological_order(root)
     check_closures(order)
-    steps = tuple(_walk(root, seed, order, accumulate=False)) if root._edges else ()
+    steps = tuple(_replay(root, seed, order, accumulate=False)) if root._edges else ()
     return Trace(tuple(_infos(order).values()), steps, seed)
 
 
-def _html_table(rows: list[tuple[str, ...]]) -> str:
+def _steps_html(rows: list[tuple[str, ...]]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
     body = ["<tr>" + "".join(f"<td>{html.escape(printable(c))}</td>" for c in r) + "</tr>"
             for r in rows[1:]]

@@ -201,16 +201,16 @@ class Value:
         return self.data
 
     def __lt__(self, other: Operand) -> bool:
-        return self.data < _data(other)
+        return self.data < _data_of(other)
 
     def __le__(self, other: Operand) -> bool:
-        return self.data <= _data(other)
+        return self.data <= _data_of(other)
 
     def __gt__(self, other: Operand) -> bool:
-        return self.data > _data(other)
+        return self.data > _data_of(other)
 
     def __ge__(self, other: Operand) -> bool:
-        return self.data >= _data(other)
+        return self.data >= _data_of(other)
 
     __hash__ = object.__hash__
 
@@ -503,7 +503,7 @@ def _table_methods(record: Callable | None) -> dict[str, Callable]:
     return methods
 
 
-def _install(record: Callable | None) -> None:
+def _install_makers(record: Callable | None) -> None:
     global _recorder, make
     _recorder = record
     for name, method in _table_methods(record).items():
@@ -516,11 +516,11 @@ def record_nodes(record: Callable | None) -> None:
     ``record(node, op, operands)`` runs on each new node, and what it returns is the result.
     ``None`` puts the plain makers back, the very functions as before (so it costs nothing
     when off). Code that imported ``make`` by name keeps the plain one."""
-    _install(record)
+    _install_makers(record)
 
 
 # ---------------------------------------------------------------------- building nodes
-def _data(x: Operand) -> float:
+def _data_of(x: Operand) -> float:
     return x.data if isinstance(x, Value) else to_float(x)
 
 
@@ -731,4 +731,4 @@ def _linear(
     return make(total, tuple(edges), op)
 
 
-_install(None)
+_install_makers(None)
