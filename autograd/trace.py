@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -325,15 +324,12 @@ class Trace:
 
 
 def _final_grad(trace: Trace, x: NodeInfo) -> float:
-    """x's grad at the end of the trace: its step's grad, or a leaf's last ``after``."""
-    grad = math.nan
+    """x's grad at the end of the trace: its step's grad, or a leaf's last ``after`` (every
+    node but the root is the parent of some edge)."""
     for s in trace.steps:
         if s.node.id == x.id:
             return s.grad
-        for e in s.edges:
-            if e.parent.id == x.id:
-                grad = e.after
-    return grad
+    return [e.after for s in trace.steps for e in s.edges if e.parent.id == x.id][-1]
 
 
 def backward_trace(root: Node, grad: float = 1.0) -> Trace:
@@ -347,7 +343,7 @@ def backward_trace(root: Node, grad: float = 1.0) -> Trace:
     seed = to_float(grad, "backward_trace's grad")
     order = topological_order(root)
     check_closures(order)
-    steps = tuple(_replay(root, seed, order, accumulate=False)) if root._edges else ()
+    steps = tuple(_replay(root, seed, order, accumulate=False))
     return Trace(tuple(_infos(order).values()), steps, seed)
 
 

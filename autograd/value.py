@@ -11,8 +11,11 @@ with ``None`` for each local and its ``_backward`` closure (once assigned) in ``
 edges through :attr:`Value.parents`, :attr:`Value.local_grads`, :meth:`Value.edges` or
 ``_edges`` (the interleaved tuple, for any node).
 
-Operators and methods come from the op table in :mod:`autograd.ops`. ``+`` and ``×`` are
-written out by hand for speed; tests prove they equal the table's declaration.
+Operators and methods come from the op table in :mod:`autograd.ops`: each entry says how it
+reads on Value (``op.method``, ``op.operator`` with its reflected form, a family's method or
+constant operand), and one maker per arity builds the function from the entry's forward and
+local rule (inlined when they are lambdas, so ``x + y`` costs what a hand-written method
+would). An entry added later (``autograd.extend.declare``) is found by ``__getattr__``.
 """
 
 from __future__ import annotations
@@ -59,10 +62,10 @@ class Value:
     """A scalar in a computation graph.
 
     ``Value(data, label=None)``: a leaf. Arithmetic with Values or plain numbers on either side
-    (``+ - * / **``, unary ``-``, ``abs``) and the methods ``exp log tanh sigmoid relu
-    leaky_relu softplus sqrt sin cos`` build new nodes. Plain-number operands of a binary op
-    become constant leaves, so drawings show them. Values hash by identity; ``<``, ``>`` and
-    friends compare ``data``.
+    (``+ - * / **``, unary ``-``, ``abs``) and a method per op of the table (``x.tanh()``,
+    ``x.leaky_relu(0.2)``; ``python -m autograd ops`` lists them) build new nodes.
+    Plain-number operands of a binary op become constant leaves, so drawings show them.
+    Values hash by identity; ``<``, ``>`` and friends compare ``data``.
     """
 
     __slots__ = ("data", "grad", "op", "_label", "_a", "_da", "_b", "_db")
