@@ -352,11 +352,22 @@ PYTHON_OPERATORS = {"add": "add", "sub": "sub", "mul": "mul", "div": "truediv", 
 """The built-in entries that Value spells as Python operators, by entry name."""
 
 
+_REGISTER_HOOKS: list[Callable[[Op], None]] = []
+
+
+def on_register(hook: Callable[[Op], None]) -> None:
+    """Call ``hook(op)`` for every op registered from now on (value.py gives Value its
+    method this way)."""
+    _REGISTER_HOOKS.append(hook)
+
+
 def register(op: Op) -> Op:
     """Add ``op`` to the table under its name; names are unique."""
     if op.name in OPS or op.name in FAMILIES:
         raise ValueError(f"an op named {op.name!r} is already declared")
     OPS[op.name] = op
+    for hook in _REGISTER_HOOKS:
+        hook(op)
     return op
 
 

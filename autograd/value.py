@@ -15,7 +15,7 @@ Operators and methods come from the op table in :mod:`autograd.ops`: each entry 
 reads on Value (``op.method``, ``op.operator`` with its reflected form, a family's method or
 constant operand), and one maker per arity builds the function from the entry's forward and
 local rule (inlined when they are lambdas, so ``x + y`` costs what a hand-written method
-would). An entry added later (``autograd.extend.declare``) is found by ``__getattr__``.
+would). An entry registered later (``autograd.extend.declare``) gets its method at once.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import sys as _sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from functools import cache, lru_cache, partial
-from types import MethodType
 
 from . import backward as _backward_module
 from . import ops
@@ -216,14 +215,6 @@ class Value:
         return self.data >= _data_of(other)
 
     __hash__ = object.__hash__
-
-    def __getattr__(self, name: str) -> Callable:
-        """A method of an op added to the table after import (``declare``): looked up in
-        the table when no attribute of that name exists, so ``x.atan()`` works at once."""
-        op = ops.OPS.get(name)
-        if op is None or op.method != name or name.startswith("__"):
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        return MethodType(_method(op, _recorder), self)
 
 
 # ---------------------------------------------------------------------- micrograd's way
@@ -474,28 +465,34 @@ def _constant_operator(factory: Callable[..., Op], general: Op, record: Callable
     def operator(self: Value, other: Operand) -> Value:
         if isinstance(other, Value):
             return general_method(self, other)
-        return _method(factory(to_float(other, f"the {param} of {general.name}")), record)(self)
+        return _method(factory(to_float(other, f"{general.name}'s {param}")), record)(self)
 
     operator.__name__ = operator.__qualname__ = general.name
     operator.__doc__ = general_method.__doc__
     return operator
 
 
-@lru_cache(maxsize=4)
-def _table_methods(record: Callable | None) -> dict[str, Callable]:
-    """Every method and operator the built-in table gives Value, by attribute name (the same
-    function objects each time). A user's op is found by :meth:`Value.__getattr__`."""
+@lru_cache(maxsize=1024)
+def _op_methods(op: Op, record: Callable | None) -> dict[str, Callable]:
+    """The methods and operators one entry gives Value, by attribute name (the same function
+    objects each time)."""
     methods: dict[str, Callable] = {}
-    for op in ops.OPS.values():
-        if op.arity == -1 or not op.builtin:
-            continue
-        f = _method(op, record)
-        if op.method:
-            methods[op.method] = f
-        if op.operator:
-            methods[f"__{op.operator}__"] = f
-            if op.arity == 2:
-                methods[f"__r{op.operator}__"] = _reflected(f)
+    if op.arity == -1:
+        return methods
+    f = _method(op, record)
+    if op.method:
+        methods[op.method] = f
+    if op.operator:
+        methods[f"__{op.operator}__"] = f
+        if op.arity == 2:
+            methods[f"__r{op.operator}__"] = _reflected(f)
+    return methods
+
+
+@lru_cache(maxsize=4)
+def _family_methods(record: Callable | None) -> dict[str, Callable]:
+    """The families' methods (``x.leaky_relu(slope)``) and constant operands (``x ** 2.0``)."""
+    methods: dict[str, Callable] = {}
     for name, (factory, _) in ops.FAMILIES.items():
         general = ops.FAMILY_CONSTANT_OF.get(name)
         if general is None:
@@ -506,10 +503,25 @@ def _table_methods(record: Callable | None) -> dict[str, Callable]:
     return methods
 
 
+def _add_methods(op: Op) -> None:
+    """Give Value the methods of ``op`` (called by the table for every entry it registers)."""
+    for name, method in _op_methods(op, _recorder).items():
+        setattr(Value, name, method)
+
+
+def _remove_methods(op: Op) -> None:
+    """Take the methods of ``op`` off Value (for an entry taken out of the table)."""
+    for name, method in _op_methods(op, _recorder).items():
+        if Value.__dict__.get(name) is method:
+            delattr(Value, name)
+
+
 def _install_makers(record: Callable | None) -> None:
     global _recorder, make
     _recorder = record
-    for name, method in _table_methods(record).items():
+    for op in ops.OPS.values():
+        _add_methods(op)
+    for name, method in _family_methods(record).items():
         setattr(Value, name, method)
     make = _make if record is None else partial(_recorded_make, record)
 
@@ -735,3 +747,4 @@ def _linear(
 
 
 _install_makers(None)
+ops.on_register(_add_methods)

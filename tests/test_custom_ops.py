@@ -15,17 +15,9 @@ from autograd.testing import expression_graphs, operands
 
 
 @pytest.fixture
-def declared():
-    """Declare ops through ``ops.declare`` and take them out of the table afterwards."""
-    names = []
-
-    def declare(name, *args, **kw):
-        names.append(name)
-        return ops.declare(name, *args, **kw)
-
-    yield declare
-    for name in names:
-        ops.OPS.pop(name, None)
+def declared(restore_op_table):
+    """``ops.declare``, with what it declares taken out of the table afterwards."""
+    return ops.declare
 
 
 @pytest.fixture
