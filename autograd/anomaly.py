@@ -134,7 +134,7 @@ def _checked_backward(root: Value, grad: float) -> None:
                 f" (its grad was already {e.before!r} before this pass)")
             raise AnomalyError(
                 f"detect_anomaly: backward made {p}.grad = {e.after!r}{already}\n"
-                f"  along the edge {n} ({step.node.op}) → {p}: ∂L/∂{n} × ∂{n}/∂{p} = "
+                f"  along the edge {n} ({step.node.op_name}) → {p}: ∂L/∂{n} × ∂{n}/∂{p} = "
                 f"{step.grad!r} × {e.local!r} = {e.added!r}; {p}.grad {e.before!r} → "
                 f"{e.after!r}\n" + _made_at(step.node.value)
             )

@@ -176,7 +176,7 @@ class Box:
 
     id: str
     role: str
-    op: str
+    symbol: str
     label: str | None
     data: float
     grad: float
@@ -446,7 +446,7 @@ class Drawing:
         inputs = self._inputs()
         rows = [("id", "role", "op", "label", "data", "grad", "inputs")]
         for b in self.boxes:
-            rows.append((b.id, b.role, b.op, printable(b.label or ""), self._fmt(b.data),
+            rows.append((b.id, b.role, b.symbol, printable(b.label or ""), self._fmt(b.data),
                          self._grad(b), ", ".join(inputs[b.id])))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
         return "\n".join(
@@ -460,7 +460,7 @@ class Drawing:
                                                   "inputs (× ∂node/∂input)"))
         body = []
         for b in self.boxes:
-            cells = (b.id, _ROLES[b.role][0], b.op, printable(b.label or ""), self._fmt(b.data),
+            cells = (b.id, _ROLES[b.role][0], b.symbol, printable(b.label or ""), self._fmt(b.data),
                      self._grad(b), ", ".join(inputs[b.id]))
             style = f' style="outline:2px solid {_HIGHLIGHT}"' if b.highlighted else ""
             body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
@@ -517,10 +517,10 @@ def _node_label(box: Box, show_grad: bool, precision: int, label: str | None, ra
     Plain records, not HTML-like labels, so every renderer draws them (the WebAssembly
     Graphviz build has no HTML-label support).
     """
-    fields = [box.op] if box.op else []
+    fields = [box.symbol] if box.symbol else []
     if label is not None:
         fields.append(label)
-    elif not box.op:
+    elif not box.symbol:
         fields.append("constant")
     fields.append(f"data {_format(box.data, precision)}")
     if show_grad:
@@ -639,10 +639,10 @@ def _boxes(
         else:
             role = "parameter" if _is_parameter(node) else "input"
         label, lit = node.label, node in marked
-        op = node.op.symbol if node.op is not None else ""
+        symbol = node.op.symbol if node.op is not None else ""
         if neuron:
             core, inside = graph.core[node], members.get(node, [])
-            op = core.op.symbol + (f" → {op}" if core is not node else "")
+            symbol = core.op.symbol + (f" → {symbol}" if core is not node else "")
             label = graph.path[node]
             notes.insert(0, f"{sum(1 for m in inside if not m._edges)} parameters")
             lit = lit or any(m in marked for m in inside)
@@ -652,7 +652,7 @@ def _boxes(
             grad, mark = moment.grads[node], moment.marks[node]
             lit = lit or (moment.visited is not None and graph.find(moment.visited) is node)
             added = moment.pushed.get(pusher)
-        boxes.append(Box(ids[node], role, op, label, _as_float(node.data), grad, lit, neuron,
+        boxes.append(Box(ids[node], role, symbol, label, _as_float(node.data), grad, lit, neuron,
                          "; ".join(notes), mark))
         edges.extend(Edge(ids[p], ids[node], local, added[i] if added else None)
                      for p, local, i in shown)

@@ -35,7 +35,7 @@ def _num(x: float | None) -> str:
 @dataclass(frozen=True)
 class NodeInfo:
     """A node as the trace saw it: ``id`` (position in topological order, leaves first),
-    ``label``, the op's ``name`` and ``symbol`` (None for leaves) and ``data``.
+    ``label``, the op's name (``op_name``) and ``symbol`` (None for leaves) and ``data``.
 
     ``value`` is the live :class:`Value` (None for a trace loaded from JSON); it is not
     compared and not saved.
@@ -43,7 +43,7 @@ class NodeInfo:
 
     id: int
     label: str | None
-    op: str | None
+    op_name: str | None
     symbol: str | None
     data: float
     value: Node | None = field(default=None, compare=False, repr=False)
@@ -276,7 +276,7 @@ class Trace:
             "version": VERSION,
             "seed": self.seed,
             "nodes": [
-                {"id": n.id, "label": n.label, "op": n.op, "symbol": n.symbol, "data": n.data}
+                {"id": n.id, "label": n.label, "op": n.op_name, "symbol": n.symbol, "data": n.data}
                 for n in self.nodes
             ],
             "steps": [
