@@ -356,8 +356,8 @@ _REGISTER_HOOKS: list[Callable[[Op], None]] = []
 
 
 def on_register(hook: Callable[[Op], None]) -> None:
-    """Call ``hook(op)`` for every op registered from now on (value.py gives Value its
-    method this way)."""
+    """Call ``hook(op)`` for every op registered from now on, before it joins the table; an
+    exception refuses it (value.py gives Value the op's method this way)."""
     _REGISTER_HOOKS.append(hook)
 
 
@@ -365,9 +365,9 @@ def register(op: Op) -> Op:
     """Add ``op`` to the table under its name; names are unique."""
     if op.name in OPS or op.name in FAMILIES:
         raise ValueError(f"an op named {op.name!r} is already declared")
-    OPS[op.name] = op
-    for hook in _REGISTER_HOOKS:
+    for hook in _REGISTER_HOOKS:  # may refuse the op: then the table is left as it was
         hook(op)
+    OPS[op.name] = op
     return op
 
 

@@ -503,10 +503,20 @@ def _family_methods(record: Callable | None) -> dict[str, Callable]:
     return methods
 
 
+_MADE: set[str] = set()  # the attribute names of Value that the table's makers set
+
+
 def _add_methods(op: Op) -> None:
-    """Give Value the methods of ``op`` (called by the table for every entry it registers)."""
-    for name, method in _op_methods(op, _recorder).items():
+    """Give Value the methods of ``op`` (called by the table for every entry it registers,
+    before the entry goes in: a name Value already uses for something else is refused)."""
+    methods = _op_methods(op, _recorder)
+    for name in methods:
+        if name not in _MADE and hasattr(Value, name):
+            raise ValueError(f"an op named {op.name!r} would replace Value.{name}; "
+                             "choose another name")
+    for name, method in methods.items():
         setattr(Value, name, method)
+        _MADE.add(name)
 
 
 def _remove_methods(op: Op) -> None:
@@ -523,6 +533,7 @@ def _install_makers(record: Callable | None) -> None:
         _add_methods(op)
     for name, method in _family_methods(record).items():
         setattr(Value, name, method)
+        _MADE.add(name)
     make = _make if record is None else partial(_recorded_make, record)
 
 
