@@ -1,4 +1,8 @@
-"""Topological order without recursion, and the backward pass.
+"""Topological order without recursion, and the backward pass: :func:`backward` writes
+``.grad``; :func:`steps` is the same pass as data on a side table, which the step records,
+tables and the stepper (:mod:`autograd.trace`) are built on. The two share the visiting order,
+the edges and the arithmetic; ``backward`` keeps its own tight loop (no records, no calls per
+edge), which is most of the engine's backward time.
 
 This module reads the node layout of :mod:`autograd.value` through the nodes themselves and
 knows no Value class: a node with one or two parents keeps them in ``_a``/``_b`` and their
@@ -8,7 +12,7 @@ the marker ``node._nary`` in ``_b``; a leaf has ``_a is None``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from math import isfinite as _isfinite
 from typing import Any, Protocol
 
@@ -28,6 +32,7 @@ class Node(Protocol):
     _b: Any
     _db: Any
     _nary: object
+    _edges: tuple
 
 
 _anomaly_backward = None  # set by autograd.anomaly.detect_anomaly() while it is active
@@ -157,6 +162,57 @@ def backward(root: Node, grad: float = 1.0) -> None:
                 it = iter(e)
                 for parent, local in zip(it, it):
                     parent.grad += g * local
+
+
+def steps(
+    root: Node, seed: float, order: Sequence[Node], grads: dict
+) -> Iterator[tuple[Node, float, list[tuple]]]:
+    """The backward pass as data, on the side table ``grads`` (a gradient for every node of
+    ``order``, which is topological), touching no ``.grad``.
+
+    For each interior node in backward's order it yields (node, ∂root/∂node, edges) with one
+    (parent, local, added, before, after) per edge, after adding ``added = g × local`` into
+    ``grads[parent]``: backward's float operations in backward's order, so the numbers are
+    the ones ``backward`` computes. A node made as ``Value(data, children, op)`` runs its
+    closure on the table's numbers (every ``.grad`` it touches is put back), one edge per
+    distinct parent with ``local`` and ``added`` None.
+    """
+    grads[root] = seed
+    for node in reversed(order):
+        e = node._edges
+        if not e:
+            continue
+        g = grads[node]
+        edges = []
+        if e[1] is None:
+            parents = list(dict.fromkeys(e[0::2]))
+            for parent, after in zip(parents, _run_closure(node, g, [grads[p] for p in parents])):
+                edges.append((parent, None, None, grads[parent], after))
+                grads[parent] = after
+        else:
+            it = iter(e)
+            for parent, local in zip(it, it):
+                before = grads[parent]
+                added = g * local
+                grads[parent] = after = before + added
+                edges.append((parent, local, added, before, after))
+        yield node, g, edges
+
+
+def _run_closure(node: Node, grad: float, parent_grads: list[float]) -> list[float]:
+    """The parents' grads after ``node``'s ``_backward`` closure runs from ``grad`` and
+    ``parent_grads``; every ``.grad`` it touches is put back as it was."""
+    parents = list(dict.fromkeys(node._edges[0::2]))
+    saved = [(v, v.grad) for v in (node, *parents)]
+    try:
+        node.grad = grad
+        for parent, g in zip(parents, parent_grads):
+            parent.grad = g
+        node._da()
+        return [parent.grad for parent in parents]
+    finally:
+        for v, g in saved:
+            v.grad = g
 
 
 def _product(g, local):

@@ -9,8 +9,9 @@ records the steps backward would take now in a :class:`Trace` (text table, HTML,
 :func:`explain` writes ∂L/∂x = Σ over consumers (∂L/∂child × ∂child/∂x) with the numbers.
 The stepper (:mod:`autograd.stepper`) draws the pass frame by frame.
 
-Only ``backward_steps`` writes gradients: the trace computes the same records on a side
-table, so tracing, printing and explaining leave every ``.grad`` as it was.
+Only ``backward_steps`` writes gradients: the records come from backward's pass run on a side
+table (:func:`autograd.backward.steps`), so tracing, printing and explaining leave every
+``.grad`` as it was.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .backward import Node, check_closures, topological_order
+from .backward import Node, check_closures, steps, topological_order
 from .files import printable
 from .ops import to_float
 
@@ -111,47 +112,20 @@ def _infos(order: list[Node]) -> dict[Node, NodeInfo]:
 
 
 def _replay(root: Node, seed: float, order: list[Node], accumulate: bool) -> Iterator[Step]:
-    """The steps of ``backward(root, seed)`` computed on a side table, touching no ``.grad``.
+    """The steps of ``backward(root, seed)`` as records, from backward's own pass on a side
+    table (:func:`autograd.backward.steps`), touching no ``.grad``.
 
     The table starts with interior nodes at 0, the root at ``seed`` and leaves at their
     current ``.grad`` when ``accumulate`` (what backward adds into), else at 0 (the pass's own
-    ∂root/∂leaf). Each step does backward's float operations in backward's order
-    (``parent += node × local``), so the records equal what backward computes.
+    ∂root/∂leaf).
     """
     info = _infos(order)
     grads = {node: (node.grad if accumulate and not node._edges else 0.0) for node in order}
-    grads[root] = seed
-    for index, node in enumerate(node for node in reversed(order) if node._edges):
-        g = grads[node]
-        edges = []
-        if node._edges[1] is None:  # micrograd-style: its closure adds, per distinct parent
-            parents = list(dict.fromkeys(node._edges[0::2]))
-            for parent, after in zip(parents, _run_closure(node, g, [grads[p] for p in parents])):
-                edges.append(EdgeStep(info[parent], None, None, grads[parent], after))
-                grads[parent] = after
-        else:
-            for parent, local in node.edges():
-                before = grads[parent]
-                added = g * local
-                grads[parent] = after = before + added
-                edges.append(EdgeStep(info[parent], float(local), added, before, after))
-        yield Step(index, info[node], g, tuple(edges))
-
-
-def _run_closure(node: Node, grad: float, parent_grads: list[float]) -> list[float]:
-    """The parents' grads after ``node``'s ``_backward`` closure runs from ``grad`` and
-    ``parent_grads``; every ``.grad`` it touches is put back as it was."""
-    parents = list(dict.fromkeys(node._edges[0::2]))
-    saved = [(v, v.grad) for v in (node, *parents)]
-    try:
-        node.grad = grad
-        for parent, g in zip(parents, parent_grads):
-            parent.grad = g
-        node._da()
-        return [parent.grad for parent in parents]
-    finally:
-        for v, g in saved:
-            v.grad = g
+    for index, (node, g, edges) in enumerate(steps(root, seed, order, grads)):
+        yield Step(index, info[node], g, tuple(
+            EdgeStep(info[parent], None if local is None else float(local), added, before, after)
+            for parent, local, added, before, after in edges
+        ))
 
 
 def backward_steps(root: Node, grad: float = 1.0) -> Iterator[Step]:
