@@ -269,7 +269,7 @@ class Op:
     name: identifier (``tanh``); symbol: what a graph shows (``tanh``, ``+``, ``×``);
     operands: operand names used in messages and formulas (``("x",)``, ``("a", "b")``);
     forward: floats → float; local: ``local(*operands, out)`` → one derivative per operand
-    (None for linear, whose :meth:`evaluate` and :meth:`local_of` read the node);
+    (None for linear, whose :meth:`local_of` reads the node);
     derivative: the local derivatives written out, one string per operand;
     requires: domain conditions; safe: per operand, an interval (lo, hi) where tests sample,
     away from domain edges; kinks: points where the derivative jumps (tests stay clear);
@@ -603,8 +603,8 @@ def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
         "linear",
         "linear",
         ("*",),
-        None,  # type: ignore[arg-type]  (evaluate and local_of read a node's constant side)
-        None,  # type: ignore[arg-type]
+        lambda *xs: dot(xs[2 * n] if bias else 0.0, xs[:n], xs[n : 2 * n]),
+        None,  # type: ignore[arg-type]  (local_of reads a node's constant side)
         ("xᵢ (to wᵢ)", "wᵢ (to xᵢ)", "1 (to b)"),
         params=(("n", n), ("weights", weights), ("inputs", inputs), ("bias", bias)),
         code=Code(" + ", ()),
