@@ -1,7 +1,8 @@
 """A scalar reverse-mode automatic differentiation engine that shows its work.
 
 ``autograd.sum`` and ``autograd.compile`` are attributes but not in ``__all__``, so
-``from autograd import *`` leaves the builtins ``sum`` and ``compile`` alone.
+``from autograd import *`` leaves the builtins ``sum`` and ``compile`` alone. Declaring your
+own op is :mod:`autograd.extend` (``Op``, ``declare``, ``apply``, ``Code``, ``Require``).
 
 >>> from autograd import Value
 >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
@@ -13,15 +14,17 @@
 
 from . import functional
 from .anomaly import AnomalyError, detect_anomaly
-from .backward import grad, interior_order, topological_order
+from .backward import interior_order, topological_order
 from .check import GradcheckError, check_nodes, gradcheck
 from .compile import CompileError, GradProgram, compile  # noqa: F401 (not in __all__)
 from .draw import Drawing, draw, draw_dot
+from .extend import Op, apply, declare  # noqa: F401 (their home is autograd.extend)
+from .functional import grad, hessian, value_and_grad
 from .mode import is_grad_enabled, no_grad
-from .ops import DomainError, Op, OverflowDomainError, ZeroDivisionDomainError, declare
+from .ops import DomainError, OverflowDomainError, ZeroDivisionDomainError
 from .stepper import Stepper, step_through
 from .trace import Trace, backward_steps, backward_trace, explain
-from .value import Value, apply, linear, linear_layer, sum  # noqa: F401 (not in __all__)
+from .value import Value, linear, linear_layer, sum  # noqa: F401 (not in __all__)
 
 __all__ = [
     "AnomalyError",
@@ -30,17 +33,14 @@ __all__ = [
     "GradcheckError",
     "GradProgram",
     "Drawing",
-    "Op",
     "Stepper",
     "OverflowDomainError",
     "Trace",
     "Value",
     "ZeroDivisionDomainError",
-    "apply",
     "backward_steps",
     "backward_trace",
     "check_nodes",
-    "declare",
     "detect_anomaly",
     "draw",
     "draw_dot",
@@ -48,6 +48,7 @@ __all__ = [
     "functional",
     "grad",
     "gradcheck",
+    "hessian",
     "interior_order",
     "is_grad_enabled",
     "linear",
@@ -55,4 +56,5 @@ __all__ = [
     "no_grad",
     "step_through",
     "topological_order",
+    "value_and_grad",
 ]

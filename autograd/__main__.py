@@ -1,4 +1,5 @@
-"""``python -m autograd``: the seeds' single linear neuron, by hand and by the engine."""
+"""``python -m autograd``: the seeds' single linear neuron, by hand and by the engine;
+``python -m autograd ops``: the op table as Markdown (the README's table)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,25 @@ import argparse
 from collections.abc import Sequence
 
 from . import Value
+from .ops import derivative_table
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Print h = w·x + b, L = ½(h − y)² and ∂L/∂w, ∂L/∂b from the engine and the formulas."""
-    argparse.ArgumentParser(
+    """Print h = w·x + b, L = ½(h − y)² and ∂L/∂w, ∂L/∂b from the engine and the formulas;
+    with ``ops``, print the op table."""
+    parser = argparse.ArgumentParser(
         prog="python -m autograd",
         description="Backpropagate through one linear neuron h = w·x + b with loss "
         "L = ½(h − y)² (x = 2, y = 1, w = 0.5, b = 0.25) and print the engine's gradients "
         "next to the formulas ∂L/∂w = (h − y)·x and ∂L/∂b = h − y.",
         epilog="Neural networks on the command line: python -m nn train --help",
-    ).parse_args(argv)
+    )
+    commands = parser.add_subparsers(dest="command", title="commands")
+    commands.add_parser("ops", help="print the op table as Markdown: op, symbol, operands, "
+                        "local derivatives, domain (the README's table)")
+    if parser.parse_args(argv).command == "ops":
+        print(derivative_table())
+        return
     # h = w·x + b, L = ½(h − y)²  ⇒  ∂L/∂h = h − y, ∂L/∂w = (h − y)·x, ∂L/∂b = h − y
     x, y = 2.0, 1.0
     w, b = Value(0.5, label="w"), Value(0.25, label="b")

@@ -5,11 +5,11 @@ naming the op, its operands (values and labels) and the line of the caller's cod
 the node; ``backward`` raises at the first non-finite gradient, naming the node, the edge it
 came along and the line that created the node.
 
-Cost: none outside the block. Entering swaps checked versions in for the functions that
-build nodes (``Value.__add__``, ``Value.__mul__``, the activation methods that build their
-node inline, and ``autograd.value.make``, which every other op goes through) and for
-``backward``; leaving puts the originals back, so the hot paths are
-the very same functions as before. ``tests/benchmarks/bench_anomaly.py`` measures it.
+Cost: none outside the block. Entering asks :func:`autograd.value.record_nodes` to build
+every node through a checking hook (value.py makes its methods and operators again, from the
+table, with the hook in) and swaps a checked ``backward`` in; leaving puts the plain makers
+back, so the hot paths are the very same functions as before.
+``tests/benchmarks/bench_anomaly.py`` measures it.
 
 Provenance lives in the node: a node made inside the block is a :class:`Value` subclass with
 one more slot, the line that made it, so it is freed with its graph (the block keeps no
@@ -17,8 +17,8 @@ node alive, however many training steps run inside it).
 
 Threads: the swap is process-wide. While any thread is inside a ``detect_anomaly`` block,
 ops in every thread are checked (and recorded for provenance); the originals return when the
-last open block, in whichever thread, exits. Blocks nest. Code that imported ``make`` by name
-before the block started keeps the unchecked one.
+last open block, in whichever thread, exits. Blocks nest. Code that imported
+``autograd.value.make`` by name keeps the unchecked one.
 """
 
 from __future__ import annotations
@@ -33,17 +33,9 @@ from types import FrameType
 
 from . import backward as _backward_module
 from . import ops
-from . import value as _value_module
-from .backward import NARY
-from .value import Value
+from .value import NARY, Value, record_nodes
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-ORIGINALS = {
-    "__add__": Value.__dict__["__add__"],
-    "__mul__": Value.__dict__["__mul__"],
-    "make": _value_module.make,
-    **{name: Value.__dict__[name] for name in _value_module._INLINE_UNARY},
-}
 
 _lock = threading.Lock()
 _depth = 0
@@ -82,7 +74,7 @@ def _caller() -> tuple[str, int, str]:
     return "<unknown>", 0, "<unknown>"
 
 
-def _where(node: Value | None) -> str:
+def _made_at(node: Value | None) -> str:
     site = getattr(node, "_site", None)
     if site is None:
         return "  (made outside detect_anomaly: no source line recorded)"
@@ -121,27 +113,9 @@ def _record(out: Value, op: ops.Op, operands: tuple) -> Value:
         parts = ", ".join(_operand(n, x) for n, x in zip(names, operands, strict=True))
         raise AnomalyError(
             f"detect_anomaly: {op.name} ({op.symbol}) produced {out.data!r} from {parts}\n"
-            + _where(out)
+            + _made_at(out)
         )
     return out
-
-
-def _checked_add(self: Value, other: object) -> Value:
-    return _record(ORIGINALS["__add__"](self, other), ops.ADD, (self, other))
-
-
-def _checked_mul(self: Value, other: object) -> Value:
-    return _record(ORIGINALS["__mul__"](self, other), ops.MUL, (self, other))
-
-
-def _checked_make(data: float, edges: tuple, op: ops.Op) -> Value:
-    return _record(ORIGINALS["make"](data, edges, op), op, edges[0::2])
-
-
-# the inline activation methods as x.<op>() = unary(op, x), whose make is the checked one
-_CHECKED_UNARY = {
-    name: _value_module._table_method(op) for name, op in _value_module._INLINE_UNARY.items()
-}
 
 
 def _checked_backward(root: Value, grad: float) -> None:
@@ -160,20 +134,14 @@ def _checked_backward(root: Value, grad: float) -> None:
                 f" (its grad was already {e.before!r} before this pass)")
             raise AnomalyError(
                 f"detect_anomaly: backward made {p}.grad = {e.after!r}{already}\n"
-                f"  along the edge {n} ({step.node.op}) → {p}: ∂L/∂{n} × ∂{n}/∂{p} = "
+                f"  along the edge {n} ({step.node.op_name}) → {p}: ∂L/∂{n} × ∂{n}/∂{p} = "
                 f"{step.grad!r} × {e.local!r} = {e.added!r}; {p}.grad {e.before!r} → "
-                f"{e.after!r}\n" + _where(step.node.value)
+                f"{e.after!r}\n" + _made_at(step.node.value)
             )
 
 
 def _install(on: bool) -> None:
-    add, mul, make = (_checked_add, _checked_mul, _checked_make) if on else (
-        ORIGINALS["__add__"], ORIGINALS["__mul__"], ORIGINALS["make"])
-    Value.__add__ = add
-    Value.__mul__ = mul
-    _value_module.make = make
-    for name, method in _CHECKED_UNARY.items():
-        setattr(Value, name, method if on else ORIGINALS[name])
+    record_nodes(_record if on else None)
     _backward_module._anomaly_backward = _checked_backward if on else None
 
 

@@ -1,21 +1,39 @@
-"""Topological order without recursion, and the backward pass."""
+"""Topological order without recursion, and the backward pass: :func:`backward` writes
+``.grad``; :func:`steps` is the same pass as data on a side table, which the step records,
+tables and the stepper (:mod:`autograd.trace`) are built on. The two share the visiting order,
+the edges and the arithmetic; ``backward`` keeps its own tight loop (no records, no calls per
+edge), which is most of the engine's backward time.
+
+This module reads the node layout of :mod:`autograd.value` through the nodes themselves and
+knows no Value class: a node with one or two parents keeps them in ``_a``/``_b`` and their
+local derivatives in ``_da``/``_db``; an n-ary node keeps the interleaved edges in ``_a`` and
+the marker ``node._nary`` in ``_b``; a leaf has ``_a is None``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from math import isfinite as _isfinite
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .ops import RULES as _RULES
 from .ops import Mask as _Mask
+from .ops import to_float as _to_float
 
-if TYPE_CHECKING:
-    from .value import Value
 
-NARY = object()
-"""In ``Value._b``: the node's edges are the interleaved tuple in ``_a`` (sum, linear).
-A node with one or two parents keeps them in ``_a``/``_b`` and their local derivatives in
-``_da``/``_db``; a leaf has ``_a is None``."""
+class Node(Protocol):
+    """What this module reads of a graph node (an :class:`autograd.value.Value`)."""
+
+    data: float
+    grad: Any
+    op: Any
+    _a: Any
+    _da: Any
+    _b: Any
+    _db: Any
+    _nary: object
+    _edges: tuple
+
 
 _anomaly_backward = None  # set by autograd.anomaly.detect_anomaly() while it is active
 
@@ -25,16 +43,17 @@ node is stored as n-ary with ``None`` locals and its ``_backward`` closure in ``
 then on backward first checks that every such node of its graph has a closure."""
 
 
-def check_closures(order: Sequence[Value]) -> None:
+def check_closures(order: Sequence[Node]) -> None:
     """Before a backward pass writes anything: every node of ``order`` made as
     ``Value(data, children, op)`` must have its ``_backward`` closure (TypeError otherwise)."""
-    if closures:
+    if closures and order:
+        nary = order[0]._nary
         for node in order:
-            if node._b is NARY and node._a[1] is None and node._da is None:
+            if node._b is nary and node._a[1] is None and node._da is None:
                 node._backward()  # raises, saying what to assign
 
 
-def interior_order(root: Value) -> list[Value]:
+def interior_order(root: Node) -> list[Node]:
     """The non-leaf nodes ``root`` depends on, root first, each before all of its parents.
 
     This is the order backward visits nodes (reverse topological order). An explicit stack
@@ -43,10 +62,11 @@ def interior_order(root: Value) -> list[Value]:
     all its parents are done, otherwise it is emitted at once. In a DAG a parent already
     seen is already done (a seen but unfinished parent would be a cycle).
     """
-    order: list[Value] = []
+    order: list[Node] = []
     if root._a is None:
         return order
-    seen: set[Value] = set()
+    nary = root._nary
+    seen: set[Node] = set()
     stack: list = [root]
     push, pop, emit, mark = stack.append, stack.pop, order.append, seen.add
     covered = seen.issuperset
@@ -60,7 +80,7 @@ def interior_order(root: Value) -> list[Value]:
         mark(node)
         a = node._a
         b = node._b
-        if b is NARY:  # in a layer, most have every parent done already (one set test)
+        if b is nary:  # in a layer, most have every parent done already (one set test)
             parents = a[0::2]
             if not covered(parents):
                 push(node)
@@ -89,12 +109,12 @@ def interior_order(root: Value) -> list[Value]:
     return order
 
 
-def topological_order(root: Value) -> list[Value]:
+def topological_order(root: Node) -> list[Node]:
     """Every node ``root`` depends on, leaves included, each after all of its parents."""
     interior = interior_order(root)
     if not interior:
         return [root]
-    leaves: dict[Value, None] = {}
+    leaves: dict[Node, None] = {}
     for node in reversed(interior):
         for parent in node._edges[0::2]:
             if parent._a is None:
@@ -102,7 +122,7 @@ def topological_order(root: Value) -> list[Value]:
     return list(leaves) + interior[::-1]
 
 
-def backward(root: Value, grad: float = 1.0) -> None:
+def backward(root: Node, grad: float = 1.0) -> None:
     """Set ∂root/∂node · grad on every node root depends on.
 
     Interior nodes start from 0 on every call; leaves accumulate (as in PyTorch). Each node,
@@ -123,13 +143,14 @@ def backward(root: Value, grad: float = 1.0) -> None:
     for node in order:
         node.grad = 0.0
     root.grad = grad
+    nary = root._nary
     for node in order:
         g = node.grad
         b = node._b
         if b is None:
             a = node._a
             a.grad += g * node._da
-        elif b is not NARY:
+        elif b is not nary:
             a = node._a
             a.grad += g * node._da
             b.grad += g * node._db
@@ -141,6 +162,57 @@ def backward(root: Value, grad: float = 1.0) -> None:
                 it = iter(e)
                 for parent, local in zip(it, it):
                     parent.grad += g * local
+
+
+def steps(
+    root: Node, seed: float, order: Sequence[Node], grads: dict
+) -> Iterator[tuple[Node, float, list[tuple]]]:
+    """The backward pass as data, on the side table ``grads`` (a gradient for every node of
+    ``order``, which is topological), touching no ``.grad``.
+
+    For each interior node in backward's order it yields (node, ∂root/∂node, edges) with one
+    (parent, local, added, before, after) per edge, after adding ``added = g × local`` into
+    ``grads[parent]``: backward's float operations in backward's order, so the numbers are
+    the ones ``backward`` computes. A node made as ``Value(data, children, op)`` runs its
+    closure on the table's numbers (every ``.grad`` it touches is put back), one edge per
+    distinct parent with ``local`` and ``added`` None.
+    """
+    grads[root] = seed
+    for node in reversed(order):
+        e = node._edges
+        if not e:
+            continue
+        g = grads[node]
+        edges = []
+        if e[1] is None:
+            parents = list(dict.fromkeys(e[0::2]))
+            for parent, after in zip(parents, _run_closure(node, g, [grads[p] for p in parents])):
+                edges.append((parent, None, None, grads[parent], after))
+                grads[parent] = after
+        else:
+            it = iter(e)
+            for parent, local in zip(it, it):
+                before = grads[parent]
+                added = g * local
+                grads[parent] = after = before + added
+                edges.append((parent, local, added, before, after))
+        yield node, g, edges
+
+
+def _run_closure(node: Node, grad: float, parent_grads: list[float]) -> list[float]:
+    """The parents' grads after ``node``'s ``_backward`` closure runs from ``grad`` and
+    ``parent_grads``; every ``.grad`` it touches is put back as it was."""
+    parents = list(dict.fromkeys(node._edges[0::2]))
+    saved = [(v, v.grad) for v in (node, *parents)]
+    try:
+        node.grad = grad
+        for parent, g in zip(parents, parent_grads):
+            parent.grad = g
+        node._da()
+        return [parent.grad for parent in parents]
+    finally:
+        for v, g in saved:
+            v.grad = g
 
 
 def _product(g, local):
@@ -157,18 +229,13 @@ def _product(g, local):
 
 
 def grad(
-    outputs: Value | Sequence[Value] | Callable[..., Any],
-    inputs: Value | Sequence[Value] | int | Sequence[int] | None = None,
-    grad_outputs: float | Value | Sequence[float | Value] | None = None,
+    outputs: Node | Sequence[Node],
+    inputs: Node | Sequence[Node],
+    grad_outputs: float | Node | Sequence[float | Node] | None = None,
     create_graph: bool = False,
-) -> Any:
+) -> list:
     """∂(Σₖ vₖ·outputsₖ)/∂input for each input (vₖ from ``grad_outputs``, default 1), as
     ``torch.autograd.grad``; no ``.grad`` anywhere is read or written.
-
-    Given a function first, ``grad(f)`` or ``grad(f, argnums)``, it is the transform of HIPS
-    autograd and JAX instead (:func:`autograd.functional.grad`): a new function returning
-    ∂f/∂args[argnums]. The two are told apart by the first argument: a callable is a function
-    to differentiate, a Value (which is never callable) or a sequence of them are outputs.
 
     Inputs may be leaves or interior nodes; an input the outputs do not depend on gets 0.
     Without ``create_graph`` the gradients are floats, from the local derivatives stored at
@@ -178,24 +245,13 @@ def grad(
     gradient may be a node of the original graph (∂(x·y)/∂x is ``y`` itself). A custom op's
     rule must use the helpers of :mod:`autograd.ops` (``ops.cos``, not ``math.cos``) for that:
     a ``math`` function turns a Value into a constant, which makes higher derivatives wrong
-    (``gradcheck(..., order=2)`` finds it).
+    (``gradcheck(..., order=2)`` finds it). :func:`autograd.grad` also takes a function.
     """
-    from .value import Value, to_float
-
-    if callable(outputs):
-        from .functional import grad as transform
-
-        if grad_outputs is not None or create_graph:
-            raise TypeError("grad(f, argnums) takes no grad_outputs or create_graph: the "
-                            "function it returns gives Values when called with Values")
-        return transform(outputs, 0 if inputs is None else inputs)
-    if inputs is None:
-        raise TypeError("grad(outputs, inputs): inputs missing (or pass a function: grad(f))")
     outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     targets = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
     for what, nodes in (("outputs", outs), ("inputs", targets)):
         for node in nodes:
-            if not isinstance(node, Value):
+            if not _is_node(node):
                 raise TypeError(f"grad: {what} must be Values, got {type(node).__name__}")
     if grad_outputs is None:
         seeds: list = [1.0] * len(outs)
@@ -204,10 +260,11 @@ def grad(
     if len(seeds) != len(outs):
         raise ValueError(f"grad: {len(seeds)} grad_outputs for {len(outs)} outputs")
     if not create_graph:
-        seeds = [s.data if isinstance(s, Value) else s for s in seeds]
-    seeds = [s if isinstance(s, Value) else to_float(s, "grad: a grad_output") for s in seeds]
-    hub = Value(0.0)  # one node above all outputs, so a single walk orders them together
-    hub._a, hub._b = tuple(x for out in outs for x in (out, 1.0)), NARY
+        seeds = [s.data if _is_node(s) else s for s in seeds]
+    seeds = [s if _is_node(s) else _to_float(s, "grad: a grad_output") for s in seeds]
+    node_type = type(outs[0])
+    hub = node_type(0.0)  # one node above all outputs, so a single walk orders them together
+    hub._a, hub._b = tuple(x for out in outs for x in (out, 1.0)), hub._nary
     order = interior_order(hub)[1:]
     needed = set(targets)  # nodes some input is reachable from; the walk skips the rest
     for node in reversed(order):
@@ -235,5 +292,10 @@ def grad(
                 grads[parent] = term if prev is None else prev + term
     results = [grads.get(x, 0.0) for x in targets]
     if create_graph:
-        return [r if isinstance(r, Value) else Value(r) for r in results]
+        return [r if _is_node(r) else node_type(r) for r in results]
     return results
+
+
+def _is_node(x: object) -> bool:
+    """Whether ``x`` is a graph node (a Value, read through its layout)."""
+    return hasattr(type(x), "_nary")

@@ -118,7 +118,7 @@ class Expr:
     # ---- reading a number is what code cannot do
     def __bool__(self) -> bool:
         raise Underivable("its rule branches on the data (an if, and/or, max or min on an "
-                          "operand); write the branch with autograd.ops.where(cond, a, b)")
+                          "operand); write the branch with autograd.extend.where(cond, a, b)")
 
     def __float__(self) -> float:
         raise Underivable("its rule reads an operand as a number (float(), a math.* "

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .backward import topological_order
-from .files import write_atomic
+from .files import printable, write_atomic
 from .value import Value
 
 if TYPE_CHECKING:
@@ -176,7 +176,7 @@ class Box:
 
     id: str
     role: str
-    op: str
+    symbol: str
     label: str | None
     data: float
     grad: float
@@ -224,18 +224,7 @@ def added_text(added: float, precision: int = 4) -> str:
     return f"+= {_format(added, precision)}"
 
 
-def printable(text: str) -> str:
-    """``text`` with the characters XML cannot carry (C0 controls, DEL, lone surrogates,
-    U+FFFE, U+FFFF) written as escapes (``\\x00``, ``\\udc80``), so any label draws literally."""
-    return "".join(c if _drawable(ord(c)) else f"\\x{ord(c):02x}" if ord(c) < 0x100
-                   else f"\\u{ord(c):04x}" for c in text)
-
-
-def _drawable(o: int) -> bool:
-    return o >= 0x20 and o != 0x7F and not 0xD800 <= o <= 0xDFFF and o not in (0xFFFE, 0xFFFF)
-
-
-def _number(x: Any) -> float:
+def _as_float(x: Any) -> float:
     """A float from a float or a Value (grads and locals may be Values in higher order)."""
     return float(x.data if isinstance(x, Value) else x)
 
@@ -315,9 +304,9 @@ class _Graph:
         """(drawn parent, ∂node/∂parent, index of the edge among the core's edges) per edge
         into ``node``'s box."""
         core = self.core.get(node, node)
-        scale = _number(node._edges[1]) if core is not node else 1.0
+        scale = _as_float(node._edges[1]) if core is not node else 1.0
         return [
-            (self.find(p), None if local is None else _number(local) * scale, i)
+            (self.find(p), None if local is None else _as_float(local) * scale, i)
             for i, (p, local) in enumerate(core.edges())
             if self.find(p) is not node
         ]
@@ -457,7 +446,7 @@ class Drawing:
         inputs = self._inputs()
         rows = [("id", "role", "op", "label", "data", "grad", "inputs")]
         for b in self.boxes:
-            rows.append((b.id, b.role, b.op, printable(b.label or ""), self._fmt(b.data),
+            rows.append((b.id, b.role, b.symbol, printable(b.label or ""), self._fmt(b.data),
                          self._grad(b), ", ".join(inputs[b.id])))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
         return "\n".join(
@@ -471,7 +460,7 @@ class Drawing:
                                                   "inputs (× ∂node/∂input)"))
         body = []
         for b in self.boxes:
-            cells = (b.id, _ROLES[b.role][0], b.op, printable(b.label or ""), self._fmt(b.data),
+            cells = (b.id, _ROLES[b.role][0], b.symbol, printable(b.label or ""), self._fmt(b.data),
                      self._grad(b), ", ".join(inputs[b.id]))
             style = f' style="outline:2px solid {_HIGHLIGHT}"' if b.highlighted else ""
             body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
@@ -528,10 +517,10 @@ def _node_label(box: Box, show_grad: bool, precision: int, label: str | None, ra
     Plain records, not HTML-like labels, so every renderer draws them (the WebAssembly
     Graphviz build has no HTML-label support).
     """
-    fields = [box.op] if box.op else []
+    fields = [box.symbol] if box.symbol else []
     if label is not None:
         fields.append(label)
-    elif not box.op:
+    elif not box.symbol:
         fields.append("constant")
     fields.append(f"data {_format(box.data, precision)}")
     if show_grad:
@@ -650,20 +639,20 @@ def _boxes(
         else:
             role = "parameter" if _is_parameter(node) else "input"
         label, lit = node.label, node in marked
-        op = node.op.symbol if node.op is not None else ""
+        symbol = node.op.symbol if node.op is not None else ""
         if neuron:
             core, inside = graph.core[node], members.get(node, [])
-            op = core.op.symbol + (f" → {op}" if core is not node else "")
+            symbol = core.op.symbol + (f" → {symbol}" if core is not node else "")
             label = graph.path[node]
             notes.insert(0, f"{sum(1 for m in inside if not m._edges)} parameters")
             lit = lit or any(m in marked for m in inside)
-        grad, mark, added = _number(node.grad), "", None
+        grad, mark, added = _as_float(node.grad), "", None
         pusher = graph.core.get(node, node)  # whose step pushes through the edges drawn in
         if moment is not None:
             grad, mark = moment.grads[node], moment.marks[node]
             lit = lit or (moment.visited is not None and graph.find(moment.visited) is node)
             added = moment.pushed.get(pusher)
-        boxes.append(Box(ids[node], role, op, label, _number(node.data), grad, lit, neuron,
+        boxes.append(Box(ids[node], role, symbol, label, _as_float(node.data), grad, lit, neuron,
                          "; ".join(notes), mark))
         edges.extend(Edge(ids[p], ids[node], local, added[i] if added else None)
                      for p, local, i in shown)

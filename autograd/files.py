@@ -1,4 +1,5 @@
-"""Writing files all at once: a reader sees the old file or the new one, never half of it."""
+"""Writing files all at once: a reader sees the old file or the new one, never half of it;
+and text made safe to write into XML and HTML files."""
 
 from __future__ import annotations
 
@@ -35,3 +36,14 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
         finally:
             os.close(dir_fd)
     return path
+
+
+def printable(text: str) -> str:
+    """``text`` with the characters XML cannot carry (C0 controls, DEL, lone surrogates,
+    U+FFFE, U+FFFF) written as escapes (``\\x00``, ``\\udc80``), so any label draws literally."""
+    return "".join(c if _drawable(ord(c)) else f"\\x{ord(c):02x}" if ord(c) < 0x100
+                   else f"\\u{ord(c):04x}" for c in text)
+
+
+def _drawable(o: int) -> bool:
+    return o >= 0x20 and o != 0x7F and not 0xD800 <= o <= 0xDFFF and o not in (0xFFFE, 0xFFFF)

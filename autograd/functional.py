@@ -93,8 +93,33 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
     return _named(value_and_df, "value_and_grad", f)
 
 
-def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
-    """The function ``args ↦ ∂f/∂args[argnums]``; compose for higher derivatives."""
+def grad(
+    f: Callable[..., Any] | Value | Sequence[Value],
+    argnums: Argnums | Value | Sequence[Value] | None = None,
+    grad_outputs: float | Value | Sequence[float | Value] | None = None,
+    create_graph: bool = False,
+) -> Any:
+    """Given a function, ``grad(f)`` or ``grad(f, argnums)`` is the transform of HIPS autograd
+    and JAX: the function ``args ↦ ∂f/∂args[argnums]``; compose for higher derivatives.
+
+    Given outputs, ``grad(outputs, inputs, grad_outputs=None, create_graph=False)`` is
+    ``torch.autograd.grad`` (:func:`autograd.backward.grad`): ∂(Σₖ vₖ·outputsₖ)/∂input for
+    each input, with no ``.grad`` read or written. The two are told apart by the first
+    argument: a callable is a function, a Value (never callable) or a sequence of them are
+    outputs.
+    """
+    if not callable(f):
+        if argnums is None:
+            raise TypeError("grad(outputs, inputs): inputs missing (or pass a function: grad(f))")
+        return _grad(f, argnums, grad_outputs, create_graph)
+    if grad_outputs is not None or create_graph:
+        raise TypeError("grad(f, argnums) takes no grad_outputs or create_graph: the "
+                        "function it returns gives Values when called with Values")
+    return _transform(f, 0 if argnums is None else argnums)
+
+
+def _transform(f: Callable[..., Any], argnums: Argnums) -> Callable[..., Any]:
+    """The function ``args ↦ ∂f/∂args[argnums]``."""
 
     def df(*args: Any) -> Any:
         out, variables, nested = _trace(f, args, argnums, "grad")
@@ -123,7 +148,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
     With an int ``argnums`` it returns the one second derivative ∂²f/∂x².
     """
-    return _named(jacobian(grad(f, argnums), argnums), "hessian", f)
+    return _named(jacobian(_transform(f, argnums), argnums), "hessian", f)
 
 
 def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
@@ -134,9 +159,9 @@ def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     if len(primals) != len(tangents):
         raise ValueError(f"hvp: {len(primals)} primals but {len(tangents)} tangents")
     everything = tuple(range(len(primals)))
-    gradient = grad(f, everything)
+    gradient = _transform(f, everything)
 
     def directional(*xs: Any) -> Value:
         return _vsum(g * v for g, v in zip(gradient(*xs), tangents, strict=True))
 
-    return grad(directional, everything)(*primals)
+    return _transform(directional, everything)(*primals)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 import sys
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, wraps
 from operator import mul
 from typing import Any
 
@@ -43,6 +44,36 @@ class ZeroDivisionDomainError(DomainError, ZeroDivisionError):
 
 class OverflowDomainError(DomainError, OverflowError):
     """The result does not fit in a float."""
+
+
+# ---------------------------------------------------------------------------- numbers
+def to_float(x: object, what: str = "Value data") -> float:
+    """bool, int and float (and other real numbers such as NumPy's) become float; else TypeError.
+
+    A number too large for a float (``10**400``) is an OverflowError that shows it."""
+    if isinstance(x, float):
+        return float(x)
+    if isinstance(x, (int, numbers.Real)):
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(f"{what} {_shorten(x)} is too large for a float "
+                                f"(the largest is {_FLOAT_MAX!r})") from None
+    raise TypeError(f"{what} must be a bool, int or float, got {type(x).__name__}: {x!r}")
+
+
+_FLOAT_MAX = 1.7976931348623157e308
+
+
+def _shorten(x: object) -> str:
+    """A number as text, its middle elided when long: ``100000000000…000000000000 (401 digits)``."""
+    if isinstance(x, int) and x.bit_length() > 12_000:  # str() refuses over 4300 digits
+        return f"(an integer of {x.bit_length()} bits)"
+    text = str(x)
+    if len(text) <= 40:
+        return text
+    return f"{text[:12]}…{text[-12:]} ({len(list(filter(str.isdigit, text)))} digits)"
+
 
 
 # ---------------------------------------------------------------------------- rule helpers
@@ -248,11 +279,15 @@ class Op:
 
     name: identifier (``tanh``); symbol: what a graph shows (``tanh``, ``+``, ``×``);
     operands: operand names used in messages and formulas (``("x",)``, ``("a", "b")``);
-    forward: floats → float; local: ``local(*operands, out)`` → one derivative per operand;
+    forward: floats → float; local: ``local(*operands, out)`` → one derivative per operand
+    (None for linear, whose :meth:`local_of` reads the node);
     derivative: the local derivatives written out, one string per operand;
     requires: domain conditions; safe: per operand, an interval (lo, hi) where tests sample,
     away from domain edges; kinks: points where the derivative jumps (tests stay clear);
     params: the constants an op family was made with (pow's exponent, leaky_relu's slope);
+    method: the Value method that applies it (``x.tanh()``), or None;
+    operator: the Python operator that applies it on Values (``"add"``: ``x + y`` and, for
+    two operands, the reflected ``1 + x``), or None;
     code: what the compiler cannot derive from forward and local, as source templates
     (:class:`Code`); underivable: why it cannot ("" when everything is derived).
     A rule returns :data:`MASK` for a derivative PyTorch computes with ``where`` (an off
@@ -272,6 +307,8 @@ class Op:
     builtin: bool = field(default=True, repr=False)
     code: Code | None = field(default=None, repr=False)
     underivable: str = field(default="", repr=False)
+    method: str | None = field(default=None, repr=False)
+    operator: str | None = field(default=None, repr=False)
 
     @property
     def arity(self) -> int:
@@ -321,23 +358,56 @@ class Op:
 # ---------------------------------------------------------------------------- the table
 OPS: dict[str, Op] = {}
 FAMILIES: dict[str, tuple[Callable[..., Op], tuple[dict[str, float], ...]]] = {}
+FAMILY_CONSTANT_OF: dict[str, str] = {}
+"""A family that is the constant-operand case of an op (pow_const of pow: ``x ** 2.0``); any
+other family is a Value method with its parameters (``x.leaky_relu(0.2)``)."""
+
+PYTHON_OPERATORS = {"add": "add", "sub": "sub", "mul": "mul", "div": "truediv", "pow": "pow",
+                    "neg": "neg", "abs": "abs"}
+"""The built-in entries that Value spells as Python operators, by entry name."""
+
+
+_REGISTER_HOOKS: list[Callable[[Op], None]] = []
+
+
+def on_register(hook: Callable[[Op], None]) -> None:
+    """Call ``hook(op)`` for every op registered from now on, before it joins the table; an
+    exception refuses it (value.py gives Value the op's method this way)."""
+    _REGISTER_HOOKS.append(hook)
 
 
 def register(op: Op) -> Op:
     """Add ``op`` to the table under its name; names are unique."""
     if op.name in OPS or op.name in FAMILIES:
         raise ValueError(f"an op named {op.name!r} is already declared")
+    for hook in _REGISTER_HOOKS:  # may refuse the op: then the table is left as it was
+        hook(op)
     OPS[op.name] = op
     return op
 
 
-def _family(name: str, *examples: dict[str, float]):
-    """Register a cached factory of ops with constant parameters (and example parameters)."""
+def _family(name: str, *examples: dict[str, float], constant_of: str | None = None):
+    """Register a cached factory of ops with constant parameters (and example parameters);
+    ``constant_of``: the op it specialises to a constant operand (see FAMILY_CONSTANT_OF)."""
 
     def wrap(factory):
         cached = lru_cache(maxsize=256)(factory)
-        FAMILIES[name] = (cached, examples)
-        return cached
+        signature = inspect.signature(factory)
+        n = len(signature.parameters)
+
+        @wraps(factory)
+        def family(*args: float, **kwargs: float) -> Op:
+            """The op for these constants: one object however they are passed."""
+            if kwargs or len(args) != n:
+                bound = signature.bind(*args, **kwargs)
+                bound.apply_defaults()
+                args = tuple(bound.arguments.values())
+            return cached(*args)
+
+        FAMILIES[name] = (family, examples)
+        if constant_of is not None:
+            FAMILY_CONSTANT_OF[name] = constant_of
+        return family
 
     return wrap
 
@@ -351,12 +421,16 @@ def all_ops() -> list[Op]:
 
 
 def _unary(name, symbol, forward, local, derivative, **kw) -> Op:
-    return register(Op(name, symbol, ("x",), forward, local, (derivative,), **kw))
+    """A built-in one-operand entry: the method ``x.<name>()``, and its Python operator if any."""
+    return register(Op(name, symbol, ("x",), forward, local, (derivative,), method=name,
+                       operator=PYTHON_OPERATORS.get(name), **kw))
 
 
 def _binary(name, symbol, forward, local, derivatives, **kw) -> Op:
+    """A built-in two-operand entry, applied on Values by its Python operator."""
     kw.setdefault("safe", ((-3.0, 3.0), (-3.0, 3.0)))
-    return register(Op(name, symbol, ("a", "b"), forward, local, derivatives, **kw))
+    return register(Op(name, symbol, ("a", "b"), forward, local, derivatives,
+                       operator=PYTHON_OPERATORS[name], **kw))
 
 
 ADD = _binary("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), ("1", "1"))
@@ -426,7 +500,8 @@ SIN = _unary("sin", "sin", _sin, lambda x, out: (cos(x),), "cos(x)")
 COS = _unary("cos", "cos", _cos, lambda x, out: (-sin(x),), "−sin(x)")
 
 
-@_family("pow_const", {"p": 2.0}, {"p": 3.0}, {"p": -1.0}, {"p": 0.5}, {"p": -1.5})
+@_family("pow_const", {"p": 2.0}, {"p": 3.0}, {"p": -1.0}, {"p": 0.5}, {"p": -1.5},
+         constant_of="pow")
 def pow_const(p: float) -> Op:
     """x**p for a constant exponent p; local derivative p·x^(p−1)."""
     p = float(p)
@@ -490,9 +565,11 @@ class LinearOp(Op):
     """
 
     def _sides(self, node, values: tuple) -> tuple[tuple, tuple, Any]:
+        """(weights, inputs, bias) from operand values, a plain-number side from ``node``'s
+        stored local derivatives (``node`` may be None when both sides are operands)."""
         p = dict(self.params)
         n, wv, xv = int(p["n"]), p["weights"], p["inputs"]
-        stored = node.local_grads
+        stored = () if wv and xv else node.local_grads
         w = values[:n] if wv else stored[:n]
         x = values[n * wv : n * wv + n] if xv else stored[:n]
         return w, x, values[-1] if p["bias"] else 0.0
@@ -527,7 +604,7 @@ def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
         "linear",
         ("*",),
         lambda *xs: dot(xs[2 * n] if bias else 0.0, xs[:n], xs[n : 2 * n]),
-        lambda *a: tuple(a[n : 2 * n]) + tuple(a[:n]) + ((1.0,) if bias else ()),
+        None,  # type: ignore[arg-type]  (local_of reads a node's constant side)
         ("xᵢ (to wᵢ)", "wᵢ (to xᵢ)", "1 (to b)"),
         params=(("n", n), ("weights", weights), ("inputs", inputs), ("bias", bias)),
         code=Code(" + ", ()),
@@ -588,6 +665,7 @@ def declare(
         kinks=tuple(kinks),
         builtin=False,
         code=code,
+        method=name,
     ))
 
 

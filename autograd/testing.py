@@ -50,7 +50,7 @@ def inside(op: Op, args: Sequence[float]) -> bool:
 
 
 def _inside_nary(op: Op, args: Sequence[float]) -> bool:
-    out = op.forward(*args)
+    out = op.evaluate(None, tuple(args))
     return math.isfinite(out) and abs(out) < BOUND
 
 
@@ -120,10 +120,10 @@ def _engine_call(op: Op, *args: Value | float) -> Value:
         return linear(args[:n], args[n : 2 * n], args[2 * n])
     if not any(isinstance(a, Value) for a in args):
         return apply(op, *args)  # all plain numbers: constant leaves, as a user would write
-    if op is ops.ADD:
-        return operator.add(*args)
-    if op is ops.MUL:
-        return operator.mul(*args)
+    if op.operator is not None and (
+        isinstance(args[-1], Value) or op.name not in ops.FAMILY_CONSTANT_OF.values()
+    ):  # through Value's operators, as a user writes it (x ** 2.0 would be pow_const)
+        return getattr(operator, op.operator)(*args)
     return apply(op, *args)
 
 
@@ -165,7 +165,7 @@ def expression_graphs(
         args = [data[i] if isinstance(i, int) else i for i in idx]
         if (_inside_nary if op.arity == -1 else inside)(op, args):
             steps.append((op, idx))
-            data.append(op.forward(*args))
+            data.append(op.evaluate(None, tuple(args)))
     if not steps:  # at least one op: x + x is always inside
         steps.append((ops.ADD, (0, 0)))
     return ExprGraph(tuple(inputs), tuple(steps))

@@ -9,21 +9,21 @@ records the steps backward would take now in a :class:`Trace` (text table, HTML,
 :func:`explain` writes ∂L/∂x = Σ over consumers (∂L/∂child × ∂child/∂x) with the numbers.
 The stepper (:mod:`autograd.stepper`) draws the pass frame by frame.
 
-Only ``backward_steps`` writes gradients: the trace computes the same records on a side
-table, so tracing, printing and explaining leave every ``.grad`` as it was.
+Only ``backward_steps`` writes gradients: the records come from backward's pass run on a side
+table (:func:`autograd.backward.steps`), so tracing, printing and explaining leave every
+``.grad`` as it was.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .backward import check_closures, topological_order
-from .draw import printable
-from .value import Value, to_float
+from .backward import Node, check_closures, steps, topological_order
+from .files import printable
+from .ops import to_float
 
 FORMAT = "stepgrad-trace"
 VERSION = 1
@@ -36,7 +36,7 @@ def _num(x: float | None) -> str:
 @dataclass(frozen=True)
 class NodeInfo:
     """A node as the trace saw it: ``id`` (position in topological order, leaves first),
-    ``label``, the op's ``name`` and ``symbol`` (None for leaves) and ``data``.
+    ``label``, the op's name (``op_name``) and ``symbol`` (None for leaves) and ``data``.
 
     ``value`` is the live :class:`Value` (None for a trace loaded from JSON); it is not
     compared and not saved.
@@ -44,10 +44,10 @@ class NodeInfo:
 
     id: int
     label: str | None
-    op: str | None
+    op_name: str | None
     symbol: str | None
     data: float
-    value: Value | None = field(default=None, compare=False, repr=False)
+    value: Node | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -97,7 +97,7 @@ def _opt(x: float | None) -> float | None:
     return None if x is None else float(x)
 
 
-def _infos(order: list[Value]) -> dict[Value, NodeInfo]:
+def _infos(order: list[Node]) -> dict[Node, NodeInfo]:
     return {
         node: NodeInfo(
             i,
@@ -111,51 +111,24 @@ def _infos(order: list[Value]) -> dict[Value, NodeInfo]:
     }
 
 
-def _walk(root: Value, seed: float, order: list[Value], accumulate: bool) -> Iterator[Step]:
-    """The steps of ``backward(root, seed)`` computed on a side table, touching no ``.grad``.
+def _replay(root: Node, seed: float, order: list[Node], accumulate: bool) -> Iterator[Step]:
+    """The steps of ``backward(root, seed)`` as records, from backward's own pass on a side
+    table (:func:`autograd.backward.steps`), touching no ``.grad``.
 
     The table starts with interior nodes at 0, the root at ``seed`` and leaves at their
     current ``.grad`` when ``accumulate`` (what backward adds into), else at 0 (the pass's own
-    ∂root/∂leaf). Each step does backward's float operations in backward's order
-    (``parent += node × local``), so the records equal what backward computes.
+    ∂root/∂leaf).
     """
     info = _infos(order)
     grads = {node: (node.grad if accumulate and not node._edges else 0.0) for node in order}
-    grads[root] = seed
-    for index, node in enumerate(node for node in reversed(order) if node._edges):
-        g = grads[node]
-        edges = []
-        if node._edges[1] is None:  # micrograd-style: its closure adds, per distinct parent
-            parents = list(dict.fromkeys(node._edges[0::2]))
-            for parent, after in zip(parents, _run_closure(node, g, [grads[p] for p in parents])):
-                edges.append(EdgeStep(info[parent], None, None, grads[parent], after))
-                grads[parent] = after
-        else:
-            for parent, local in node.edges():
-                before = grads[parent]
-                added = g * local
-                grads[parent] = after = before + added
-                edges.append(EdgeStep(info[parent], float(local), added, before, after))
-        yield Step(index, info[node], g, tuple(edges))
+    for index, (node, g, edges) in enumerate(steps(root, seed, order, grads)):
+        yield Step(index, info[node], g, tuple(
+            EdgeStep(info[parent], None if local is None else float(local), added, before, after)
+            for parent, local, added, before, after in edges
+        ))
 
 
-def _run_closure(node: Value, grad: float, parent_grads: list[float]) -> list[float]:
-    """The parents' grads after ``node``'s ``_backward`` closure runs from ``grad`` and
-    ``parent_grads``; every ``.grad`` it touches is put back as it was."""
-    parents = list(dict.fromkeys(node._edges[0::2]))
-    saved = [(v, v.grad) for v in (node, *parents)]
-    try:
-        node.grad = grad
-        for parent, g in zip(parents, parent_grads):
-            parent.grad = g
-        node._da()
-        return [parent.grad for parent in parents]
-    finally:
-        for v, g in saved:
-            v.grad = g
-
-
-def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
+def backward_steps(root: Node, grad: float = 1.0) -> Iterator[Step]:
     """Run ``backward(root, grad)`` one node at a time, yielding a :class:`Step` per node.
 
     Same visiting order as ``backward`` (:func:`~autograd.backward.interior_order`), same
@@ -174,7 +147,7 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
         if node._edges:
             node.grad = 0.0
     root.grad = seed
-    for step in _walk(root, seed, order, accumulate=True):
+    for step in _replay(root, seed, order, accumulate=True):
         for e in step.edges:
             e.parent.value.grad = e.after
         yield step
@@ -184,7 +157,7 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
 _HEAD = ("step", "node", "op", "data", "∂L/∂node", "parent", "local", "added", "before", "after")
 
 
-def _rows(steps: Iterable[Step]) -> Iterator[tuple[str, ...]]:
+def _table_rows(steps: Iterable[Step]) -> Iterator[tuple[str, ...]]:
     for s in steps:
         for k, e in enumerate(s.edges):
             first = (str(s.index + 1), s.node.name, s.node.symbol or "", _num(s.node.data),
@@ -209,7 +182,7 @@ class Trace:
     def root(self) -> NodeInfo:
         return self.nodes[-1]
 
-    def step_of(self, node: Value | NodeInfo | str | int) -> Step:
+    def step_of(self, node: Node | NodeInfo | str | int) -> Step:
         """The step visiting ``node`` (a Value, NodeInfo, label or id)."""
         target = self.node(node)
         for s in self.steps:
@@ -217,7 +190,7 @@ class Trace:
                 return s
         raise KeyError(f"{target.name} is a leaf: backward visits no step for it")
 
-    def node(self, key: Value | NodeInfo | str | int) -> NodeInfo:
+    def node(self, key: Node | NodeInfo | str | int) -> NodeInfo:
         """Look a node up by live Value, NodeInfo, label or id."""
         for n in self.nodes:
             if isinstance(key, NodeInfo):
@@ -237,7 +210,7 @@ class Trace:
         """The root's label, else ``L``."""
         return self.root.label or "L"
 
-    def explain(self, node: Value | NodeInfo | str | int) -> Explanation:
+    def explain(self, node: Node | NodeInfo | str | int) -> Explanation:
         """∂L/∂x as the sum over x's consumers, with this trace's numbers."""
         x = self.node(node)
         terms = [
@@ -252,7 +225,7 @@ class Trace:
 
     def table(self) -> list[tuple[str, ...]]:
         """Header and rows of the step table, as strings."""
-        return [_HEAD, *_rows(self.steps)]
+        return [_HEAD, *_table_rows(self.steps)]
 
     def __str__(self) -> str:
         rows = self.table()
@@ -265,7 +238,7 @@ class Trace:
 
     def _repr_html_(self) -> str:
         try:
-            return _html_table(self.table())
+            return _steps_html(self.table())
         except Exception as err:  # display never raises
             return f"<pre>{html.escape(repr(err))}</pre>"
 
@@ -277,7 +250,7 @@ class Trace:
             "version": VERSION,
             "seed": self.seed,
             "nodes": [
-                {"id": n.id, "label": n.label, "op": n.op, "symbol": n.symbol, "data": n.data}
+                {"id": n.id, "label": n.label, "op": n.op_name, "symbol": n.symbol, "data": n.data}
                 for n in self.nodes
             ],
             "steps": [
@@ -325,18 +298,15 @@ class Trace:
 
 
 def _final_grad(trace: Trace, x: NodeInfo) -> float:
-    """x's grad at the end of the trace: its step's grad, or a leaf's last ``after``."""
-    grad = math.nan
+    """x's grad at the end of the trace: its step's grad, or a leaf's last ``after`` (every
+    node but the root is the parent of some edge)."""
     for s in trace.steps:
         if s.node.id == x.id:
             return s.grad
-        for e in s.edges:
-            if e.parent.id == x.id:
-                grad = e.after
-    return grad
+    return [e.after for s in trace.steps for e in s.edges if e.parent.id == x.id][-1]
 
 
-def backward_trace(root: Value, grad: float = 1.0) -> Trace:
+def backward_trace(root: Node, grad: float = 1.0) -> Trace:
     """The steps of one backward pass of ``root``, recorded without running it.
 
     No ``.grad`` changes. Every node starts from 0 (the root from ``grad``) and each step does
@@ -347,11 +317,11 @@ def backward_trace(root: Value, grad: float = 1.0) -> Trace:
     seed = to_float(grad, "backward_trace's grad")
     order = topological_order(root)
     check_closures(order)
-    steps = tuple(_walk(root, seed, order, accumulate=False)) if root._edges else ()
+    steps = tuple(_replay(root, seed, order, accumulate=False))
     return Trace(tuple(_infos(order).values()), steps, seed)
 
 
-def _html_table(rows: list[tuple[str, ...]]) -> str:
+def _steps_html(rows: list[tuple[str, ...]]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
     body = ["<tr>" + "".join(f"<td>{html.escape(printable(c))}</td>" for c in r) + "</tr>"
             for r in rows[1:]]
@@ -416,7 +386,7 @@ class Explanation:
             return f"<pre>{html.escape(repr(err))}</pre>"
 
 
-def explain(node: Value, root: Value) -> Explanation:
+def explain(node: Node, root: Node) -> Explanation:
     """After ``root.backward()``: ∂root/∂node written out as Σ over node's consumers in
     root's graph of ∂root/∂child × ∂child/∂node, with the numbers the graph now holds.
 

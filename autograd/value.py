@@ -11,66 +11,45 @@ with ``None`` for each local and its ``_backward`` closure (once assigned) in ``
 edges through :attr:`Value.parents`, :attr:`Value.local_grads`, :meth:`Value.edges` or
 ``_edges`` (the interleaved tuple, for any node).
 
-Operators and methods come from the op table in :mod:`autograd.ops`. ``+`` and ``×`` are
-written out by hand for speed; tests prove they equal the table's declaration.
+Operators and methods come from the op table in :mod:`autograd.ops`: each entry says how it
+reads on Value (``op.method``, ``op.operator`` with its reflected form, a family's method or
+constant operand), and one maker per arity builds the function from the entry's forward and
+local rule (inlined when they are lambdas, so ``x + y`` costs what a hand-written method
+would). An entry registered later (``autograd.extend.declare``) gets its method at once.
 """
 
 from __future__ import annotations
 
-import numbers
+import ast
+import inspect
 import sys as _sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 
 from . import backward as _backward_module
 from . import ops
-from .backward import NARY
 from .backward import backward as _backward
 from .mode import is_grad_enabled as _enabled
-from .ops import Op, dot
+from .ops import Op, dot, to_float
 
 Number = bool | int | float
 Operand = "Value | Number"
 
 _new = object.__new__
 
+NARY = object()
+"""In ``Value._b``: the node's edges are the interleaved tuple in ``_a`` (sum, linear, a
+micrograd-style node). Code that knows no Value class reads it as ``node._nary``."""
+
 TRACING: ContextVar[int] = ContextVar("autograd_transform_depth", default=0)
 """How many function transforms (autograd.functional) are calling their function now."""
-
-
-def to_float(x: object, what: str = "Value data") -> float:
-    """bool, int and float (and other real numbers such as NumPy's) become float; else TypeError.
-
-    A number too large for a float (``10**400``) is an OverflowError that shows it."""
-    if isinstance(x, float):
-        return float(x)
-    if isinstance(x, (int, numbers.Real)) and not isinstance(x, Value):
-        try:
-            return float(x)
-        except OverflowError:
-            raise OverflowError(f"{what} {_shorten(x)} is too large for a float "
-                                f"(the largest is {_FLOAT_MAX!r})") from None
-    raise TypeError(f"{what} must be a bool, int or float, got {type(x).__name__}: {x!r}")
 
 
 def _called_by_library() -> bool:
     """Whether the code that called ``float(value)`` is this library's own (autograd, nn)."""
     caller = _sys._getframe(2).f_globals.get("__name__", "")  # 0: here, 1: __float__
     return caller.partition(".")[0] in ("autograd", "nn")
-
-
-_FLOAT_MAX = 1.7976931348623157e308
-
-
-def _shorten(x: object) -> str:
-    """A number as text, its middle elided when long: ``100000000000…000000000000 (401 digits)``."""
-    if isinstance(x, int) and x.bit_length() > 12_000:  # str() refuses over 4300 digits
-        return f"(an integer of {x.bit_length()} bits)"
-    text = str(x)
-    if len(text) <= 40:
-        return text
-    return f"{text[:12]}…{text[-12:]} ({len(list(filter(str.isdigit, text)))} digits)"
 
 
 def to_label(label: object) -> str | None:
@@ -82,13 +61,14 @@ class Value:
     """A scalar in a computation graph.
 
     ``Value(data, label=None)``: a leaf. Arithmetic with Values or plain numbers on either side
-    (``+ - * / **``, unary ``-``, ``abs``) and the methods ``exp log tanh sigmoid relu
-    leaky_relu softplus sqrt sin cos`` build new nodes. Plain-number operands of a binary op
-    become constant leaves, so drawings show them. Values hash by identity; ``<``, ``>`` and
-    friends compare ``data``.
+    (``+ - * / **``, unary ``-``, ``abs``) and a method per op of the table (``x.tanh()``,
+    ``x.leaky_relu(0.2)``; ``python -m autograd ops`` lists them) build new nodes.
+    Plain-number operands of a binary op become constant leaves, so drawings show them.
+    Values hash by identity; ``<``, ``>`` and friends compare ``data``.
     """
 
     __slots__ = ("data", "grad", "op", "_label", "_a", "_da", "_b", "_db")
+    _nary = NARY
 
     def __init__(
         self,
@@ -199,7 +179,7 @@ class Value:
     def backward_steps(self, grad: float = 1.0) -> Iterator:
         """``backward`` one node at a time: yields a step record per node
         (:func:`autograd.trace.backward_steps`); consumed, it leaves the same grads."""
-        from .trace import backward_steps
+        from .trace import backward_steps  # (trace.py reads nodes, it imports no Value)
 
         return backward_steps(self, grad)
 
@@ -223,98 +203,18 @@ class Value:
         return self.data
 
     def __lt__(self, other: Operand) -> bool:
-        return self.data < _data(other)
+        return self.data < _data_of(other)
 
     def __le__(self, other: Operand) -> bool:
-        return self.data <= _data(other)
+        return self.data <= _data_of(other)
 
     def __gt__(self, other: Operand) -> bool:
-        return self.data > _data(other)
+        return self.data > _data_of(other)
 
     def __ge__(self, other: Operand) -> bool:
-        return self.data >= _data(other)
+        return self.data >= _data_of(other)
 
     __hash__ = object.__hash__
-
-    # ------------------------------------------------------------------ hot paths
-    def __add__(self, other: Operand) -> Value:
-        """a + b; local derivatives 1, 1 (ops.ADD)."""
-        if not isinstance(other, Value):
-            other = _constant(other)
-        out = _new(Value)
-        out.data = self.data + other.data
-        out.grad = 0.0
-        out._label = None
-        if _enabled():
-            out._a = self
-            out._da = 1.0
-            out._b = other
-            out._db = 1.0
-            out.op = _ADD
-        else:
-            out._a = out._b = out.op = None
-        return out
-
-    def __mul__(self, other: Operand) -> Value:
-        """a × b; local derivatives b, a (ops.MUL)."""
-        if not isinstance(other, Value):
-            other = _constant(other)
-        a = self.data
-        b = other.data
-        out = _new(Value)
-        out.data = a * b
-        out.grad = 0.0
-        out._label = None
-        if _enabled():
-            out._a = self
-            out._da = b
-            out._b = other
-            out._db = a
-            out.op = _MUL
-        else:
-            out._a = out._b = out.op = None
-        return out
-
-    def __radd__(self, other: Operand) -> Value:
-        return _constant(other) + self
-
-    def __rmul__(self, other: Operand) -> Value:
-        return _constant(other) * self
-
-    # ------------------------------------------------------------------ the rest of the table
-    def __sub__(self, other: Operand) -> Value:
-        return binary(ops.SUB, self, other)
-
-    def __rsub__(self, other: Operand) -> Value:
-        return binary(ops.SUB, other, self)
-
-    def __truediv__(self, other: Operand) -> Value:
-        return binary(ops.DIV, self, other)
-
-    def __rtruediv__(self, other: Operand) -> Value:
-        return binary(ops.DIV, other, self)
-
-    def __pow__(self, other: Operand) -> Value:
-        """x ** p: a constant exponent is part of the op (pow_const); a Value one is an operand."""
-        if isinstance(other, Value):
-            return binary(ops.POW, self, other)
-        return unary(ops.pow_const(to_float(other, "the exponent")), self)
-
-    def __rpow__(self, other: Operand) -> Value:
-        return binary(ops.POW, other, self)
-
-    def __neg__(self) -> Value:
-        return unary(ops.NEG, self)
-
-    def __abs__(self) -> Value:
-        return unary(ops.ABS, self)
-
-    def leaky_relu(self, slope: float = 0.01) -> Value:
-        """x for x > 0 else slope·x; local derivative 1 or slope."""
-        return unary(ops.leaky_relu(to_float(slope, "leaky_relu's slope")), self)
-
-
-_ADD, _MUL = ops.ADD, ops.MUL
 
 
 # ---------------------------------------------------------------------- micrograd's way
@@ -363,56 +263,290 @@ def _closure_node(node: Value, children: tuple, symbol: str) -> None:
     _backward_module.closures = True
 
 
-_INLINE_UNARY: dict[str, Op] = {}  # methods that build their node inline (anomaly swaps them)
+# ---------------------------------------------------------------------- methods from the table
+_recorder: Callable | None = None
+"""``record(node, op, operands)`` applied to every node a table op makes (None: nothing);
+set through :func:`record_nodes`."""
 
 
-def _named(method, op: Op):
-    method.__name__ = method.__qualname__ = op.name
-    method.__doc__ = f"{op.name}(x); local derivative {op.derivative[0]}."
+_TEMPLATES = {
+    1: """\
+def {name}(_self_):
+    _x0_ = _self_.data
+    {check}
+    try:
+        _out_ = {forward}
+        (_d0_,) = {local}
+    except (ArithmeticError, ValueError) as _err_:
+        raise _failure_(_op_, _err_, (_self_,)) from None
+    {convert}
+    _node_ = _new_(_Value_)
+    _node_.data = _out_
+    _node_.grad = 0.0
+    _node_._label = None
+    if _enabled_():
+        _node_._a = _self_
+        _node_._da = _d0_
+        _node_._b = None
+        _node_.op = _op_
+    else:
+        _node_._a = _node_._b = _node_.op = None
+    return _node_
+""",
+    2: """\
+def {name}(_self_, _other_):
+    if not isinstance(_other_, _Value_):
+        _other_ = _constant_(_other_)
+    _x0_ = _self_.data
+    _x1_ = _other_.data
+    {check}
+    try:
+        _out_ = {forward}
+        _d0_, _d1_ = {local}
+    except (ArithmeticError, ValueError) as _err_:
+        raise _failure_(_op_, _err_, (_self_, _other_)) from None
+    {convert}
+    _node_ = _new_(_Value_)
+    _node_.data = _out_
+    _node_.grad = 0.0
+    _node_._label = None
+    if _enabled_():
+        _node_._a = _self_
+        _node_._da = _d0_
+        _node_._b = _other_
+        _node_._db = _d1_
+        _node_.op = _op_
+    else:
+        _node_._a = _node_._b = _node_.op = None
+    return _node_
+""",
+}
+"""The function applying a one- or two-operand op: ``{forward}`` and ``{local}`` are the
+entry's rules, inlined (see :func:`_inlined`) or called."""
+
+
+@cache
+def _lambdas(filename: str) -> tuple[ast.Lambda, ...]:
+    try:
+        with open(filename, encoding="utf-8") as file:
+            return tuple(n for n in ast.walk(ast.parse(file.read())) if isinstance(n, ast.Lambda))
+    except (OSError, SyntaxError, ValueError):
+        return ()
+
+
+def _inlined(fn: Callable, names: tuple[str, ...], namespace: dict) -> str | None:
+    """The body of the lambda ``fn`` as source over ``names`` (its parameters renamed), with
+    the globals and closure constants it reads added to ``namespace``; None when ``fn`` is no
+    lambda whose source can be read, or a name would mean two things."""
+    code = getattr(fn, "__code__", None)
+    if getattr(fn, "__name__", "") != "<lambda>" or not hasattr(code, "co_positions"):
+        return None
+    params = code.co_varnames[: code.co_argcount]
+    if code.co_flags & 0x0C or len(params) != len(names):  # *args or **kwargs
+        return None
+    at = [(line, col) for line, _, col, _ in code.co_positions()
+          if line is not None and col is not None][1:2]  # the first position after RESUME
+    if not at:
+        return None
+    line, col = at[0]
+    found = [
+        n for n in _lambdas(code.co_filename)
+        if [a.arg for a in n.args.args] == list(params)
+        and (n.body.lineno, n.body.col_offset) <= (line, col)
+        <= (n.body.end_lineno or 0, n.body.end_col_offset or 0)
+    ]
+    if not found:
+        return None
+    body = min(found, key=lambda n: (n.body.end_lineno - n.body.lineno, n.end_col_offset or 0))
+    rename = dict(zip(params, names))
+    closure = dict(zip(code.co_freevars, (c.cell_contents for c in fn.__closure__ or ())))
+    builtins = fn.__globals__.get("__builtins__", {})
+    builtins = builtins if isinstance(builtins, dict) else vars(builtins)
+    tree = ast.parse(ast.unparse(body.body), mode="eval")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if node.id in rename:
+                node.id = rename[node.id]
+                continue
+            for scope in (closure, fn.__globals__, builtins):
+                if node.id in scope:
+                    value = scope[node.id]
+                    break
+            else:
+                return None
+            if namespace.setdefault(node.id, value) is not value or node.id.endswith("_"):
+                return None
+    return ast.unparse(tree)
+
+
+def _maker(op: Op, record: Callable | None) -> Callable:
+    """The function that applies ``op`` to Values: ``f(x)`` or ``f(a, b)`` (a plain-number
+    ``b`` becomes a constant leaf). One maker per arity: it fills that arity's template with
+    the entry's forward and local rule, inlined when they are lambdas (so ``x + y`` runs
+    ``a + b`` and stores ``1.0, 1.0`` without a call), else called; the same code makes
+    ``x + y``, ``x.tanh()`` and a user's op. A user op's results are converted to floats
+    (its rule may return ints)."""
+    n = op.arity
+    if n not in _TEMPLATES:
+        raise TypeError(f"{op.name}: only one- and two-operand ops are applied to Values")
+    names = tuple(f"_x{i}_" for i in range(n))
+    namespace: dict = {}
+    rules = []
+    for rule, params, call in ((op.forward, names, "_forward_"),
+                               (op.local, (*names, "_out_"), "_local_")):
+        scope = dict(namespace)
+        inline = _inlined(rule, params, scope)
+        if inline is not None:
+            namespace = scope
+        rules.append(inline or f"{call}({', '.join(params)})")
+    forward, local = rules
+    outputs = ", ".join(["_out_"] + [f"_d{i}_" for i in range(n)])
+    source = _TEMPLATES[n].format(
+        name=op.name if op.name.isidentifier() else "_op_function_",
+        check=f"_op_.check(({', '.join(('_self_', '_other_')[:n])},), ({', '.join(names)},))"
+        if op.requires else "",
+        forward=forward,
+        local=local,
+        convert="" if op.builtin else f"{outputs} = _to_float_(_out_, _what_), "
+        + ", ".join(f"float(_d{i}_)" for i in range(n)),
+    )
+    namespace.update(_Value_=Value, _constant_=_constant, _failure_=_failure, _op_=op,
+                     _new_=_new, _enabled_=_enabled, _forward_=op.forward, _local_=op.local,
+                     _to_float_=to_float, _what_=f"{op.name}'s result")
+    exec(compile(source, f"<autograd.value: {op.name}>", "exec"), namespace)  # noqa: S102
+    f = namespace[op.name if op.name.isidentifier() else "_op_function_"]
+    f.__module__ = __name__
+    if record is not None:
+        made = f
+
+        def f(*operands: Value) -> Value:
+            return record(made(*operands), op, operands)
+
+    f.__name__ = f.__qualname__ = op.name
+    f.__doc__ = f"{op.name}({', '.join(op.operands)}); local derivative " + "; ".join(
+        op.derivative) + "."
+    return f
+
+
+_method = lru_cache(maxsize=1024)(_maker)  # by op identity, and recorder
+
+
+def _reflected(f: Callable) -> Callable:
+    """``other ∘ self`` for a reflected operator (``1 - x`` is ``x.__rsub__(1)``)."""
+
+    def reflected(self: Value, other: Operand) -> Value:
+        return f(_constant(other), self)
+
+    reflected.__name__ = reflected.__qualname__ = "r" + f.__name__
+    return reflected
+
+
+def _family_method(name: str, factory: Callable[..., Op], record: Callable | None) -> Callable:
+    """``x.<family>(params)``: the family's op for these constants, applied to x."""
+    signature = inspect.signature(factory)
+
+    def method(self: Value, *args: Number, **kwargs: Number) -> Value:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        params = [to_float(v, f"{name}'s {k}") for k, v in bound.arguments.items()]
+        return _method(factory(*params), record)(self)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"{name}(x, {', '.join(signature.parameters)}): {factory.__doc__}"
     return method
 
 
-def _table_method(op: Op):
-    """The method ``x.<op>()`` as ``unary(op, x)``, through ``make``."""
-    return _named(lambda self: unary(op, self), op)
+def _constant_operator(factory: Callable[..., Op], general: Op, record: Callable | None):
+    """``x ** p``: a plain-number right operand is the family's constant, a Value one an
+    operand of the general op."""
+    (param,) = tuple(inspect.signature(factory).parameters)
+    general_method = _method(general, record)
+
+    def operator(self: Value, other: Operand) -> Value:
+        if isinstance(other, Value):
+            return general_method(self, other)
+        return _method(factory(to_float(other, f"{general.name}'s {param}")), record)(self)
+
+    operator.__name__ = operator.__qualname__ = general.name
+    operator.__doc__ = general_method.__doc__
+    return operator
 
 
-def _unary_method(op: Op):
-    if op.requires:
-        return _table_method(op)
-    # no domain to check: ``unary`` and ``make`` inlined, the hot path of activations
-    forward, local = op.forward, op.local
-    _INLINE_UNARY[op.name] = op
+@lru_cache(maxsize=1024)
+def _op_methods(op: Op, record: Callable | None) -> dict[str, Callable]:
+    """The methods and operators one entry gives Value, by attribute name (the same function
+    objects each time)."""
+    methods: dict[str, Callable] = {}
+    if op.arity == -1:
+        return methods
+    f = _method(op, record)
+    if op.method:
+        methods[op.method] = f
+    if op.operator:
+        methods[f"__{op.operator}__"] = f
+        if op.arity == 2:
+            methods[f"__r{op.operator}__"] = _reflected(f)
+    return methods
 
-    def method(self: Value) -> Value:
-        v = self.data
-        try:
-            out = forward(v)
-            (d,) = local(v, out)
-        except (ArithmeticError, ValueError) as err:
-            raise _failure(op, err, (self,)) from None
-        node = _new(Value)
-        node.data = out
-        node.grad = 0.0
-        node._label = None
-        if _enabled():
-            node._a = self
-            node._da = d
-            node._b = None
-            node.op = op
+
+@lru_cache(maxsize=4)
+def _family_methods(record: Callable | None) -> dict[str, Callable]:
+    """The families' methods (``x.leaky_relu(slope)``) and constant operands (``x ** 2.0``)."""
+    methods: dict[str, Callable] = {}
+    for name, (factory, _) in ops.FAMILIES.items():
+        general = ops.FAMILY_CONSTANT_OF.get(name)
+        if general is None:
+            methods[name] = _family_method(name, factory, record)
         else:
-            node._a = node._b = node.op = None
-        return node
+            general_op = ops.OPS[general]
+            methods[f"__{general_op.operator}__"] = _constant_operator(factory, general_op, record)
+    return methods
 
-    return _named(method, op)
+
+_MADE: set[str] = set()  # the attribute names of Value that the table's makers set
 
 
-for _name in ("exp", "log", "tanh", "sigmoid", "relu", "softplus", "sqrt", "abs", "sin", "cos"):
-    setattr(Value, _name, _unary_method(ops.OPS[_name]))
+def _add_methods(op: Op) -> None:
+    """Give Value the methods of ``op`` (called by the table for every entry it registers,
+    before the entry goes in: a name Value already uses for something else is refused)."""
+    methods = _op_methods(op, _recorder)
+    for name in methods:
+        if name not in _MADE and hasattr(Value, name):
+            raise ValueError(f"an op named {op.name!r} would replace Value.{name}; "
+                             "choose another name")
+    for name, method in methods.items():
+        setattr(Value, name, method)
+        _MADE.add(name)
+
+
+def _remove_methods(op: Op) -> None:
+    """Take the methods of ``op`` off Value (for an entry taken out of the table)."""
+    for name, method in _op_methods(op, _recorder).items():
+        if Value.__dict__.get(name) is method:
+            delattr(Value, name)
+
+
+def _install_makers(record: Callable | None) -> None:
+    global _recorder, make
+    _recorder = record
+    for op in ops.OPS.values():
+        _add_methods(op)
+    for name, method in _family_methods(record).items():
+        setattr(Value, name, method)
+        _MADE.add(name)
+    make = _make if record is None else partial(_recorded_make, record)
+
+
+def record_nodes(record: Callable | None) -> None:
+    """The hook for watching every node an op makes (``detect_anomaly`` uses it):
+    ``record(node, op, operands)`` runs on each new node, and what it returns is the result.
+    ``None`` puts the plain makers back, the very functions as before (so it costs nothing
+    when off). Code that imported ``make`` by name keeps the plain one."""
+    _install_makers(record)
 
 
 # ---------------------------------------------------------------------- building nodes
-def _data(x: Operand) -> float:
+def _data_of(x: Operand) -> float:
     return x.data if isinstance(x, Value) else to_float(x)
 
 
@@ -428,7 +562,7 @@ def _constant(x: Operand) -> Value:
     return c
 
 
-def make(data: float, edges: tuple, op: Op) -> Value:
+def _make(data: float, edges: tuple, op: Op) -> Value:
     """A node made by ``op`` with interleaved ``(parent, local, ...)`` edges.
 
     Under ``no_grad`` the result is a leaf that records nothing.
@@ -455,6 +589,13 @@ def make(data: float, edges: tuple, op: Op) -> Value:
     return out
 
 
+make = _make
+
+
+def _recorded_make(record: Callable, data: float, edges: tuple, op: Op) -> Value:
+    return record(_make(data, edges, op), op, edges[0::2])
+
+
 def interleave(parents: Sequence[Value], local_grads: Sequence) -> tuple:
     """(p₀, l₀, p₁, l₁, ...) from parents and their local derivatives."""
     edges: list = [None] * (2 * len(parents))
@@ -476,44 +617,20 @@ def _failure(op: Op, err: BaseException, nodes: Sequence[Value]) -> ops.DomainEr
     return _error_type(err)(op.describe_failure(str(err), nodes, values))
 
 
-def unary(op: Op, x: Value) -> Value:
-    """Apply a one-operand table op to a Value: check the domain, forward, record the edge."""
-    v = x.data
-    if op.requires:
-        op.check((x,), (v,))
-    try:
-        out = op.forward(v)
-        (local,) = op.local(v, out)
-    except (ArithmeticError, ValueError) as err:
-        raise _failure(op, err, (x,)) from None
-    if not op.builtin:
-        out, local = to_float(out, f"{op.name}'s result"), float(local)
-    return make(out, (x, local), op)
+def unary(op: Op, x: Operand) -> Value:
+    """Apply a one-operand table op to a Value or a plain number."""
+    return _method(op, _recorder)(_constant(x))
 
 
 def binary(op: Op, a: Operand, b: Operand) -> Value:
     """Apply a two-operand table op; plain-number operands become constant leaves."""
-    if not isinstance(a, Value):
-        a = _constant(a)
-    if not isinstance(b, Value):
-        b = _constant(b)
-    u, v = a.data, b.data
-    if op.requires:
-        op.check((a, b), (u, v))
-    try:
-        out = op.forward(u, v)
-        du, dv = op.local(u, v, out)
-    except (ArithmeticError, ValueError) as err:
-        raise _failure(op, err, (a, b)) from None
-    if not op.builtin:
-        out, du, dv = to_float(out, f"{op.name}'s result"), float(du), float(dv)
-    return make(out, (a, du, b, dv), op)
+    return _method(op, _recorder)(_constant(a), b)
 
 
 def apply(op: Op, *operands: Operand) -> Value:
     """Apply a one- or two-operand table op to Values or plain numbers."""
     if len(operands) == 1:
-        return unary(op, _constant(operands[0]))
+        return unary(op, operands[0])
     if len(operands) == 2:
         return binary(op, *operands)
     raise TypeError(f"{op.name} takes {len(op.operands)} operands, got {len(operands)}")
@@ -638,3 +755,7 @@ def _linear(
         return Value(total)
     op = ops.linear(n, wn is not None, xn is not None, has_bias)
     return make(total, tuple(edges), op)
+
+
+_install_makers(None)
+ops.on_register(_add_methods)

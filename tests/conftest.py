@@ -1,6 +1,10 @@
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from autograd import ops
+from autograd import value as value_module
 
 settings.register_profile(
     "ci",
@@ -16,3 +20,17 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture
+def restore_op_table():
+    """Ops a test declares leave the table when it ends, and their Value methods with them;
+    what was declared before stays."""
+    saved = dict(ops.OPS)
+    yield ops.OPS
+    added = [op for name, op in ops.OPS.items() if saved.get(name) is not op]
+    ops.OPS.clear()
+    ops.OPS.update(saved)
+    for op in added:
+        value_module._remove_methods(op)
+    value_module._install_makers(value_module._recorder)  # a replaced entry's method returns

@@ -17,7 +17,7 @@ from autograd import DomainError, Value, grad, ops
 from autograd import linear as linear_node
 from autograd import sum as sum_node
 from autograd.value import apply
-from tests.oracles import TORCH
+from tests.oracles import ORACLES, torch_form
 
 NAN, INF = math.nan, math.inf
 UNARY = (NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, 5e-324, 30.0, -30.0,
@@ -99,8 +99,8 @@ def engine(op: ops.Op, args: tuple[float, ...]) -> dict:
 def torch_record(torch, op: ops.Op, args: tuple[float, ...]) -> dict:
     """PyTorch's record for the same op and operands (float64 scalar tensors)."""
     leaves = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in args]
-    params = [v for _, v in op.params] if op.name != "linear" else []
-    out = TORCH[op.name](torch, *leaves, *params)
+    out = torch_form(torch, op, *leaves) if op.name != "linear" else ORACLES["linear"].torch(
+        torch, *leaves)
 
     def grads_of(y, seed, **kw):
         gs = torch.autograd.grad(y, leaves, grad_outputs=seed, allow_unused=True, **kw)

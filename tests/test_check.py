@@ -7,8 +7,9 @@ import math
 import pytest
 from hypothesis import given
 
-from autograd import Value, apply, ops
+from autograd import Value, ops
 from autograd.check import GradcheckError, central_difference, gradcheck
+from autograd.extend import apply
 from autograd.testing import expression_graphs, inside, operands
 
 

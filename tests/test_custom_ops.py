@@ -8,23 +8,16 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings
 
-from autograd import DomainError, Value, apply, backward_steps, check_nodes, ops
+from autograd import DomainError, Value, backward_steps, check_nodes, ops
 from autograd.check import gradcheck
+from autograd.extend import apply
 from autograd.testing import expression_graphs, operands
 
 
 @pytest.fixture
-def declared():
-    """Declare ops through ``ops.declare`` and take them out of the table afterwards."""
-    names = []
-
-    def declare(name, *args, **kw):
-        names.append(name)
-        return ops.declare(name, *args, **kw)
-
-    yield declare
-    for name in names:
-        ops.OPS.pop(name, None)
+def declared(restore_op_table):
+    """``ops.declare``, with what it declares taken out of the table afterwards."""
+    return ops.declare
 
 
 @pytest.fixture
@@ -61,7 +54,7 @@ def test_softsign_steps_and_checks_like_a_builtin(softsign):
     y = apply(softsign, x)
     y.label = "y"
     (step,) = list(backward_steps(y * 2.0))[1:]
-    assert (step.node.op, step.node.symbol) == ("softsign", "softsign")
+    assert (step.node.op_name, step.node.symbol) == ("softsign", "softsign")
     assert step.edges[0].local == pytest.approx(1 / 1.5**2)
     assert check_nodes(y * 2.0).ok
 
@@ -135,3 +128,22 @@ def test_declare_rules(declared):
         ops.declare("three", lambda a, b, c: a, lambda a, b, c, out: (1, 0, 0))
     with pytest.raises(ValueError, match="derivative strings"):
         ops.declare("mismatch", lambda x: x, lambda x, out: 1.0, derivative=("1", "2"))
+
+
+def test_a_name_value_uses_is_refused_and_nothing_changes(declared):
+    before = dict(ops.OPS)
+    for name in ("item", "backward", "data", "grad", "parents"):
+        with pytest.raises(ValueError, match=f"would replace Value.{name}"):
+            declared(name, lambda x: x, lambda x, out: 1.0)
+    assert ops.OPS == before
+    v = Value(2.0)
+    assert v.item() == 2.0 and v.data == 2.0 and v.grad == 0.0 and v.parents == ()
+
+
+def test_a_declared_op_is_a_method_at_once(declared):
+    declared("cube", lambda x: x**3, lambda x, out: 3 * x**2)
+    declared("hypot", lambda a, b: math.hypot(a, b), lambda a, b, out: (a / out, b / out))
+    y = Value(2.0).cube()
+    assert y.op is ops.OPS["cube"] and y.data == 8.0 and y.local_grads == (12.0,)
+    h = Value(3.0).hypot(4.0)
+    assert h.data == 5.0 and h.local_grads == (0.6, 0.8) and h.parents[1].data == 4.0

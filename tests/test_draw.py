@@ -236,7 +236,7 @@ def test_boxes_show_op_label_data_grad_and_edges_show_local_derivatives():
     d.backward()
     drawing = D.draw(d)
     t = math.tanh(-6.0)
-    assert [(x.id, x.op, x.label, x.data, x.grad) for x in drawing.boxes] == [
+    assert [(x.id, x.symbol, x.label, x.data, x.grad) for x in drawing.boxes] == [
         ("n0", "", "a", 2.0, pytest.approx((1 - t * t) * -3.0)),
         ("n1", "", "b", -3.0, pytest.approx((1 - t * t) * 2.0)),
         ("n2", "×", None, -6.0, pytest.approx(1 - t * t)),
@@ -433,7 +433,7 @@ def test_a_million_node_chain_gives_the_clear_error_fast(chain):
 
 def test_depth_keeps_the_levels_nearest_the_root(chain):
     drawing = D.draw(chain, depth=2)
-    assert [b.op for b in drawing.boxes] == ["+", "+", "+"]
+    assert [b.symbol for b in drawing.boxes] == ["+", "+", "+"]
     assert [b.label for b in drawing.boxes] == [None, None, "top"]
     assert drawing.boxes[0].note == "⋯ 2 inputs not shown"
     assert len(drawing.edges) == 4
@@ -489,13 +489,13 @@ def test_collapse_draws_each_neuron_as_one_box_with_the_chain_rule_on_its_edges(
                                "layers.0.neurons.2", "layers.1.neurons.0"]
     for j in range(3):
         box = neurons[f"layers.0.neurons.{j}"]
-        assert box.op == "linear → tanh" and box.note == "3 parameters"
+        assert box.symbol == "linear → tanh" and box.note == "3 parameters"
         assert box.data == pytest.approx(a[j])
         assert box.grad == pytest.approx((yhat - y) * w2[j])  # ∂L/∂aⱼ
         into = [e.local for e in drawing.edges if e.child == box.id]
         assert into == pytest.approx([(1 - a[j] ** 2) * w1[j][i] for i in range(2)])  # ∂aⱼ/∂xᵢ
     top = neurons["layers.1.neurons.0"]
-    assert top.op == "linear" and top.data == pytest.approx(yhat) and top.note == "4 parameters"
+    assert top.symbol == "linear" and top.data == pytest.approx(yhat) and top.note == "4 parameters"
     assert not any(b.role == "parameter" for b in drawing.boxes)
     assert len(drawing.boxes) == 2 + 4 + 5  # x1, x2; the neurons; y, −, **2, ½, ×
     src = drawing.dot_source

@@ -9,7 +9,7 @@ import sympy as sp
 from hypothesis import given, settings
 
 from autograd.testing import expression_graphs
-from tests.oracles import close, sympy_form
+from tests.oracles import close, sympy_form, torch_form
 
 
 def sympy_gradients(graph):
@@ -32,28 +32,11 @@ def test_gradients_equal_sympy(graph):
         assert close(leaf.grad, exact, 1e-9), (leaf.label, leaf.grad, exact)
 
 
-TORCH = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b, "pow": lambda a, b: a**b, "neg": lambda x: -x,
-    "exp": "exp", "log": "log", "tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu",
-    "sqrt": "sqrt", "abs": "abs", "sin": "sin", "cos": "cos",
-}
-
-
 def test_gradients_equal_pytorch_float64():
     torch = pytest.importorskip("torch")
-    import torch.nn.functional as F
 
     def call(op, *args):
-        p = dict(op.params)
-        if op.name == "pow_const":
-            return args[0] ** p["p"]
-        if op.name == "leaky_relu":
-            return F.leaky_relu(args[0], p["slope"])
-        if op.name == "softplus":
-            return F.softplus(args[0])
-        fn = TORCH[op.name]
-        return getattr(torch, fn)(*args) if isinstance(fn, str) else fn(*args)
+        return torch_form(torch, op, *args)
 
     @settings(max_examples=300)
     @given(expression_graphs())

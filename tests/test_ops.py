@@ -4,17 +4,16 @@ central differences and vs sympy's exact derivative."""
 from __future__ import annotations
 
 import math
+import operator
 from functools import cache
 
 import pytest
 import sympy as sp
 from hypothesis import given
-from hypothesis import strategies as st
 
 from autograd import Value, no_grad, ops
-from autograd import value as value_module
 from autograd.testing import operands
-from autograd.value import apply, binary, unary
+from autograd.value import apply
 from tests.oracles import close, math_forward, sympy_form
 
 TABLE = ops.all_ops()
@@ -81,39 +80,53 @@ def test_local_derivative_equals_sympy(op):
     check()
 
 
-@given(operands(ops.ADD))
-def test_hand_written_add_equals_the_table(xs):
-    a, b = Value(xs[0]), Value(xs[1])
-    for fast, slow in ((a + b, binary(ops.ADD, a, b)), (a + xs[1], binary(ops.ADD, a, xs[1])),
-                       (xs[0] + b, binary(ops.ADD, xs[0], b))):
-        assert fast.op is slow.op is ops.ADD
-        assert fast.data == slow.data
-        assert fast.local_grads == slow.local_grads
-        assert [p.data for p in fast.parents] == [p.data for p in slow.parents]
+def spellings(op):
+    """Every way Value applies ``op``, as functions of its operands (floats in, Values out):
+    its method, its Python operator (Values on both sides, a number on either side), or for a
+    family its method with the op's parameters or the operator with the constant."""
+    params = dict(op.params)
+    if op.name in ops.FAMILY_CONSTANT_OF:
+        general = ops.OPS[ops.FAMILY_CONSTANT_OF[op.name]]
+        (constant,) = params.values()
+        yield lambda x: getattr(operator, general.operator)(Value(x), constant)
+    elif op.name in ops.FAMILIES:
+        yield lambda x: getattr(Value(x), op.name)(**params)
+    if op.method and op.name not in ops.FAMILIES:
+        yield lambda *xs: getattr(Value(xs[0]), op.method)(*map(Value, xs[1:]))
+    if op.operator:
+        f = getattr(operator, op.operator)
+        yield lambda *xs: f(*map(Value, xs))
+        if op.arity == 2:
+            if op.name not in ops.FAMILY_CONSTANT_OF.values():  # x ** 2.0 is pow_const
+                yield lambda a, b: f(Value(a), b)
+            yield lambda a, b: f(a, Value(b))
 
 
-@given(operands(ops.MUL))
-def test_hand_written_mul_equals_the_table(xs):
-    a, b = Value(xs[0]), Value(xs[1])
-    for fast, slow in ((a * b, binary(ops.MUL, a, b)), (a * xs[1], binary(ops.MUL, a, xs[1])),
-                       (xs[0] * b, binary(ops.MUL, xs[0], b))):
-        assert fast.op is slow.op is ops.MUL
-        assert fast.data == slow.data
-        assert fast.local_grads == slow.local_grads
-        assert [p.data for p in fast.parents] == [p.data for p in slow.parents]
+SPELLED = [op for op in TABLE if op.arity in (1, 2)]
 
 
-@pytest.mark.parametrize("name", sorted(value_module._INLINE_UNARY))
-@given(data=st.data())
-def test_inline_activation_methods_equal_the_table(name, data):
-    op = ops.OPS[name]
-    (x,) = data.draw(operands(op))
-    v = Value(x)
-    fast, slow = getattr(v, name)(), unary(op, v)
-    assert fast.op is slow.op is op and fast.parents == slow.parents == (v,)
-    assert fast.data == slow.data and fast.local_grads == slow.local_grads
-    with no_grad():
-        assert getattr(v, name)().is_leaf
+@pytest.mark.parametrize("op", SPELLED, ids=[repr(op) for op in SPELLED])
+def test_generated_methods_and_operators_equal_the_table(op):
+    """The functions made from the table (inlined rules) give the entry's value, local
+    derivatives (a MASK stays a MASK) and op, with or without recording."""
+    ways = list(spellings(op))
+    assert ways, op
+
+    @given(operands(op))
+    def check(xs):
+        out = op.forward(*xs)
+        local = op.local(*xs, out)
+        for way in ways:
+            node = way(*xs)
+            assert node.op is op
+            assert node.data == out or (node.data != node.data and out != out)
+            assert [type(d) for d in node.local_grads] == [type(d) for d in local]
+            assert all(d == e or (d != d and e != e) for d, e in zip(node.local_grads, local))
+            assert [p.data for p in node.parents] == list(xs)
+            with no_grad():
+                assert way(*xs).is_leaf
+
+    check()
 
 
 def test_methods_and_operators_use_the_table():

@@ -47,7 +47,7 @@ def readme_python_blocks() -> list[str]:
     return re.findall(r"```python\n(.+?)```", text, flags=re.S)
 
 
-def test_readme_examples_run(tmp_path, monkeypatch, capsys):
+def test_readme_examples_run(tmp_path, monkeypatch, capsys, restore_op_table):
     monkeypatch.chdir(tmp_path)
     blocks = readme_python_blocks()
     assert len(blocks) >= 3
@@ -59,15 +59,18 @@ def test_readme_examples_run(tmp_path, monkeypatch, capsys):
     assert "<svg" in svg and ">L<" in svg
 
 
-def test_readme_derivative_table_is_generated_from_the_op_table():
-    from autograd.ops import derivative_table
-
-    assert derivative_table() in (ROOT / "README.md").read_text(encoding="utf-8")
-
-
 def run_autograd_main(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "autograd", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
+
+
+def test_readme_op_table_is_what_python_m_autograd_ops_prints():
+    proc = run_autograd_main("ops")
+    assert proc.returncode == 0 and proc.stdout.startswith("| op | symbol |")
+    rows = proc.stdout.splitlines()
+    assert {"| add | `+` | a, b | 1; 1 | all reals |", "| log | `log` | x | 1/x | x > 0 |"} <= set(
+        rows)
+    assert proc.stdout in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_python_m_autograd_help_prints_help_and_runs_nothing():

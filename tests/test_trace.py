@@ -34,7 +34,7 @@ def test_records_carry_node_and_edge_numbers():
     d.label = "d"
     steps = list(d.backward_steps(0.5))
     assert [s.node.label for s in steps] == ["d", "c"]
-    assert (steps[0].node.symbol, steps[0].node.op, steps[0].node.data) == ("tanh", "tanh",
+    assert (steps[0].node.symbol, steps[0].node.op_name, steps[0].node.data) == ("tanh", "tanh",
                                                                              math.tanh(-6.0))
     dtanh = 1.0 - math.tanh(-6.0) ** 2
     (e,) = steps[0].edges
