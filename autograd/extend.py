@@ -17,7 +17,8 @@ derivative with ``+ − × ÷ **`` and the rule helpers exported here (:func:`ex
 :func:`sin`, :func:`cos`, :func:`sigmoid`, :func:`sign`, :func:`step`, :func:`ratio`,
 :func:`power`, :func:`where`, :data:`MASK`) so the same rule also runs on Values and, for
 :func:`autograd.compile`, on code (branch with :func:`where`, never with ``if``).
-:class:`Require` states a domain condition; :class:`Code` gives the compiler source templates for what it cannot derive.
+:class:`Require` states a domain condition; :class:`Code` gives the compiler source
+templates for what it cannot derive.
 """
 
 from .ops import (
