@@ -19,16 +19,21 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import methodcaller
 from typing import Any
 
-from autograd import Value, linear, linear_layer
+from autograd import Value, linear, linear_layer, ops
 
 from .init import Init, Rng, get_init, get_rng
 from .module import Module
 
 Input = Value | float | Sequence[Value | float]
 
-# looked up on the Value at each call, so detect_anomaly's checked methods are the ones used
+# Every one-operand op of the table that is a Value method and defined on all reals (relu,
+# tanh, sigmoid, leaky_relu, softplus, ...), plus "linear" for none. Looked up on the Value at
+# each call, so detect_anomaly's checked methods are the ones used.
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
-    name: methodcaller(name) for name in ("relu", "tanh", "sigmoid", "leaky_relu")
+    name: methodcaller(name)
+    for name in [op.method for op in ops.OPS.values()
+                 if op.arity == 1 and op.method and not op.requires]
+    + [name for name in ops.FAMILIES if callable(getattr(Value, name, None))]
 }
 ACTIVATIONS["linear"] = None
 
@@ -237,29 +242,29 @@ def config_parameters(config: object) -> int:
             or config["type"] not in FIELDS:
         got = config.get("type") if isinstance(config, dict) else config
         raise ValueError(f"architecture must be a dict with 'type' one of {', '.join(FIELDS)};"
-                         f" got {_short(got)}")
+                         f" got {_clip_repr(got)}")
     kind, fields = config["type"], FIELDS[config["type"]]
     for name in fields:
         if name not in config:
             raise ValueError(f"{kind} architecture has no {name!r}")
     extra = [k for k in config if k != "type" and k not in fields]
     if extra:
-        raise ValueError(f"{kind} architecture has an unknown field {_short(extra[0])}")
+        raise ValueError(f"{kind} architecture has an unknown field {_clip_repr(extra[0])}")
     for name in fields:
         value = config[name]
         if "activation" in name and not (value is None or isinstance(value, str)
                                          and value in ACTIVATIONS):
             raise ValueError(f"{kind} {name} must be one of {sorted(ACTIVATIONS)}, got "
-                             f"{_short(value)}")
+                             f"{_clip_repr(value)}")
     widths = config["nouts"] if kind == "MLP" else [config.get("nout", 1)]
     if not isinstance(widths, list) or not widths:
         raise ValueError(f"MLP nouts must be a non-empty list of positive ints, got "
-                         f"{_short(widths)}")
+                         f"{_clip_repr(widths)}")
     sizes = [config["nin"], *widths]
     for k, n in enumerate(sizes):
         if type(n) is not int or n < 1:
             field = "nin" if k == 0 else f"nouts[{k - 1}]" if kind == "MLP" else "nout"
-            raise ValueError(f"{kind} {field} must be a positive int, got {_short(n)}")
+            raise ValueError(f"{kind} {field} must be a positive int, got {_clip_repr(n)}")
     return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
 
 
@@ -286,7 +291,7 @@ def config_names(config: dict[str, Any]) -> Iterator[str]:
             yield from layer(f"layers.{k}.", sizes[k], sizes[k + 1])
 
 
-def _short(obj: object, limit: int = 60) -> str:
+def _clip_repr(obj: object, limit: int = 60) -> str:
     text = repr(obj)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -170,3 +170,13 @@ def test_numpy_inputs_scalars_and_sizes_work_like_lists():
         neuron("1.5")
     with pytest.raises(ValueError, match="positive int, got True"):
         Layer(2, True)
+
+
+def test_every_total_one_operand_op_of_the_table_is_an_activation():
+    """Activations come from the op table: softplus works though nn never names it."""
+    n = Neuron(2, activation="softplus", rng=0)
+    out = n([0.5, -1.0])
+    z = n.b.data + n.w[0].data * 0.5 + n.w[1].data * -1.0
+    assert out.op.name == "softplus" and out.data == pytest.approx(math.log1p(math.exp(z)))
+    with pytest.raises(ValueError, match="unknown activation 'log'"):  # log needs x > 0
+        Neuron(2, activation="log")
