@@ -6,7 +6,9 @@ pass (``g_z1_0 = g_a1_0 * (1 - a1_0*a1_0)``), where ``g_v`` is ∂(first output)
 over the edges leaving v, of the consumer's ``g`` times the edge's local derivative. Names come
 from labels; plain-number leaves are inlined as constants. Each op's source comes from its
 entry in the op table: derived from its forward and local-derivative rule, run on code
-(:class:`Expr`), or the entry's :class:`~autograd.ops.Code` where it cannot be derived.
+(:class:`Expr`), or the entry's :class:`~autograd.ops.Code` where it cannot be derived. A
+forward that reads its operands as floats (``math.atan``) is called by reference: the line is
+``y = op_atan(x)``, with ``op_atan`` bound to the op's own forward.
 
 The same source runs on floats (one sample) and on 1-D NumPy arrays of per-sample input values
 (a batch flowing through the same scalar graph): branches on the data are comparisons and
@@ -121,8 +123,9 @@ class Expr:
                           "operand); write the branch with autograd.extend.where(cond, a, b)")
 
     def __float__(self) -> float:
-        raise Underivable("its rule reads an operand as a number (float(), a math.* "
-                          "function); write it with + − × ÷ ** and the autograd.ops helpers")
+        raise Underivable("its local-derivative rule reads an operand as a number (float(), "
+                          "a math.* function); write it with + − × ÷ ** and the "
+                          "autograd.extend helpers")
 
     __int__ = __index__ = __complex__ = __float__
     __round__ = __trunc__ = __floor__ = __ceil__ = __float__
@@ -299,12 +302,14 @@ def _masked_product(d: Any) -> str:
 ONE = Local("1", "{g}")
 
 _derived: WeakKeyDictionary = WeakKeyDictionary()
+_CALL = "{call}"  # in a forward's source: the name a program calls the op's forward by
 
 
 def _templates(op: ops.Op) -> tuple[str, tuple[Local, ...]]:
     """The op's forward and local derivatives as templates over ``{0}``, ``{1}`` (the
     operands) and ``{out}``: from its :class:`~autograd.ops.Code` where the entry gives it,
-    else by running its forward and local rule on :class:`Expr` operands."""
+    else by running its forward and local rule on :class:`Expr` operands. A forward that
+    cannot run on code is ``{call}(...)``: a call of the op's own forward (:class:`_Calls`)."""
     try:
         return _derived[op]
     except KeyError:
@@ -319,13 +324,12 @@ def _templates(op: ops.Op) -> tuple[str, tuple[Local, ...]]:
         elif op.forward in _NAMED:
             forward = f"{_NAMED[op.forward]}({', '.join(a.text for a in args)})"
         else:
-            result = op.forward(*args)
-            if not isinstance(result, Expr):
-                raise Underivable("its forward gives a number, not code: it reads its "
-                                  "operands as floats (math.*?); write it with + − × ÷ ** and "
-                                  "the autograd.ops helpers, or as one function the compiler "
-                                  f"knows ({', '.join(sorted(set(_NAMED.values())))})")
-            forward = result.text
+            try:
+                result = op.forward(*args)
+            except Exception:  # it reads its operands as floats: called by reference
+                result = None
+            forward = (result.text if isinstance(result, Expr)
+                       else f"{_CALL}({', '.join(a.text for a in args)})")
         if code.local is not None:
             locals_ = tuple(_local(t.format(**positional)) for t in code.local)
         else:
@@ -348,7 +352,7 @@ def derive(op: ops.Op, names: Sequence[str], out: str) -> tuple[str, tuple[Local
     """Source of ``op``'s forward and of each operand's :class:`Local`, on the operands'
     expressions ``names`` (atoms: names or literals) and the output's name ``out``."""
     forward, locals_ = _templates(op)
-    subs = dict(out=out, g="{g}")
+    subs = dict(out=out, g="{g}", call=_CALL)
     return forward.format(*names, **subs), tuple(
         Local(d.factor and d.factor.format(*names, **subs), d.product.format(*names, **subs))
         for d in locals_)
@@ -395,29 +399,47 @@ def _numpy_namespace() -> dict[str, Any]:
     function's domain gets NumPy's nan or inf instead of an exception."""
     np = _numpy()
 
-    def lift(f: Callable, fallback: Callable) -> Callable:
-        def each(*args):
-            if not any(getattr(a, "ndim", 0) for a in args):  # numbers, or 0-d arrays
-                return f(*map(float, args))
-            arrays = np.broadcast_arrays(*args)
-            try:
-                return np.fromiter(map(f, *(a.tolist() for a in arrays)), float, arrays[0].size)
-            except (ArithmeticError, ValueError):
-                with np.errstate(all="ignore"):
-                    return fallback(*args)
-
-        return each
-
     def sample_sum(*terms):
         """Σ over samples of the per-sample terms (in order), then the shared terms."""
         return _sum_samples(np, [terms])[0]
 
     vectorised = _numpy_functions()
     return {
-        **{name: f if name in _EXACT_IN_NUMPY else lift(FLOAT_NAMESPACE[name], f)
+        **{name: f if name in _EXACT_IN_NUMPY else _lift(np, FLOAT_NAMESPACE[name], f)
            for name, f in vectorised.items()},
         "dot": operator.mul, "total": lambda *terms: terms, "sample_sum": sample_sum,
     }
+
+
+def _lift(np, f: Callable, fallback: Callable | None) -> Callable:
+    """``f`` on arrays of any shape, element by element with ``f`` itself (on numbers, ``f``
+    on floats); when an element is outside f's domain, ``fallback`` on the whole arrays."""
+
+    def each(*args):
+        if not any(getattr(a, "ndim", 0) for a in args):  # numbers, or 0-d arrays
+            return f(*map(float, args))
+        arrays = np.broadcast_arrays(*args)
+        try:
+            return np.fromiter(map(f, *(a.ravel().tolist() for a in arrays)), float,
+                               arrays[0].size).reshape(arrays[0].shape)
+        except (ArithmeticError, ValueError):
+            with np.errstate(all="ignore"):
+                return fallback(*args)
+
+    return each
+
+
+def _elementwise(np, f: Callable) -> Callable:
+    """An op's own forward ``f`` on arrays, element by element: each element is exactly f's
+    float; an element outside f's domain is nan (where NumPy's functions give nan)."""
+
+    def or_nan(*xs: float) -> float:
+        try:
+            return f(*xs)
+        except (ArithmeticError, ValueError):
+            return math.nan
+
+    return _lift(np, f, _lift(np, or_nan, None))
 
 
 def _sum_samples(np, grads: list) -> list[float]:
@@ -476,6 +498,25 @@ class _Names:
             name, k = f"{base}_{k}", k + 1
         self.used.update((name, f"g_{name}"))
         return name
+
+
+class _Calls:
+    """The ops a program calls by reference (a forward that reads its operands as floats):
+    one name per op (``op_atan``, unique in the program), bound to the op's own forward in
+    ``functions``."""
+
+    def __init__(self, names: _Names) -> None:
+        self.names, self.name = names, {}
+        self.functions: dict[str, Callable] = {}
+
+    def resolve(self, op: ops.Op, expr: str) -> str:
+        """``expr`` (an op's forward source) with its ``{call}`` as the op's name."""
+        if _CALL not in expr:
+            return expr
+        if op not in self.name:
+            self.name[op] = self.names.new(f"op_{op.name}", "op")
+            self.functions[self.name[op]] = op.forward
+        return expr.replace(_CALL, self.name[op])
 
 
 def _identifier(label: object) -> str | None:
@@ -551,7 +592,8 @@ class GradProgram:
     """
 
     def __init__(self, source: str, outputs: tuple[Value, ...], inputs: tuple[Value, ...],
-                 params: tuple[Value, ...], names: dict[Value, str]) -> None:
+                 params: tuple[Value, ...], names: dict[Value, str],
+                 calls: dict[str, Callable] | None = None) -> None:
         self.source = source
         self.outputs, self.inputs, self.params = outputs, inputs, params
         self.names = names
@@ -559,7 +601,8 @@ class GradProgram:
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         weakref.finalize(self, linecache.cache.pop, filename, None)
         self._code = builtins.compile(source, filename, "exec")
-        self._float = self._load(FLOAT_NAMESPACE)
+        self._calls = dict(calls or {})  # name → an op's forward, called by reference
+        self._float = self._load({**FLOAT_NAMESPACE, **self._calls})
         self._batch: Callable | None = None
 
     def _load(self, namespace: dict[str, Any]) -> Callable:
@@ -588,7 +631,8 @@ class GradProgram:
                              f"{[a.shape for a in arrays]}")
         (size,) = sizes.pop()
         if self._batch is None:
-            self._batch = self._load(_numpy_namespace())
+            self._batch = self._load({**_numpy_namespace(), **{
+                name: _elementwise(np, f) for name, f in self._calls.items()}})
         seed = np.broadcast_to(np.asarray(seed, dtype=float), (size,)).copy()
         outs, input_grads, param_grads = self._batch(*arrays, *values, seed)
 
@@ -657,6 +701,7 @@ def compile(  # noqa: A001 - autograd.compile reads best
         order.update(dict.fromkeys(topological_order(out)))
 
     names, per_sample = _Names(), set(inputs)
+    calls = _Calls(names)
     name: dict[Value, str] = {}
     for v in variables:
         name[v] = names.new(v.label, "x" if v in per_sample else "p")
@@ -676,6 +721,7 @@ def compile(  # noqa: A001 - autograd.compile reads best
             expr, local = node.op.code_of(node, tuple(map(ref, node.parents)), name[node])
         except CompileError as err:
             raise CompileError(f"compile: the {_describe(node, index)}: {err}") from None
+        expr = calls.resolve(node.op, expr)
         locals_[node] = tuple(d if isinstance(d, Local) else _local(d) for d in local)
         if node.op.arity == -1:  # a long sum goes on several lines
             first, *rest = expr.split(node.op.code.forward)
@@ -727,7 +773,8 @@ def compile(  # noqa: A001 - autograd.compile reads best
         from .layered import Scalar, write_layers
 
         program = write_layers(Scalar(outs, inputs, params, list(order), names, name, ref,
-                                      per_sample, forward, uses, gradient, wrt, root_graph))
+                                      per_sample, forward, uses, gradient, wrt, root_graph,
+                                      calls))
         if program is not None:
             return program
     backward = [line for v in reversed(root_graph) if v in live and not v.is_leaf
@@ -749,4 +796,4 @@ def compile(  # noqa: A001 - autograd.compile reads best
             + backward + [f"return {returns}"])
     source = (f"def gradient_program(\n{signature},\n):\n"
               + "\n".join(f"    {line}" for line in body) + "\n")
-    return GradProgram(source, outs, inputs, params, name)
+    return GradProgram(source, outs, inputs, params, name, calls.functions)

@@ -33,7 +33,15 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import ops
-from .compile import ONE, Evaluation, GradProgram, _numpy, _numpy_functions, _sum_samples
+from .compile import (
+    ONE,
+    Evaluation,
+    GradProgram,
+    _elementwise,
+    _numpy,
+    _numpy_functions,
+    _sum_samples,
+)
 from .value import Value
 
 
@@ -41,7 +49,7 @@ class Scalar(NamedTuple):
     """What the scalar compiler knows about a graph: its node order, names, each non-leaf
     node's forward lines, the edges backward follows (``uses``: node → [(consumer, local
     derivative source)]) and ``gradient(v)``, the lines of g_v = ∂(first output)/∂v over
-    them."""
+    them; ``calls``: the ops called by reference (:class:`~autograd.compile._Calls`)."""
 
     outs: tuple[Value, ...]
     inputs: tuple[Value, ...]
@@ -56,6 +64,7 @@ class Scalar(NamedTuple):
     gradient: Callable[[Value], list[str]]
     wrt: set
     root_graph: list[Value]
+    calls: Any
 
 
 @dataclass(eq=False)
@@ -202,8 +211,8 @@ class LayeredProgram(GradProgram):
 
     def __init__(self, source: str, outputs: tuple[Value, ...], inputs: tuple[Value, ...],
                  params: tuple[Value, ...], names: dict[Value, str],
-                 namespace: dict[str, Any]) -> None:
-        super().__init__(source, outputs, inputs, params, names)
+                 namespace: dict[str, Any], calls: dict[str, Callable] | None = None) -> None:
+        super().__init__(source, outputs, inputs, params, names, calls)
         self._batch = self._load(namespace)
 
     def __call__(self, *inputs: Any, params: Sequence[float] | None = None,
@@ -364,6 +373,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
             total = vector[node]
             term, (p, terms) = total.terms[0], total.name.values()
             expr, _ = term.op.code_of(term, (p,) * len(term.parents), terms)
+            expr = s.calls.resolve(term.op, expr)
             body += [f"# {name[node]} = Σ {term.op.name} over {len(total.terms)} parameters, "
                      f"as vectors", f"{p} = {index(flat, total.index, p)}", f"{terms} = {expr}",
                      f"{name[node]} = total({terms})"]
@@ -384,7 +394,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         body.append(f"{nm['z']} = {nm['W']} @ {nm['x']}{bias}")
         if layer.acts is not None:
             expr, _ = layer.op.code_of(layer.acts[0], (nm["z"],), nm["a"])
-            body.append(f"{nm['a']} = {expr}")
+            body.append(f"{nm['a']} = {s.calls.resolve(layer.op, expr)}")
         out = nm["a" if layer.acts is not None else "z"]
         body += [f"{name[v]} = {out}[{i}]" for i, v in enumerate(layer.outputs) if v in referenced]
 
@@ -461,7 +471,8 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
                               break_long_words=False, break_on_hyphens=False)
     source = (f"def gradient_program(\n{signature},\n):\n"
               + "\n".join(f"    {line}" for line in body) + "\n")
-    return LayeredProgram(source, s.outs, s.inputs, s.params, name, namespace)
+    namespace.update({n: _elementwise(np, f) for n, f in s.calls.functions.items()})
+    return LayeredProgram(source, s.outs, s.inputs, s.params, name, namespace, s.calls.functions)
 
 
 def _listing(items: list[str]) -> str:

@@ -76,8 +76,6 @@ def test_higher_derivatives_equal_sympy(atan):
         assert math.isclose(d3, float(sp.diff(f, s, 3).subs(s, x0)), rel_tol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="compile needs code templates; deriving them from the "
-                   "local-derivative rule is not done yet", raises=autograd.CompileError)
 def test_compile_float_and_numpy(atan):
     np = pytest.importorskip("numpy")
     x = Value(0.4, label="x")
