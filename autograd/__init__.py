@@ -16,12 +16,13 @@ from . import functional
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import interior_order, topological_order
 from .check import GradcheckError, check_nodes, gradcheck
-from .compile import CompileError, GradProgram, compile  # noqa: F401 (not in __all__)
+from .compile import CompileError, compile  # noqa: F401 (not in __all__)
 from .draw import Drawing, draw, draw_dot
 from .extend import Op, apply, declare  # noqa: F401 (their home is autograd.extend)
 from .functional import grad, hessian, value_and_grad
 from .mode import is_grad_enabled, no_grad
 from .ops import DomainError, OverflowDomainError, ZeroDivisionDomainError
+from .program import GradProgram
 from .stepper import Stepper, step_through
 from .trace import Trace, backward_steps, backward_trace, explain
 from .value import Value, linear, linear_layer, sum  # noqa: F401 (not in __all__)

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import ops
-from .compile import (
+from .codegen import code_of
+from .program import (
     ONE,
     Evaluation,
     GradProgram,
@@ -204,8 +205,8 @@ def _slice(array: str, idx: Any, size: int) -> str | None:
 
 class LayeredProgram(GradProgram):
     """A compiled graph whose layers are matrix code (see :mod:`autograd.layered`), called
-    like :class:`~autograd.compile.GradProgram`: ``program(*input_values, params=None,
-    seed=1.0)`` → :class:`~autograd.compile.Evaluation`. Its source takes the parameters as
+    like :class:`~autograd.program.GradProgram`: ``program(*input_values, params=None,
+    seed=1.0)`` → :class:`~autograd.program.Evaluation`. Its source takes the parameters as
     one array ``P``. It runs in NumPy even for one sample (a batch of one, returned as
     floats)."""
 
@@ -372,7 +373,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         if node in vector:
             total = vector[node]
             term, (p, terms) = total.terms[0], total.name.values()
-            expr, _ = term.op.code_of(term, (p,) * len(term.parents), terms)
+            expr, _ = code_of(term.op, term, (p,) * len(term.parents), terms)
             expr = s.calls.resolve(term.op, expr)
             body += [f"# {name[node]} = Σ {term.op.name} over {len(total.terms)} parameters, "
                      f"as vectors", f"{p} = {index(flat, total.index, p)}", f"{terms} = {expr}",
@@ -393,7 +394,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         bias = f" + {nm['b']}" if layer.bias is not None else ""
         body.append(f"{nm['z']} = {nm['W']} @ {nm['x']}{bias}")
         if layer.acts is not None:
-            expr, _ = layer.op.code_of(layer.acts[0], (nm["z"],), nm["a"])
+            expr, _ = code_of(layer.op, layer.acts[0], (nm["z"],), nm["a"])
             body.append(f"{nm['a']} = {s.calls.resolve(layer.op, expr)}")
         out = nm["a" if layer.acts is not None else "z"]
         body += [f"{name[v]} = {out}[{i}]" for i, v in enumerate(layer.outputs) if v in referenced]
@@ -427,7 +428,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
                     rows.append("0.0")
             upstream = f"{fn['stack']}({shape}, {', '.join(rows)})"
         if layer.acts is not None:
-            _, (local,) = layer.op.code_of(layer.acts[0], (nm["z"],), nm["a"])
+            _, (local,) = code_of(layer.op, layer.acts[0], (nm["z"],), nm["a"])
             bare = upstream[1:-1] if upstream[0] == "(" else upstream
             body.append(f"{nm['d']} = {local.times(upstream if local.factor else bare)}")
         else:
@@ -452,7 +453,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     for total in sums:
         if total.total in s.uses:
             term, (p, terms) = total.terms[0], total.name.values()
-            _, local = term.op.code_of(term, (p,) * len(term.parents), terms)
+            _, local = code_of(term.op, term, (p,) * len(term.parents), terms)
             g = f"g_{name[total.total]}"
             body.append(f"{index(grads, total.index, p)} += "
                         + " + ".join(d.times(g) for d in local))

@@ -340,16 +340,6 @@ class Op:
         """The local derivatives from operand values and the output (floats or Values)."""
         return self.local(*values, out)
 
-    def code_of(self, node, names: tuple[str, ...], out: str) -> tuple[str, tuple]:
-        """Source of the forward and of each edge's local derivative, from the operands'
-        expressions ``names`` (one per edge) and the output's name ``out``: the entry's
-        ``code`` where it gives it, else derived from ``forward`` and ``local``."""
-        if self.arity == -1:
-            return self.code.forward.join(names), self.code.local * len(names)
-        from .compile import derive
-
-        return derive(self, names, out)
-
     def __repr__(self) -> str:
         params = "".join(f", {k}={v!r}" for k, v in self.params)
         return f"Op({self.name!r}{params})"

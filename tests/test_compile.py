@@ -149,7 +149,7 @@ def test_two_layer_network_delta_structure():
     # read the δ lines' values back by returning them from the generated source
     ret = "    return "
     src = program.source.replace(ret, ret + "(g_z2, g_z1_0, g_z1_1, g_z1_2), ", 1)
-    scope = importlib.import_module("autograd.compile")._numpy_namespace()
+    scope = importlib.import_module("autograd.program")._numpy_namespace()
     exec(src, scope)
     X = np.array([[0.5, -1.0], [1.5, 0.2], [-0.7, 0.9]])
     Y = np.array([1.0, 0.0, 1.0])
