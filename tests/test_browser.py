@@ -11,7 +11,8 @@ import shutil
 
 import pytest
 
-from autograd import Value, step_through, topological_order
+from autograd import step_through, topological_order
+from tests.test_stepper import example
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -25,19 +26,6 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield b
         b.close()
-
-
-def graph():
-    a, b, c = Value(0.8, label="a"), Value(-1.5, label="b"), Value(2.0, label="c")
-    ab = a * b
-    ab.label = "ab"
-    s = ab + c
-    s.label = "s"
-    t = a.tanh()
-    t.label = "t"
-    f = s * t
-    f.label = "f"
-    return f
 
 
 def expected_numbers(view, k: int) -> dict[str, str]:
@@ -84,7 +72,7 @@ def check(page, view, k: int) -> None:
 
 
 def test_saved_page_steps_with_buttons_and_keys_offline(browser, tmp_path):
-    f = graph()
+    f = example()
     before = [repr(n.grad) for n in topological_order(f)]
     view = step_through(f)
     path = view.save(tmp_path / "steps.html")
@@ -123,7 +111,7 @@ def test_saved_page_steps_with_buttons_and_keys_offline(browser, tmp_path):
 
 
 def test_page_without_script_shows_the_last_frame(browser, tmp_path):
-    view = step_through(graph())
+    view = step_through(example())
     path = view.save(tmp_path / "steps.html")
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
