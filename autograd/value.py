@@ -617,23 +617,13 @@ def _failure(op: Op, err: BaseException, nodes: Sequence[Value]) -> ops.DomainEr
     return _error_type(err)(op.describe_failure(str(err), nodes, values))
 
 
-def unary(op: Op, x: Operand) -> Value:
-    """Apply a one-operand table op to a Value or a plain number."""
-    return _method(op, _recorder)(_constant(x))
-
-
-def binary(op: Op, a: Operand, b: Operand) -> Value:
-    """Apply a two-operand table op; plain-number operands become constant leaves."""
-    return _method(op, _recorder)(_constant(a), b)
-
-
 def apply(op: Op, *operands: Operand) -> Value:
-    """Apply a one- or two-operand table op to Values or plain numbers."""
-    if len(operands) == 1:
-        return unary(op, operands[0])
-    if len(operands) == 2:
-        return binary(op, *operands)
-    raise TypeError(f"{op.name} takes {len(op.operands)} operands, got {len(operands)}")
+    """Apply a one- or two-operand table op to Values or plain numbers; plain-number operands
+    become constant leaves."""
+    if len(operands) not in (1, 2):
+        raise TypeError(f"{op.name} takes {len(op.operands)} operands, got {len(operands)}")
+    first, *rest = operands
+    return _method(op, _recorder)(_constant(first), *rest)
 
 
 # ---------------------------------------------------------------------- n-ary nodes
