@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .backward import Node, check_closures, steps, topological_order
 from .files import printable
@@ -337,14 +337,16 @@ class Explanation:
     """∂L/∂x = Σ over the edges from x to its consumers of ∂L/∂child × ∂child/∂x.
 
     ``terms``: (child name, ∂L/∂child, ∂child/∂x) per edge, in backward order; ``total`` is
-    their sum (in that order, as backward adds them); ``grad`` is x's grad after backward,
-    which differs from ``total`` only for a leaf that accumulated earlier passes.
+    their sum (in that order, as backward adds them); ``grad`` is ∂L/∂x after one backward
+    pass. ``held``, when given, is what ``x.grad`` holds now: it differs from ``grad`` before
+    ``backward()`` runs and for a leaf that accumulated earlier passes, and the text says so.
     """
 
     node: str
     root: str
     terms: tuple[tuple[str, float, float], ...]
     grad: float
+    held: float | None = None
 
     def __post_init__(self) -> None:
         for child, _, local in self.terms:
@@ -374,9 +376,11 @@ class Explanation:
         if len(self.terms) > 1:
             lines.append("  = " + " + ".join(_num(g * d) for _, g, d in self.terms))
         lines.append(f"  = {_num(self.total)}")
-        if self.grad != self.total:
-            lines.append(f"({x}.grad = {_num(self.grad)}: a leaf's grad accumulates across "
-                         f"backward calls)")
+        held = self.held
+        if held is not None and repr(held) != repr(self.grad):
+            lines.append(f"({x}.grad is 0 now: backward() has not filled it yet)" if held == 0
+                         else f"({x}.grad = {_num(held)}: a leaf's grad accumulates across "
+                         "backward calls)")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -387,23 +391,18 @@ class Explanation:
 
 
 def explain(node: Node, root: Node) -> Explanation:
-    """After ``root.backward()``: ∂root/∂node written out as Σ over node's consumers in
-    root's graph of ∂root/∂child × ∂child/∂node, with the numbers the graph now holds.
+    """∂root/∂node written out as Σ over node's consumers in root's graph of
+    ∂root/∂child × ∂child/∂node, with the numbers of one backward pass of ``root``.
 
-    ``b = a + a; c = b + b`` explains ∂c/∂a as 2 × 1 + 2 × 1 = 2 + 2 = 4. Nodes are named by
-    label, else ``#id`` as in :class:`Trace`; an unlabelled root is ``L``.
+    The pass is recorded here, as :func:`backward_trace` records it (no ``.grad`` changes),
+    so the numbers are backward's whether or not ``root.backward()`` has run. ``b = a + a;
+    c = b + b`` explains ∂c/∂a as 2 × 1 + 2 × 1 = 2 + 2 = 4. Nodes are named as in
+    :class:`Trace`; the explanation notes when ``node.grad`` holds something else now.
     """
     order = topological_order(root)
     info = _infos(order)
     if node not in info:
         raise ValueError(f"{node!r} is not in the graph of {root!r}")
-    root_name = root.label or "L"
-    terms = tuple(
-        (root_name if child is root else info[child].name, child.grad,
-         None if local is None else float(local))
-        for child in reversed(order)
-        for parent, local in child.edges()
-        if parent is node
-    )
-    return Explanation(root_name if node is root else info[node].name, root_name, terms,
-                       node.grad)
+    check_closures(order)
+    trace = Trace(tuple(info.values()), tuple(_replay(root, 1.0, order, accumulate=False)), 1.0)
+    return replace(trace.explain(info[node]), held=node.grad)

@@ -257,3 +257,19 @@ def test_a_trace_shows_one_pass_whatever_the_leaves_hold():
     assert [(e.before, e.after) for e in step.edges] == [(0.0, 2.0), (2.0, 4.0)]
     assert w.grad == 8.0  # looking ran no backward
     assert explain(w, u).total == 4.0
+
+
+def test_explain_before_backward_shows_the_pass_it_records():
+    """Before backward() every .grad is 0; explain still shows backward's numbers, says the
+    grad is not filled yet, and fills nothing."""
+    x, w = Value(0.7, label="x"), Value(-1.3, label="w")
+    y = (x * w).tanh() + x.exp()
+    y.label = "y"
+    text = str(explain(x, y))
+    assert x.grad == 0.0 and w.grad == 0.0
+    expected = (1 - math.tanh(0.7 * -1.3) ** 2) * -1.3 + math.exp(0.7)
+    assert explain(x, y).total == pytest.approx(expected, rel=1e-15)
+    assert "x.grad is 0 now: backward() has not filled it yet" in text
+    y.backward()
+    after = explain(x, y)
+    assert after.total == x.grad and "backward() has not" not in str(after)
