@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd import DomainError, Value, draw, step_through, topological_order
+from autograd import DomainError, Value, backward_trace, draw, step_through, topological_order
 from tests.test_packaging import SUPPORTED
 from tests.test_project import readme_commands, readme_python_blocks
 
@@ -38,16 +38,19 @@ def test_ten_lines_print_the_value_and_the_chain_rule_gradients():
     """Ten lines: ``print(c.data, a.grad, b.grad)   # the value and ∂c/∂a, ∂c/∂b`` and
     ``print(c.parents, c.local_grads) # the edges: parents and ∂c/∂parent``.
 
-    With a = −4, b = 2: a·b + b³ = 0, so the relu is off (relu′(0) = 0) and
-    c = tanh(a/b) = tanh(−2), ∂c/∂a = (1 − tanh²(−2))/b, ∂c/∂b = (1 − tanh²(−2))·(−a/b²)."""
-    lines, _ = run_block("c = (a * b + b**3)")
-    a, b = -4.0, 2.0
+    With a = −3, b = 2: a·b + b³ = 2 > 0, so the relu passes (relu′ = 1) and
+    c = 2 + tanh(a/b), ∂c/∂a = b + (1 − tanh²(a/b))/b, ∂c/∂b = a + 3b² + (1 − tanh²(a/b))·(−a/b²).
+    Off every kink: each step of the backward pass pushes a non-zero number."""
+    lines, names = run_block("c = (a * b + b**3)")
+    a, b = -3.0, 2.0
     t = math.tanh(a / b)
     value, da, db = map(float, lines[0].split())
-    assert value == t
-    assert math.isclose(da, (1 - t * t) / b, rel_tol=1e-15)
-    assert math.isclose(db, (1 - t * t) * (-a / b**2), rel_tol=1e-15)
-    assert lines[1] == f"(Value(data=0.0, grad=1.0), Value(data={t!r}, grad=1.0)) (1.0, 1.0)"
+    assert value == (a * b + b**3) + t
+    assert math.isclose(da, b + (1 - t * t) / b, rel_tol=1e-15)
+    assert math.isclose(db, a + 3 * b * b + (1 - t * t) * (-a / b**2), rel_tol=1e-15)
+    assert lines[1] == f"(Value(data=2.0, grad=1.0), Value(data={t!r}, grad=1.0)) (1.0, 1.0)"
+    pushed = [e.added for s in backward_trace(names["c"]).steps for e in s.edges]
+    assert len(pushed) == 11 and all(x != 0 for x in pushed)
 
 
 def test_neural_network_block_reaches_micrograds_demo_accuracy():
