@@ -13,16 +13,12 @@ import csv
 import gzip
 import io
 import math
-import random
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import Any
 
-Seed = random.Random | int | None
-
-
-def _rng(seed: Seed) -> random.Random:
-    return seed if isinstance(seed, random.Random) else random.Random(seed)
+from .init import Rng as Seed
+from .init import get_rng
 
 
 def xor() -> tuple[list[list[float]], list[int]]:
@@ -42,7 +38,7 @@ def moons(
         raise ValueError(f"moons needs an int n >= 2, got {n!r}")
     if noise < 0:
         raise ValueError(f"moons: noise must be >= 0, got {noise!r}")
-    rng = _rng(seed)
+    rng = get_rng(seed)
     n_upper = n // 2
     points = []
     for label, count in ((0, n_upper), (1, n - n_upper)):
@@ -89,7 +85,7 @@ def train_test_split(
     if isinstance(n_test, bool) or not isinstance(n_test, int) or not 0 < n_test < n:
         raise ValueError(f"test_size must leave both parts non-empty; got {test_size!r} of {n}")
     order = list(range(n))
-    _rng(seed).shuffle(order)
+    get_rng(seed).shuffle(order)
     test, train = order[:n_test], order[n_test:]
     return [X[i] for i in train], [X[i] for i in test], [y[i] for i in train], [y[i] for i in test]
 
@@ -112,7 +108,7 @@ def batches(
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
     order = list(range(n))
     if shuffle:
-        _rng(seed).shuffle(order)
+        get_rng(seed).shuffle(order)
     for start in range(0, n, size):
         idx = order[start : start + size]
         yield [X[i] for i in idx], [y[i] for i in idx]

@@ -71,8 +71,9 @@ def get_init(init: str | Init) -> Init:
 
 
 def get_rng(rng: Rng) -> random.Random:
-    """``None`` → the ``random`` module (so ``random.seed`` applies, as in micrograd); an int
-    → ``random.Random(int)``; a Random → itself."""
+    """The one rule for every ``rng``/``seed`` argument in nn (layers, data, fit): ``None`` →
+    the ``random`` module (so ``random.seed`` applies, as in micrograd); an int →
+    ``random.Random(int)``; a Random → itself."""
     if rng is None or rng is random:
         return random  # type: ignore[return-value]
     if isinstance(rng, random.Random):

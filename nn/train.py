@@ -32,6 +32,7 @@ from autograd import Value, no_grad
 from . import losses
 from .data import batches
 from .functional import logsumexp
+from .init import get_rng
 from .module import Module
 from .optim import OPTIMIZERS, LRSchedule, Optimizer
 
@@ -222,7 +223,7 @@ def fit(
     bad = _first_non_finite(model)
     if bad is not None:
         raise ValueError(f"fit: parameter {bad[0]!r} is {bad[1]} before training")
-    rng = seed if isinstance(seed, random.Random) else random.Random(seed)
+    rng = get_rng(seed)
     history = History(loss=[], lr=[], **{name: [] for name in named_metrics})
     replay = (_compiled_step(model, loss_fn, params, l2, X[0], y[0], layers=compiled is True)
               if compiled else None)

@@ -71,3 +71,21 @@ def test_standardize_uses_training_statistics():
     sd = statistics.pstdev([1.0, 3.0, 5.0])
     assert [r[0] for r in tr] == pytest.approx([-2 / sd, 0.0, 2 / sd])
     assert te == [pytest.approx([4 / sd, 1.0])]  # constant feature: only centred
+
+
+def test_every_seed_argument_follows_one_rule():
+    """None draws from the random module (random.seed applies, as in micrograd), an int seeds
+    its own Random, and anything else is refused the same way in data, layers and fit."""
+    import random
+
+    import nn
+
+    random.seed(7)
+    first = nn.moons(20, seed=None)
+    random.seed(7)
+    assert nn.moons(20, seed=None) == first
+    assert nn.moons(20, seed=7) == nn.moons(20, seed=random.Random(7))
+    for call in (lambda: nn.moons(5, seed="7"), lambda: nn.MLP(2, [1], rng="7"),
+                 lambda: nn.train_test_split([[0.0]] * 4, [0] * 4, seed=1.5)):
+        with pytest.raises(TypeError, match="rng must be a random.Random, an int seed or None"):
+            call()
