@@ -1,5 +1,11 @@
 """Neural networks on top of ``autograd.Value``: layers, losses, optimizers, data, training.
 
+Every public name is imported from ``nn`` itself (``nn.MLP``, ``nn.SGD``, ``nn.mse_loss``,
+``nn.moons``, ``nn.fit``): that is the one way, and ``__all__`` lists exactly those names.
+The submodules are where each name is defined (``nn.optim``, ``nn.losses``, ``nn.data``,
+``nn.functional``, ``nn.init``); ``nn.optim.SGD`` is the same object as ``nn.SGD``, kept as
+an alias for PyTorch habits (``torch.optim.SGD``), as is ``nn.functional.softmax``.
+
 >>> from nn import MLP
 >>> model = MLP(2, [16, 16, 1])          # micrograd's demo network: 337 parameters
 >>> score = model([0.5, -1.0])           # one Value (the last layer has one neuron)
@@ -88,21 +94,16 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
-    "data",
     "digits",
     "evaluate",
     "fit",
-    "functional",
     "hinge_loss",
-    "init",
     "l1_penalty",
     "l2_penalty",
     "load",
     "log_softmax",
-    "losses",
     "moons",
     "mse_loss",
-    "optim",
     "predict",
     "save",
     "softmax",

@@ -40,3 +40,13 @@ def test_nn_namespaces_are_modules_with_the_top_level_names():
 
     assert issubclass(MLP, nn.Module) and issubclass(Layer, nn.Module)
     assert issubclass(Neuron, nn.Module)
+
+
+def test_nn_has_one_way_to_each_name():
+    """``__all__`` is the flat names; the submodules hold the same objects as aliases."""
+    import types
+
+    assert not [n for n in nn.__all__ if isinstance(getattr(nn, n), types.ModuleType)]
+    for module in (nn.optim, nn.losses, nn.data, nn.functional):
+        shared = set(nn.__all__) & set(vars(module))
+        assert shared and all(getattr(module, n) is getattr(nn, n) for n in shared)
