@@ -14,7 +14,7 @@ own op is :mod:`autograd.extend` (``Op``, ``declare``, ``apply``, ``Code``, ``Re
 
 from . import functional
 from .anomaly import AnomalyError, detect_anomaly
-from .backward import interior_order, topological_order
+from .backward import topological_order
 from .check import GradcheckError, check_nodes, gradcheck
 from .compile import CompileError, compile  # noqa: F401 (not in __all__)
 from .draw import Drawing, draw, draw_dot
@@ -25,7 +25,7 @@ from .ops import DomainError, OverflowDomainError, ZeroDivisionDomainError
 from .program import GradProgram
 from .stepper import Stepper, step_through
 from .trace import Trace, backward_steps, backward_trace, explain
-from .value import Value, linear, linear_layer, sum  # noqa: F401 (not in __all__)
+from .value import Value, linear, sum  # noqa: F401 (not in __all__)
 
 __all__ = [
     "AnomalyError",
@@ -50,10 +50,8 @@ __all__ = [
     "grad",
     "gradcheck",
     "hessian",
-    "interior_order",
     "is_grad_enabled",
     "linear",
-    "linear_layer",
     "no_grad",
     "step_through",
     "topological_order",

@@ -40,7 +40,7 @@ def _shadowed(found: str) -> str:
 
 _check_engine()
 
-from . import data, functional, init, losses, optim  # noqa: E402
+from . import data, functional, init, losses, optim  # noqa: E402, F401 (where names live)
 from .data import batches, digits, moons, standardize, train_test_split, xor  # noqa: E402
 from .functional import log_softmax, softmax  # noqa: E402
 from .io import load, save, to_torch  # noqa: E402

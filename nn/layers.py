@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import methodcaller
 from typing import Any
 
-from autograd import Value, linear, linear_layer, ops
+from autograd import Value, linear, ops
+from autograd.value import linear_layer
 
 from .init import Init, Rng, get_init, get_rng
 from .module import Module

@@ -9,8 +9,9 @@ import threading
 import pytest
 from hypothesis import given
 
-from autograd import Value, interior_order, is_grad_enabled, no_grad, topological_order
+from autograd import Value, is_grad_enabled, no_grad, topological_order
 from autograd import sum as autograd_sum
+from autograd.backward import interior_order
 from autograd.testing import expression_graphs
 
 
@@ -104,7 +105,7 @@ def test_graphs_are_freed_without_the_cycle_collector():
 def test_order_of_layers_whose_nodes_share_parents():
     """Layers of n-ary nodes on shared inputs: the order is valid, and backward matches the
     same network written with binary ops (which takes the unary/binary paths only)."""
-    from autograd import linear_layer
+    from autograd.value import linear_layer
 
     xs = [Value(0.1 * i - 0.3, label=f"x{i}") for i in range(5)]
     w1 = [[Value(0.05 * (i - j)) for j in range(5)] for i in range(4)]

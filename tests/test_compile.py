@@ -272,7 +272,7 @@ def test_custom_op_with_float_only_forward_is_called_by_reference(restore_op_tab
     xs_ = [Value(0.0, label=f"x{j}") for j in range(2)]
     W = [[Value(0.3 * i - 0.2 * j + 0.1, label=f"W{i}{j}") for j in range(2)] for i in range(3)]
     b = [Value(0.1 * i, label=f"b{i}") for i in range(3)]
-    loss = autograd.sum(autograd.apply(first, z) for z in autograd.linear_layer(W, xs_, b))
+    loss = autograd.sum(autograd.apply(first, z) for z in autograd.value.linear_layer(W, xs_, b))
     params = [w for row in W for w in row] + b
     scalar, layered = (autograd.compile(loss, xs_, params, layers=layers)
                        for layers in (False, True))

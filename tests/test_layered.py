@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 import autograd
 import nn
-from autograd import GradProgram, Value, linear, linear_layer
+from autograd import GradProgram, Value, linear
 from autograd.layered import LayeredProgram
+from autograd.value import linear_layer
 
 np = pytest.importorskip("numpy")
 

@@ -30,7 +30,7 @@ def test_linear_adds_left_to_right_as_micrograd(w, x, b):
     for wi, xi in zip(w, x):
         plain = plain + wi * xi
     ours = autograd.linear([Value(v) for v in w], x, Value(b))
-    layer = autograd.linear_layer([[Value(v) for v in w]], [Value(v) for v in x], [Value(b)])
+    layer = autograd.value.linear_layer([[Value(v) for v in w]], [Value(v) for v in x], [Value(b)])
     composed = sum((Value(wi) * xi for wi, xi in zip(w, x)), Value(b))
     assert ours.data == layer[0].data == composed.data == theirs.data == plain
     assert autograd.sum([Value(v) for v in x]).data == (0.0 + x[0] + x[1] + x[2] if len(x) == 3

@@ -8,7 +8,8 @@ import math
 import pytest
 from hypothesis import given
 
-from autograd import Value, interior_order, linear, topological_order
+from autograd import Value, linear, topological_order
+from autograd.backward import interior_order
 from autograd.testing import expression_graphs
 from autograd.trace import Trace, backward_steps, backward_trace, explain
 

@@ -205,18 +205,18 @@ def test_linear_layer_is_linear_row_by_row(inputs):
         inputs = [Value(0.5), Value(-1.5), Value(2.0)]
     rows = [[Value(0.3), Value(-0.7), Value(1.1)], [Value(2.0), 0.5, Value(-1.0)], [1.0, 2.0, 3.0]]
     biases = [Value(0.1), 0.25, 0.0]
-    layer = autograd.linear_layer(rows, inputs, biases)
+    layer = autograd.value.linear_layer(rows, inputs, biases)
     for node, w, b in zip(layer, rows, biases, strict=True):
         alone = autograd.linear(w, inputs, b)
         assert node.data == alone.data and node.op is alone.op
         assert [p.data for p in node.parents] == [p.data for p in alone.parents]
         assert node.local_grads == alone.local_grads
-    no_bias = autograd.linear_layer(rows[:1], inputs)
+    no_bias = autograd.value.linear_layer(rows[:1], inputs)
     assert no_bias[0].data == autograd.linear(rows[0], inputs).data
     with pytest.raises(ValueError, match="2 rows of weights but 1 biases"):
-        autograd.linear_layer(rows[:2], inputs, biases[:1])
+        autograd.value.linear_layer(rows[:2], inputs, biases[:1])
     with pytest.raises(ValueError, match="2 weights but 3 inputs"):
-        autograd.linear_layer([[Value(1.0), Value(2.0)]], inputs, [Value(0.0)])
+        autograd.value.linear_layer([[Value(1.0), Value(2.0)]], inputs, [Value(0.0)])
 
 
 def test_star_import_keeps_the_builtins():
