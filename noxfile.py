@@ -48,6 +48,17 @@ def notebooks(session: nox.Session) -> None:
                 *(session.posargs or ["notebooks"]))
 
 
+@nox.session(python=ONCE)
+def docs(session: nox.Session) -> None:
+    """The documentation site and the lab, into ``docs/_build/html`` (offline: npm's
+    download is cached in ``docs/_build/npm-cache``; notebooks are not re-executed)."""
+    session.install("-e", ".[docs]")
+    session.run("npm", "ci", "--silent", "--no-audit", "--no-fund", "--prefix", "docs",
+                "--cache", "docs/_build/npm-cache", external=True)
+    session.run("python", "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "docs",
+                "docs/_build/html")
+
+
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The test suite (``tests/``) on one Python."""
