@@ -1,4 +1,4 @@
-"""The test command: the suite on every supported Python, notebooks and lint once.
+"""The test command: the suite on every supported Python; lint, the site and the notebooks once.
 
 ``nox`` runs every session; ``nox -s tests-3.12`` one of them; ``nox -l`` lists them;
 ``nox -s tests -- tests/test_value.py`` passes pytest its arguments instead of ``tests``.
@@ -18,7 +18,7 @@ import nox
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]  # keep in step with pyproject's classifiers
 ONCE = "3.11"  # the Python that runs the notebooks
 
-nox.options.sessions = ["lint", "notebooks", "tests"]
+nox.options.sessions = ["lint", "docs", "notebooks", "tests"]
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
 
 
@@ -50,13 +50,15 @@ def notebooks(session: nox.Session) -> None:
 
 @nox.session(python=ONCE)
 def docs(session: nox.Session) -> None:
-    """The documentation site and the lab, into ``docs/_build/html`` (offline: npm's
-    download is cached in ``docs/_build/npm-cache``; notebooks are not re-executed)."""
-    session.install("-e", ".[docs]")
+    """The documentation site and the lab, into ``docs/_build/html`` (npm's download is
+    cached in ``docs/_build/npm-cache``; notebooks are not re-executed), then every page in
+    Chromium (``tests/test_site.py``)."""
+    session.install("-e", ".[docs,test]")
     session.run("npm", "ci", "--silent", "--no-audit", "--no-fund", "--prefix", "docs",
                 "--cache", "docs/_build/npm-cache", external=True)
     session.run("python", "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "docs",
                 "docs/_build/html")
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_site.py")
 
 
 @nox.session(python=PYTHONS)
@@ -64,4 +66,4 @@ def tests(session: nox.Session) -> None:
     """The test suite (``tests/``) on one Python."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                *(session.posargs or ["tests"]))
+                *(session.posargs or ["tests", "--ignore=tests/test_site.py"]))

@@ -21,7 +21,9 @@ async function boot() {
 
 function showStepper(lab) {
   try {
-    $("stepper").srcdoc = lab.stepper_page($("expression").value);
+    const [page, printed] = lab.run($("expression").value).toJs();
+    $("stepper").srcdoc = page;
+    $("output").textContent = printed;
     $("error").textContent = "";
   } catch (err) {
     $("error").textContent = String(err.message || err).trim().split("\n").slice(-1)[0];

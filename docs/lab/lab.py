@@ -4,6 +4,8 @@ CPython, with Graphviz's layout done by the page (``@viz-js/viz``) instead of ``
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 
 import nn
 from autograd import Value, step_through
@@ -15,11 +17,13 @@ def use_viz(render_svg) -> None:
     use_renderer(lambda source, fmt: render_svg(source).encode())
 
 
-def last_value(code: str) -> tuple[Value, str]:
-    """Run ``code`` and return the Value it assigned last, with the name it has."""
+def last_value(code: str) -> tuple[Value, str, str]:
+    """Run ``code``; return the Value it assigned last, the name it has, and what it printed."""
     tree = ast.parse(code, "<lab>")
     names: dict = {"__name__": "__lab__"}
-    exec(compile(tree, "<lab>", "exec"), names)  # the learner's own code, in their page
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(tree, "<lab>", "exec"), names)  # the learner's own code, in their page
     for statement in reversed(tree.body):
         targets = (statement.targets if isinstance(statement, ast.Assign)
                    else [statement.target] if isinstance(statement, (ast.AugAssign,
@@ -28,16 +32,17 @@ def last_value(code: str) -> tuple[Value, str]:
         for target in reversed(targets):
             for node in ast.walk(target):
                 if isinstance(node, ast.Name) and isinstance(names.get(node.id), Value):
-                    return names[node.id], node.id
+                    return names[node.id], node.id, printed.getvalue()
     raise ValueError("the code assigns no Value: end with, e.g., `c = a * b`")
 
 
-def stepper_page(code: str) -> str:
-    """The stepper page (the one ``save("steps.html")`` writes) for the code's last Value."""
-    root, name = last_value(code)
+def run(code: str) -> list[str]:
+    """[the stepper page for the code's last Value (the page ``save("steps.html")``
+    writes), what the code printed]."""
+    root, name, printed = last_value(code)
     if root.label is None:
         root.label = name
-    return step_through(root).html()
+    return [step_through(root).html(), printed]
 
 
 class Training:
