@@ -224,3 +224,27 @@ def test_every_writer_writes_through_a_link(tmp_path, suffix, write, check):
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert target.read_bytes() != b"old" and check(target)
     assert sorted(os.listdir(tmp_path / "real")) == [target.name]
+
+
+@posix_only
+def test_the_command_line_writes_through_a_link_and_never_into_a_fifo(tmp_path, monkeypatch,
+                                                                      capsys):
+    from nn import __main__ as cli
+
+    pytest.importorskip("matplotlib")  # loss.png is written only with it
+    out, real = tmp_path / "run", tmp_path / "real"
+    out.mkdir()
+    real.mkdir()
+    (out / "model.json").symlink_to(real / "model.json")
+    os.mkfifo(out / "loss.png")
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    with deadline(60):
+        code = cli.main(["train", "--data", "xor", "--epochs", "2", "--out", str(out),
+                         "--no-progress"])
+    assert code == 1  # loss.png went to the fallback folder
+    assert (out / "model.json").is_symlink() and nn.load(real / "model.json").nouts == [4, 1]
+    assert stat.S_ISFIFO(os.lstat(out / "loss.png").st_mode)
+    err = capsys.readouterr().err
+    assert f"{str(out / 'loss.png')!r}: it is a FIFO, not a regular file" in err
+    (fallback,) = tmp_path.glob("nn-run-*")
+    assert (fallback / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
