@@ -1,6 +1,7 @@
 """Model files: round trip, strict JSON, atomic and durable writes, hostile files refused
 cheaply and clearly; to_torch equivalence."""
 
+import errno
 import io
 import json
 import math
@@ -483,3 +484,16 @@ def test_a_long_file_is_judged_by_its_first_64_kib(tmp_path, head, message):
     err, peak = traced(lambda: load(path))
     assert isinstance(err, ValueError) and re.match(f"{re.escape(str(path))}: {message}",
                                                    str(err)) and peak < 2**20
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_an_error_opening_the_file_names_it(tmp_path):
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    (tmp_path / "plain").write_text("{}")
+    for path, error in ((tmp_path / "a", OSError), (tmp_path / "plain" / "m.json",
+                                                     NotADirectoryError)):
+        with pytest.raises(error) as info:
+            load(path)
+        assert str(info.value).endswith(f": {str(path)!r}") and "\n" not in str(info.value)
+        assert info.value.errno in (errno.ELOOP, errno.ENOTDIR)
