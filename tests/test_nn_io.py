@@ -1,13 +1,17 @@
 """Model files: round trip, strict JSON, atomic and durable writes, hostile files refused
 cheaply and clearly; to_torch equivalence."""
 
+import errno
+import io
 import json
 import math
 import os
 import random
+import re
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -305,3 +309,191 @@ def test_ctrl_c_while_writing_leaves_the_old_file_and_no_temporary(tmp_path, mon
         save(MLP(2, [1], rng=1), path)
     assert path.read_text() == before
     assert os.listdir(tmp_path) == ["model.json"]
+
+
+def traced(call):
+    """(what ``call`` raised, the peak bytes Python allocated meanwhile)."""
+    tracemalloc.start()
+    try:
+        call()
+    except Exception as err:  # the caller checks what it is
+        raised = err
+    else:
+        raised = None
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return raised, peak
+
+
+def test_a_huge_sparse_file_is_refused_in_little_memory(tmp_path):
+    """1 GB of zero bytes (sparse: no disk used) reads no further than the first 64 KiB; one
+    byte over the largest model's allowance is refused on its size without reading."""
+    cases = {"1e9.json": 10**9, "over.json": nn_io.max_file_bytes(nn_io.MAX_PARAMETERS) + 1}
+    for name, size in cases.items():
+        with (tmp_path / name).open("wb") as f:
+            f.truncate(size)
+        err, peak = traced(lambda n=name: load(tmp_path / n))
+        assert isinstance(err, ValueError) and str(err).startswith(f"{tmp_path / name}: ")
+        assert peak < 16 * 2**20
+    assert "not a JSON model file" in str(traced(lambda: load(tmp_path / "1e9.json"))[0])
+    err, peak = traced(lambda: load(tmp_path / "over.json"))
+    assert f"longer than {cases['over.json'] - 1:,} bytes" in str(err) and peak < 2**20
+
+
+def long_model():
+    """An MLP whose file is over 64 KiB with every number at the longest repr a float has
+    (24 characters), so its file is the largest nn.save writes for 2,790 parameters."""
+    model = MLP(30, [30, 30, 30], rng=0)
+    for p in model.parameters():
+        p.data = -2.2250738585072014e-308
+    assert len(repr(model.parameters()[0].data)) == 24
+    return model
+
+
+def test_the_largest_file_save_writes_loads_exactly_and_padding_past_the_limit_is_refused(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(nn_io, "CHUNK_BYTES", 1000)  # read the file in many chunks
+    model = long_model()
+    path = tmp_path / "m.json"
+    save(model, path)
+    size, count = path.stat().st_size, model.num_parameters()
+    limit = nn_io.max_file_bytes(count)
+    # the allowance: 64 KiB + per parameter 64 bytes and the longest name "layers.L.neurons.J.w.I"
+    assert limit == 65536 + count * (64 + len("layers..neurons..w.") + 3 * len(str(count)))
+    assert nn_io.HEADER_BYTES < size < limit
+    assert load(path).state_dict() == model.state_dict()
+    with path.open("ab") as f:  # whitespace after the object is still JSON: up to the limit
+        f.write(b" " * (limit - size))
+    assert path.stat().st_size == limit and load(path).state_dict() == model.state_dict()
+    with path.open("ab") as f:
+        f.write(b" ")
+    with pytest.raises(ValueError, match=f"longer than {limit:,} bytes, the most a model file "
+                                         f"with {count:,} parameters can take"):
+        load(path)
+    with path.open("ab") as f:  # 200 MB more, sparse: refused on its size, nothing read
+        f.truncate(limit + 200 * 10**6)
+    err, peak = traced(lambda: load(path))
+    assert isinstance(err, ValueError) and "longer than" in str(err) and peak < 2**20
+
+
+def test_a_file_whose_size_lies_is_read_no_further_than_its_limit(tmp_path, monkeypatch):
+    """As for /proc files, which say 0 bytes: the read stops one byte past the limit."""
+    path = tmp_path / "m.json"
+    save(MLP(30, [30, 30, 30], rng=0), path)
+    limit = nn_io.max_file_bytes(2790)
+    with path.open("ab") as f:
+        f.write(b" " * (limit + 5000 - path.stat().st_size))
+    real_fstat = os.fstat
+
+    def size_zero(fd):
+        st = real_fstat(fd)
+        return os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, st.st_uid,
+                               st.st_gid, 0, st.st_atime, st.st_mtime, st.st_ctime))
+
+    class Counting(io.BufferedReader):
+        read_bytes = 0
+
+        def read(self, n=-1):
+            data = super().read(n)
+            Counting.read_bytes += len(data)
+            return data
+
+    monkeypatch.setattr(os, "fstat", size_zero)
+    monkeypatch.setattr(nn_io, "CHUNK_BYTES", 1000)
+    monkeypatch.setattr(nn_io, "open", lambda fd, mode: Counting(io.FileIO(fd, "r")),
+                        raising=False)
+    with pytest.raises(ValueError, match=f"longer than {limit:,} bytes"):
+        load(path)
+    assert Counting.read_bytes == limit + 1
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="Linux /proc")
+def test_a_process_memory_file_gives_one_error_naming_it():
+    with pytest.raises(OSError) as info:  # reading address 0 fails with EIO
+        load("/proc/self/mem")
+    assert str(info.value) == "[Errno 5] Input/output error: '/proc/self/mem'"
+    if os.path.exists("/proc/self/pagemap"):  # says 0 bytes, holds gigabytes of binary
+        err, peak = traced(lambda: load("/proc/self/pagemap"))
+        assert str(err).startswith("/proc/self/pagemap: not a JSON model file") and peak < 2**20
+
+
+@pytest.mark.skipif(os.name != "posix", reason="FIFOs and devices")
+def test_fifos_devices_and_folders_are_refused_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe")  # opening it to read would wait for a writer
+    cases = {tmp_path / "pipe": (OSError, "FIFO"), os.devnull: (OSError, "character device"),
+             tmp_path: (IsADirectoryError, "folder")}
+    for path, (error, kind) in cases.items():
+        with pytest.raises(error) as info:
+            load(path)
+        assert str(info.value) == f"cannot load {str(path)!r}: it is a {kind}, not a regular file"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda text: text.replace('"version": 1', '"version": 1, "version": 1'),
+     r"not a JSON model file \(the key 'version' appears twice in one object\)"),
+    (lambda text: text.replace('"type": "MLP"', '"type": "MLP", "type": "Neuron"'),
+     "the key 'type' appears twice"),
+    (lambda text: text.replace('"layers.0.neurons.0.b": ', '"layers.0.neurons.0.b": 7.0, '
+                                                           '"layers.0.neurons.0.b": '),
+     "the key 'layers.0.neurons.0.b' appears twice"),
+    (lambda text: text.replace('"version": 1', '"version": true'),
+     "model file version must be an integer, got true"),
+    (lambda text: text.replace('"version": 1', '"version": 1.0'),
+     "model file version must be an integer, got 1.0"),
+], ids=["version-twice", "type-twice", "parameter-twice", "true", "1.0"])
+def test_duplicate_keys_and_a_version_that_is_not_an_int_are_refused(tmp_path, change, message):
+    text = change(json.dumps(good_doc()))
+    doc = json.loads(text)  # what a lenient reader makes of it: 1 == True == 1.0, last wins
+    assert doc["version"] == 1
+    with pytest.raises(ValueError, match=message) as info:
+        load(write(tmp_path, text))
+    assert str(info.value).startswith(f"{tmp_path / 'm.json'}: ")
+
+
+def long_file(tmp_path, order, filler=0):
+    """The long model's document with its members in ``order``, a "comment" member of
+    ``filler`` characters first."""
+    model = long_model()
+    doc = {"comment": "x" * filler, **HEADER, "architecture": model.config(),
+           "parameters": model.state_dict()}
+    return write(tmp_path, json.dumps({k: doc[k] for k in order}))
+
+
+def test_a_long_file_gives_its_architecture_first_a_short_one_in_any_order(tmp_path):
+    in_order = ["format", "version", "architecture", "parameters"]
+    model = load(long_file(tmp_path, ["comment", *in_order], filler=60_000))
+    assert model.state_dict() == long_model().state_dict()
+    for order, filler in ((in_order[:2] + in_order[:1:-1], 0), (["comment", *in_order], 70_000)):
+        with pytest.raises(ValueError, match='no "architecture" before the "parameters" in the '
+                                             'first 64 KiB'):
+            load(long_file(tmp_path, order, filler))
+    short = MLP(2, [2, 1], rng=0)
+    doc = {"parameters": short.state_dict(), "architecture": short.config(), **HEADER}
+    assert load(write(tmp_path, json.dumps(doc))).state_dict() == short.state_dict()
+
+
+@pytest.mark.parametrize(("head", "message"), [
+    (b"\xff" * 100, "not a JSON model file .*invalid start byte"),
+    (b"[" * 10, "not a JSON model file .*a JSON object, beginning with '{'"),
+    (b'{"format": "stepgrad-nn-model", "architecture": {"type": "CNN"}',
+     "architecture must be a dict with 'type' one of"),
+], ids=["binary", "array", "bad-architecture"])
+def test_a_long_file_is_judged_by_its_first_64_kib(tmp_path, head, message):
+    path = write(tmp_path, "")
+    path.write_bytes(head + b" " * 100_000)
+    err, peak = traced(lambda: load(path))
+    assert isinstance(err, ValueError) and re.match(f"{re.escape(str(path))}: {message}",
+                                                   str(err)) and peak < 2**20
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_an_error_opening_the_file_names_it(tmp_path):
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    (tmp_path / "plain").write_text("{}")
+    for path, error in ((tmp_path / "a", OSError), (tmp_path / "plain" / "m.json",
+                                                     NotADirectoryError)):
+        with pytest.raises(error) as info:
+            load(path)
+        assert str(info.value).endswith(f": {str(path)!r}") and "\n" not in str(info.value)
+        assert info.value.errno in (errno.ELOOP, errno.ENOTDIR)

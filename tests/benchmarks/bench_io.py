@@ -7,6 +7,8 @@ loading (one run under ``tracemalloc``), and how the load ended:
 - "claims 10^6": ~180 bytes whose architecture is MLP(999, [1000]) (10^6 parameters) but
   which holds no parameters;
 - "claims 10^10": the same with MLP(99999, [100000]);
+- "sparse 10^9 bytes": a 1 GB sparse file of zero bytes (costs no disk);
+- "padded 200 MB": a real MLP(2, [3, 1]) file followed by 200 MB of spaces;
 - "legit": a real MLP(64, [W, W, 10]) written by ``nn.save`` (W = 512: 301,066 parameters),
   loaded back in full, and the time ``nn.save`` took to write it.
 
@@ -41,6 +43,24 @@ def claim(folder: Path, nin: int, width: int) -> Path:
     return path
 
 
+def sparse(folder: Path, size: int) -> Path:
+    """A file of ``size`` zero bytes that takes no disk space."""
+    path = folder / "sparse.json"
+    with path.open("wb") as f:
+        f.truncate(size)
+    return path
+
+
+def padded(folder: Path, spaces: int) -> Path:
+    """A real small model file followed by ``spaces`` spaces (still valid JSON)."""
+    path = folder / "padded.json"
+    nn.save(nn.MLP(2, [3, 1], rng=0), path)
+    with path.open("a") as f:
+        for _ in range(spaces // 2**20):
+            f.write(" " * 2**20)
+    return path
+
+
 def measure(load: Callable[[], object], repeats: int) -> tuple[float, int, str]:
     """(best seconds over ``repeats`` untraced runs, peak bytes of one traced run, outcome)."""
     times, outcome = [], "loaded"
@@ -68,7 +88,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         cases = [("claims 10^6", claim(folder, 999, 1000), 5),
-                 ("claims 10^10", claim(folder, 99_999, 100_000), 5)]
+                 ("claims 10^10", claim(folder, 99_999, 100_000), 5),
+                 ("sparse 10^9 bytes", sparse(folder, 10**9), 5),
+                 ("padded 200 MB", padded(folder, 200 * 2**20), 5)]
         model = nn.MLP(64, [args.width, args.width, 10], rng=0)
         legit = folder / "legit.json"
         start = time.perf_counter()
