@@ -18,10 +18,8 @@ import hashlib
 import html
 import json
 import os
-import struct
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,6 @@ from .draw import (
     Drawing,
     Layout,
     Moment,
-    RenderError,
     _draw,
     check_size,
     grad_text,
@@ -37,6 +34,7 @@ from .draw import (
     printable,
 )
 from .files import write_atomic
+from .gif import animate
 from .trace import Trace, backward_trace
 from .value import Value
 
@@ -317,55 +315,6 @@ def step_through(root: Value, grad: float = 1.0, **draw_options: Any) -> Stepper
     no ``.grad`` changes. ``draw_options`` go to :func:`autograd.draw` (``depth``,
     ``collapse``, ``max_nodes``, ``rankdir``, ``precision``)."""
     return Stepper(root, grad, **draw_options)
-
-
-# ---------------------------------------------------------------------------- animated GIF
-def _skip_blocks(data: bytes, pos: int) -> int:
-    while data[pos]:
-        pos += data[pos] + 1
-    return pos + 1
-
-
-def _gif_frame(data: bytes) -> tuple[int, int, bytes, bytes]:
-    """(width, height, graphic control extension, image block) of a one-image GIF, its
-    global colour table moved into the image block as a local one."""
-    if data[:6] not in (b"GIF87a", b"GIF89a"):
-        raise RenderError("not a GIF image")
-    width, height, packed = struct.unpack_from("<HHB", data, 6)
-    pos, table = 13, b""
-    if packed & 0x80:
-        table = data[pos : pos + 3 * (2 << (packed & 7))]
-        pos += len(table)
-    transparent = b"\x00\x00"  # flags, index
-    while data[pos] == 0x21:
-        if data[pos + 1] == 0xF9 and data[pos + 3] & 1:  # keep a transparent colour
-            transparent = bytes([1, data[pos + 6]])
-        pos = _skip_blocks(data, pos + 2)
-    if data[pos] != 0x2C:
-        raise RenderError("GIF without an image")
-    desc = bytearray(data[pos : pos + 10])
-    pos += 10
-    if not desc[9] & 0x80:
-        desc[9] = (desc[9] & 0x60) | 0x80 | (packed & 7)
-        desc += table
-    end = _skip_blocks(data, pos + 1)
-    return width, height, transparent, bytes(desc) + data[pos:end]
-
-
-def animate(gifs: Iterable[bytes], delay: int = 100) -> bytes:
-    """One looping animated GIF from one-image GIFs (as ``dot -Tgif`` writes them), each
-    shown ``delay`` hundredths of a second; pure Python, the images are not re-encoded."""
-    frames = [_gif_frame(g) for g in gifs]
-    width = max(f[0] for f in frames)
-    height = max(f[1] for f in frames)
-    out = [b"GIF89a", struct.pack("<HHBBB", width, height, 0, 0, 0),
-           b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"]
-    for _, _, transparent, block in frames:  # disposal 2: clear before the next frame
-        out.append(b"\x21\xf9\x04" + bytes([8 | transparent[0]]) + struct.pack("<H", delay)
-                   + transparent[1:] + b"\x00")
-        out.append(block)
-    out.append(b"\x3b")
-    return b"".join(out)
 
 
 # ---------------------------------------------------------------------------- page templates

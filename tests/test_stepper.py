@@ -352,7 +352,7 @@ def test_frames_folder(tmp_path):
 def test_animate_keeps_each_image_unchanged():
     needs_dot()
     Image = pytest.importorskip("PIL.Image")
-    from autograd.stepper import animate
+    from autograd.gif import animate
 
     small = D.draw(Value(1.0, label="x")).image("gif")[0]
     big = D.draw(example()).image("gif")[0]
