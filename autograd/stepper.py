@@ -35,6 +35,7 @@ from .draw import (
 )
 from .files import write_atomic
 from .gif import animate
+from .groups import check_groups
 from .trace import Trace, backward_trace
 from .value import Value
 
@@ -54,7 +55,8 @@ class Stepper:
     def __init__(self, root: Value, grad: float = 1.0, **draw_options: Any) -> None:
         self.root = root
         self.trace: Trace = backward_trace(root, grad)
-        self.draw_options = draw_options
+        groups = check_groups(draw_options.get("groups"), "step_through")
+        self.draw_options = {**draw_options, "groups": groups}  # resolved once, for every frame
         nodes = [n.value for n in self.trace.nodes]
         # one pass, as the trace records it: every node at 0, the root at the seed
         self._start = dict.fromkeys(nodes, 0.0)
