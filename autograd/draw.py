@@ -590,12 +590,8 @@ def _draw(
     and marks, the visited node is highlighted and its edges carry the products it pushes.
     ``ids`` gives every edge a DOT ``id`` (``e0, e1, ...``, as in ``Drawing.edges``);
     ``pinned`` puts every box and edge where that layout has them."""
-    if not isinstance(root, Value):
-        raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
-    if depth is not None and (not isinstance(depth, int) or depth < 0):
-        raise ValueError(f"draw: depth must be a non-negative int or None, got {depth!r}")
     if not isinstance(precision, int) or not 1 <= precision <= 17:
         raise ValueError(f"draw: precision must be an int from 1 to 17, got {precision!r}")
     try:
@@ -606,15 +602,8 @@ def _draw(
             '(or pip install "stepgrad[draw]")'
         ) from err
 
-    order = topological_order(root)
-    check_size(len(order), max_nodes, depth, collapse)
+    graph, order = select(root, max_nodes, depth, collapse, groups)
     marked = _highlight_set(order, highlight)
-    graph = _Graph(root, order, collapse, check_groups(groups, "draw"))
-    if depth is not None:
-        graph.cut(depth)
-    if max_nodes is not None and len(graph.nodes) > max_nodes:
-        raise _too_big(len(graph.nodes), max_nodes)
-
     boxes, edges, pushers = _boxes(graph, marked, moment)
     digraph = _digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision, ids,
                        pinned)
@@ -624,6 +613,30 @@ def _draw(
     box_of.update((node, box_of[out]) for node, out in graph.rep.items() if out in box_of)
     drawing._nodes, drawing._box_of, drawing._pushers = graph.nodes, box_of, pushers
     return drawing
+
+
+def select(
+    root: Value,
+    max_nodes: int | None = 300,
+    depth: int | None = None,
+    collapse: bool = False,
+    groups: Mapping[Value, str] | None = None,
+) -> tuple[_Graph, list[Value]]:
+    """Which boxes :func:`draw` draws for ``root`` with these options (``graph.nodes``, box
+    ``n{i}`` for the i-th; ``graph.find(node)`` is the drawn node a node is inside), and the
+    whole graph in topological order. Raises as :func:`draw` does, before any drawing."""
+    if not isinstance(root, Value):
+        raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
+    if depth is not None and (not isinstance(depth, int) or depth < 0):
+        raise ValueError(f"draw: depth must be a non-negative int or None, got {depth!r}")
+    order = topological_order(root)
+    check_size(len(order), max_nodes, depth, collapse)
+    graph = _Graph(root, order, collapse, check_groups(groups, "draw"))
+    if depth is not None:
+        graph.cut(depth)
+    if max_nodes is not None and len(graph.nodes) > max_nodes:
+        raise _too_big(len(graph.nodes), max_nodes)
+    return graph, order
 
 
 def _boxes(
