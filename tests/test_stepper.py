@@ -419,3 +419,25 @@ def test_any_label_makes_a_valid_page(tmp_path):
         assert data["eq"][1] == view.equation(1)
     assert "\\x00\\udc80 &amp;amp; &lt;/script&gt;" in page  # in the step table, literally
     assert "\x00" not in page and page.count("</script>") == 2
+
+
+HOSTILE = ["</script><script>alert(1)</script>", "<!--<script>", "a\u2028b\u2029 & c > d"]
+
+
+def hostile_example():
+    """The example graph with labels that would end or break a page's script."""
+    f = example()
+    for node, label in zip(topological_order(f)[-3:], HOSTILE, strict=True):
+        node.label = label
+    return f
+
+
+def test_no_label_can_end_or_break_the_pages_script(tmp_path):
+    view = step_through(hostile_example())
+    page = view.save(tmp_path / "hostile.html").read_text(encoding="utf-8")
+    assert page.count("<script") == 2 and page.count("</script>") == 2
+    raw = re.search(r'class="sg-data">(.*?)</script>', page, re.S).group(1)
+    assert not set(raw) & set("<>&\u2028\u2029")
+    data = json.loads(raw)
+    assert data["eq"] == [view.equation(k) for k in range(len(view) + 1)]
+    assert all(label in "".join(data["eq"]) for label in HOSTILE)
