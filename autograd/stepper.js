@@ -1,6 +1,7 @@
 /* The stepper page's controls. Every frame arrives computed (data.frames[k]: the visited box,
-   each box's state as an index into data.states = [grad text, mark], the edges pushed
-   through); this script only shows frame k. */
+   each box's state as a base-36 index into its list data.states[i] of [grad text, mark],
+   data.width characters per box, and the edges pushed through); this script only shows
+   frame k. */
 (function () {
   var root = document.getElementById("STEPGRAD_ID");
   if (!root || root.getAttribute("data-ready")) return;
@@ -19,7 +20,8 @@
     var f = d.frames[k];
     grads.forEach(function (t, i) {
       if (!t) return;
-      var state = d.states[f.g[i]], g = t.parentNode;
+      var code = f.g.substr(i * d.width, d.width);
+      var state = d.states[i][parseInt(code, 36)], g = t.parentNode;
       t.textContent = state[0];
       ["pending", "partial", "final"].forEach(function (m) {
         g.classList.toggle("sg-" + m, state[1] === m);

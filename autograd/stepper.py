@@ -28,7 +28,7 @@ from .draw import Drawing, Layout, Moment, _draw, grad_text, layout, printable, 
 from .files import write_atomic
 from .gif import animate
 from .groups import check_groups
-from .stepper_page import PAGE, fragment, tag_svg
+from .stepper_page import PAGE, fragment, state_codes, tag_svg
 from .trace import Trace, backward_trace
 from .value import Value
 
@@ -175,7 +175,8 @@ class Stepper:
             drawing, data = self.page_data()
             picture = tag_svg(drawing, data)
         except Exception as err:  # no renderer, too big, ...: say why, keep the equations
-            data = {"boxes": [], "states": [], "frames": [{"v": None, "g": [], "e": []}] * (n + 1)}
+            data = {"boxes": [], "states": [], "width": 1,
+                    "frames": [{"v": None, "g": "", "e": []}] * (n + 1)}
             picture = f"<p>No picture: {html.escape(' '.join(str(err).split()))}</p>"
         data = {**data, "n": n, "eq": [self.equation(k) for k in range(n + 1)]}
         return fragment(data, picture, self.equation(n), self.trace._repr_html_())
@@ -185,22 +186,23 @@ class Stepper:
 
         The drawing is the one every frame is laid out like: each box holds its widest text
         of any frame, each edge the product it will carry. The data: ``boxes`` (ids ``n0,
-        n1, ...``), ``states`` (distinct ``[grad text, mark]`` pairs) and per frame ``v``
-        (the visited box or None), ``g`` (each box's state, an index into ``states``) and
-        ``e`` (the ids of the edges the visited node pushes through)."""
+        n1, ...``), ``states`` (per box, the ``[grad text, mark]`` pairs it shows) and per
+        frame ``v`` (the visited box or None), ``g`` (each box's index into its states, in
+        base 36, ``width`` characters each: :func:`~autograd.stepper_page.frame_states`
+        reads it) and ``e`` (the ids of the edges the visited node pushes through)."""
         if self._page is None:
             options = self.draw_options
             precision = options.get("precision", 4)
             graph, _ = select(self.root, options.get("max_nodes", 300), options.get("depth"),
                               options.get("collapse", False), options["groups"])
-            states: dict[tuple[str, str], int] = {}
+            states: list[dict[tuple[str, str], int]] = [{} for _ in graph.nodes]
             widest: dict[Value, tuple[str, float, str]] = {}
             rows, visited = [], []
             for m in moments(self.trace):
                 row = []
-                for v in graph.nodes:
+                for v, known in zip(graph.nodes, states, strict=True):
                     state = (grad_text(m.grads[v], m.marks[v], precision), m.marks[v])
-                    row.append(states.setdefault(state, len(states)))
+                    row.append(known.setdefault(state, len(known)))
                     if len(state[0]) > len(widest.get(v, ("",))[0]):
                         widest[v] = (state[0], m.grads[v], m.marks[v])
                 rows.append(row)
@@ -213,10 +215,13 @@ class Stepper:
             for i, p in enumerate(drawing._pushers):
                 if drawing.edges[i].added is not None:
                     edges.setdefault(p, []).append(f"e{i}")
+            codes = state_codes(max(map(len, states)))
             self._page = drawing, {
-                "boxes": [b.id for b in drawing.boxes], "states": [list(s) for s in states],
-                "frames": [{"v": drawing._box_of.get(v), "g": row, "e": edges.get(v, [])}
-                           for v, row in zip(visited, rows, strict=True)]}
+                "boxes": [b.id for b in drawing.boxes],
+                "states": [[list(s) for s in known] for known in states],
+                "width": len(codes[0]),
+                "frames": [{"v": drawing._box_of.get(v), "g": "".join(codes[i] for i in row),
+                            "e": edges.get(v, [])} for v, row in zip(visited, rows, strict=True)]}
         return self._page
 
     def _pinned(self) -> Layout | None:

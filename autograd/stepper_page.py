@@ -52,6 +52,32 @@ def script_json(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_ESCAPES)
 
 
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def state_codes(count: int) -> list[str]:
+    """Codes for ``count`` states: base 36, all of one width (``parseInt(code, 36)`` in the
+    page), so a frame's states are one string of that many characters per box."""
+    width = 1
+    while 36**width < count:
+        width += 1
+    codes = []
+    for i in range(count):
+        code = ""
+        for _ in range(width):
+            i, r = divmod(i, 36)
+            code = _DIGITS[r] + code
+        codes.append(code)
+    return codes
+
+
+def frame_states(data: dict, k: int) -> dict[str, list[str]]:
+    """Box id → ``[grad text, mark]`` in frame ``k`` of the page's ``data``."""
+    g, w = data["frames"][k]["g"], data["width"]
+    return {b: data["states"][i][int(g[i * w:(i + 1) * w], 36)]
+            for i, b in enumerate(data["boxes"])}
+
+
 def _asset(name: str) -> str:
     return files(__package__).joinpath(name).read_text(encoding="utf-8")
 
@@ -78,7 +104,7 @@ def tag_svg(drawing: Drawing, data: dict) -> str:
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     tree = ET.fromstring(drawing.image("svg")[0])
     last = data["frames"][-1]
-    final = {b: data["states"][s] for b, s in zip(data["boxes"], last["g"], strict=True)}
+    final = frame_states(data, len(data["frames"]) - 1)
     notes = {b.id: bool(b.note) for b in drawing.boxes}
     q = f"{{{SVG_NS}}}"
     for g in tree.iter(f"{q}g"):
