@@ -47,8 +47,19 @@ def _gif_frame(data: bytes) -> tuple[int, int, bytes, bytes]:
 
 def animate(gifs: Iterable[bytes], delay: int = 100) -> bytes:
     """One looping animated GIF from one-image GIFs (as ``dot -Tgif`` writes them), each
-    shown ``delay`` hundredths of a second; pure Python, the images are not re-encoded."""
-    frames = [_gif_frame(g) for g in gifs]
+    shown ``delay`` hundredths of a second (0 to 65535); pure Python, the images are not
+    re-encoded. A bad image or delay is refused before anything is written."""
+    if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay <= 0xFFFF:
+        raise ValueError(f"animate: delay must be an int from 0 to 65535 (hundredths of a "
+                         f"second), got {delay!r}")
+    frames = []
+    for i, gif in enumerate(gifs):
+        try:
+            frames.append(_gif_frame(gif))
+        except (RenderError, IndexError, struct.error) as err:
+            raise RenderError(f"animate: image {i} is not a whole GIF ({err})") from None
+    if not frames:
+        raise ValueError("animate: no images")
     width = max(f[0] for f in frames)
     height = max(f[1] for f in frames)
     out = [b"GIF89a", struct.pack("<HHBBB", width, height, 0, 0, 0),

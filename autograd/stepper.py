@@ -245,6 +245,9 @@ class Stepper:
                 title=html.escape(printable(f"Stepping through backward: {self.trace.root_name}")),
                 body=self.html()).encode("utf-8"))
         if suffix == ".gif":
+            if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not (
+                    0 <= delay <= 655.35):
+                raise ValueError(f"step_through: delay must be 0 to 655.35 seconds, got {delay!r}")
             gifs = [self.frame(k).image("gif")[0] for k in range(len(self) + 1)]
             return write_atomic(path, animate(gifs, round(delay * 100)))
         if format not in ("svg", "png"):

