@@ -602,7 +602,7 @@ def _draw(
             '(or pip install "stepgrad[draw]")'
         ) from err
 
-    graph, order = select(root, max_nodes, depth, collapse, groups)
+    graph, order = _select(root, max_nodes, depth, collapse, groups)
     marked = _highlight_set(order, highlight)
     boxes, edges, pushers = _boxes(graph, marked, moment)
     digraph = _digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision, ids,
@@ -615,7 +615,7 @@ def _draw(
     return drawing
 
 
-def select(
+def _select(
     root: Value,
     max_nodes: int | None = 300,
     depth: int | None = None,

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .draw import Drawing, Layout, Moment, _draw, grad_text, layout, printable, select
+from .draw import Drawing, Layout, Moment, _draw, _select, grad_text, layout, printable
 from .files import write_atomic
 from .gif import animate
 from .groups import check_groups
@@ -193,8 +193,8 @@ class Stepper:
         if self._page is None:
             options = self.draw_options
             precision = options.get("precision", 4)
-            graph, _ = select(self.root, options.get("max_nodes", 300), options.get("depth"),
-                              options.get("collapse", False), options["groups"])
+            graph, _ = _select(self.root, options.get("max_nodes", 300), options.get("depth"),
+                               options.get("collapse", False), options["groups"])
             states: list[dict[tuple[str, str], int]] = [{} for _ in graph.nodes]
             widest: dict[Value, tuple[str, float, str]] = {}
             rows, visited = [], []
