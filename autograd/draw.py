@@ -715,20 +715,7 @@ def _digraph(
              penwidth="1", color="#4b5563")
     dot.attr("edge", fontname="Helvetica", fontsize="9", color="#6b7280")
     with dot.subgraph(name="cluster_legend") as legend:
-        legend.attr(label="legend", style="dashed", color="#9ca3af", fontname="Helvetica",
-                    fontsize="10", **_bb(pin, "cluster_legend"))
-        legend.attr("node", fontsize="9", height="0.2", margin="0.08,0.03")
-        for role in [r for r in _ROLES if any(b.role == r for b in boxes)]:
-            legend.node(f"legend_{role}", _ROLES[role][0], shape="box", style="rounded,filled",
-                        fillcolor=_ROLES[role][1], **pin.node(f"legend_{role}"))
-        frame = any(b.mark for b in boxes)
-        if frame or any(b.highlighted for b in boxes):
-            legend.node("legend_highlighted", "visited at this step" if frame else "highlighted",
-                        shape="box", style="rounded", color=_HIGHLIGHT, penwidth="3",
-                        **pin.node("legend_highlighted"))
-        if frame:
-            legend.node("legend_pending", "pending: nothing arrived yet", shape="box",
-                        style="rounded,dashed", **pin.node("legend_pending"))
+        _legend(legend, boxes, pin)
     layers: dict[str, Any] = {}
     neurons = set()
     for box in boxes:
@@ -765,6 +752,25 @@ def _digraph(
             extra.update(color=_HIGHLIGHT, fontcolor=_HIGHLIGHT, penwidth="2")
         dot.edge(e.parent, e.child, label="\n".join(lines) or None, **extra)
     return dot
+
+
+def _legend(legend: graphviz.Digraph, boxes: list[Box], pin: Layout) -> None:
+    """The legend cluster: one sample box per role drawn, then the outline and (in a frame)
+    the dashed border, each looking like what it explains."""
+    legend.attr(label="legend", style="dashed", color="#9ca3af", fontname="Helvetica",
+                fontsize="10", **_bb(pin, "cluster_legend"))
+    legend.attr("node", fontsize="9", height="0.2", margin="0.08,0.03")
+    for role in [r for r in _ROLES if any(b.role == r for b in boxes)]:
+        legend.node(f"legend_{role}", _ROLES[role][0], shape="box", style="rounded,filled",
+                    fillcolor=_ROLES[role][1], **pin.node(f"legend_{role}"))
+    frame = any(b.mark for b in boxes)
+    if frame or any(b.highlighted for b in boxes):
+        legend.node("legend_highlighted", "visited at this step" if frame else "highlighted",
+                    shape="box", style="rounded", color=_HIGHLIGHT, penwidth="3",
+                    **pin.node("legend_highlighted"))
+    if frame:
+        legend.node("legend_pending", "pending: nothing arrived yet", shape="box",
+                    style="rounded,dashed", **pin.node("legend_pending"))
 
 
 def _bb(pin: Layout, cluster: str) -> dict[str, str]:
