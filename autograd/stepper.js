@@ -1,0 +1,54 @@
+/* The stepper page's controls. Every frame arrives computed (data.frames[k]: the visited box,
+   each box's state as a base-36 index into its list data.states[i] of [grad text, mark],
+   data.width characters per box, and the edges pushed through); this script only shows
+   frame k. */
+(function () {
+  var root = document.getElementById("STEPGRAD_ID");
+  if (!root || root.getAttribute("data-ready")) return;
+  root.setAttribute("data-ready", "1");
+  var d = JSON.parse(root.querySelector("script.sg-data").textContent);
+  var byId = {};
+  root.querySelectorAll("text[data-node]").forEach(function (t) {
+    byId[t.getAttribute("data-node")] = t;
+  });
+  var grads = d.boxes.map(function (id) { return byId[id]; });
+  var adds = Array.prototype.slice.call(root.querySelectorAll("text[data-edge]"));
+  var slider = root.querySelector(".sg-slider"), eq = root.querySelector(".sg-eq"),
+    count = root.querySelector(".sg-count"), k = 0;
+  function show(j) {
+    k = Math.max(0, Math.min(d.n, j));
+    var f = d.frames[k];
+    grads.forEach(function (t, i) {
+      if (!t) return;
+      var code = f.g.substr(i * d.width, d.width);
+      var state = d.states[i][parseInt(code, 36)], g = t.parentNode;
+      t.textContent = state[0];
+      ["pending", "partial", "final"].forEach(function (m) {
+        g.classList.toggle("sg-" + m, state[1] === m);
+      });
+      g.classList.toggle("sg-visited", f.v === d.boxes[i]);
+    });
+    adds.forEach(function (t) {
+      var on = f.e.indexOf(t.getAttribute("data-edge")) >= 0;
+      t.setAttribute("visibility", on ? "visible" : "hidden");
+      t.parentNode.classList.toggle("sg-pushed", on);
+    });
+    eq.textContent = d.eq[k];
+    count.textContent = "step " + k + " of " + d.n;
+    slider.value = String(k);
+  }
+  function key(e) {
+    var m = {ArrowRight: k + 1, ArrowLeft: k - 1, Home: 0, End: d.n}[e.key];
+    if (m === undefined) return;
+    e.preventDefault();
+    show(m);
+  }
+  root.querySelector(".sg-prev").onclick = function () { show(k - 1); };
+  root.querySelector(".sg-next").onclick = function () { show(k + 1); };
+  root.querySelector(".sg-first").onclick = function () { show(0); };
+  root.querySelector(".sg-last").onclick = function () { show(d.n); };
+  slider.oninput = function () { show(parseInt(slider.value, 10)); };
+  if (root.parentNode === document.body) document.addEventListener("keydown", key);
+  else root.addEventListener("keydown", key);
+  show(0);
+})();

@@ -1,0 +1,126 @@
+"""The stepper's self-contained page: one SVG, every frame's numbers, and the controls.
+
+The frames arrive computed (see :meth:`autograd.stepper.Stepper.page_data`); the page's
+script (``stepper.js``) and style (``stepper.css``, package data files read with
+:mod:`importlib.resources`) only show frame k. The data travels as JSON inside a
+``<script type="application/json">`` whose ``<``, ``>``, ``&``, U+2028 and U+2029 are
+written as ``\\uXXXX`` escapes, so no text in it can end the script or start a comment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import xml.etree.ElementTree as ET
+from importlib.resources import files
+
+from .draw import Drawing
+
+SVG_NS = "http://www.w3.org/2000/svg"
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; \
+style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>{title}</title></head>
+<body style="font-family:sans-serif;margin:1em">{body}</body></html>
+"""
+
+_FRAGMENT = """<div id="{uid}" class="stepgrad-stepper" tabindex="0"><style>{css}</style>
+<div class="sg-controls"><button type="button" class="sg-first">first</button>\
+<button type="button" class="sg-prev">◀ prev</button>\
+<input type="range" class="sg-slider" min="0" max="{n}" value="{n}">\
+<button type="button" class="sg-next">next ▶</button>\
+<button type="button" class="sg-last">last</button> <span class="sg-count">step {n} of {n}</span>\
+<span class="sg-help"> (keys: ← → Home End)</span></div>
+<pre class="sg-eq">{eq}</pre>
+<div class="sg-graph">{picture}</div>
+<div class="sg-table"><p>All steps (∂L/∂node, then per edge: local derivative, product added,
+parent's grad before and after):</p>{table}</div>
+<script type="application/json" class="sg-data">{data}</script>
+<script>{script}</script></div>
+"""
+
+_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+            0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def script_json(data: object) -> str:
+    """``data`` as JSON that is safe inside ``<script>``: the same value to ``JSON.parse``,
+    with no ``<``, ``>``, ``&``, U+2028 or U+2029 left in the text."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_ESCAPES)
+
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def state_codes(count: int) -> list[str]:
+    """Codes for ``count`` states: base 36, all of one width (``parseInt(code, 36)`` in the
+    page), so a frame's states are one string of that many characters per box."""
+    width = 1
+    while 36**width < count:
+        width += 1
+    codes = []
+    for i in range(count):
+        code = ""
+        for _ in range(width):
+            i, r = divmod(i, 36)
+            code = _DIGITS[r] + code
+        codes.append(code)
+    return codes
+
+
+def frame_states(data: dict, k: int) -> dict[str, list[str]]:
+    """Box id → ``[grad text, mark]`` in frame ``k`` of the page's ``data``."""
+    g, w = data["frames"][k]["g"], data["width"]
+    return {b: data["states"][i][int(g[i * w:(i + 1) * w], 36)]
+            for i, b in enumerate(data["boxes"])}
+
+
+def _asset(name: str) -> str:
+    return files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def fragment(data: dict, picture: str, eq: str, table: str) -> str:
+    """The stepper as one HTML fragment showing the last frame (``eq``: its equation):
+    controls, ``picture`` (the tagged SVG, or why there is none), the step ``table`` (works
+    without script), the ``data`` and the script. The id hashes data and picture, so two
+    steppers on one notebook page keep apart."""
+    payload = script_json(data)
+    uid = "stepgrad-" + hashlib.sha1((payload + picture).encode("utf-8", "replace")
+                                     ).hexdigest()[:12]
+    return _FRAGMENT.format(
+        uid=uid, n=data["n"], css=_asset("stepper.css"), eq=html.escape(eq), picture=picture,
+        table=table, data=payload,
+        script=_asset("stepper.js").replace('"STEPGRAD_ID"', json.dumps(uid)),
+    )
+
+
+def tag_svg(drawing: Drawing, data: dict) -> str:
+    """``drawing``'s SVG with each box's grad text tagged ``data-node`` and each product text
+    ``data-edge``, showing the last frame of ``data`` (what a reader without script sees)."""
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    tree = ET.fromstring(drawing.image("svg")[0])
+    last = data["frames"][-1]
+    final = frame_states(data, len(data["frames"]) - 1)
+    notes = {b.id: bool(b.note) for b in drawing.boxes}
+    q = f"{{{SVG_NS}}}"
+    for g in tree.iter(f"{q}g"):
+        texts = list(g.iter(f"{q}text"))
+        kind, title, gid = g.get("class"), g.findtext(f"{q}title"), g.get("id", "")
+        if kind == "node" and title in notes and texts:
+            t = texts[-2 if notes[title] else -1]
+            t.set("data-node", title)
+            t.text = final[title][0]
+            g.set("class", f"node sg-{final[title][1]}"
+                  + (" sg-visited" if last["v"] == title else ""))
+        elif kind == "edge" and gid.startswith("e") and texts:
+            if drawing.edges[int(gid[1:])].added is not None:
+                texts[-1].set("data-edge", gid)
+                if gid in last["e"]:
+                    g.set("class", "edge sg-pushed")
+                else:
+                    texts[-1].set("visibility", "hidden")
+    return ET.tostring(tree, encoding="unicode")
