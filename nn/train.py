@@ -228,6 +228,8 @@ def fit(
     X, y = _rows(X), _rows(y)
     if len(X) != len(y) or not X:
         raise ValueError(f"fit: {len(X)} inputs and {len(y)} targets (need equal, non-zero)")
+    if loss_fn is losses.hinge_loss:  # every label, before the first step changes the model
+        losses.check_hinge_targets(y, "y")
     bad = _first_non_finite(model)
     if bad is not None:
         raise ValueError(f"fit: parameter {bad[0]!r} is {bad[1]} before training")

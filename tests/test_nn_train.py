@@ -305,3 +305,24 @@ def test_zero_epochs_train_nothing_and_numpy_ints_count():
         m = MLP(2, [3, 1], rng=0)
         runs.append((fit(m, X, y, epochs=epochs, seed=1, progress=False), m.state_dict()))
     assert runs[0] == runs[1] and len(runs[0][0]["loss"]) == 2
+
+
+def test_hinge_fit_refuses_0_1_labels_before_the_first_step():
+    """With 0/1 labels the hinge loss is 1 for every 0 target whatever the model does; fit
+    checks every label first, so a bad one in a late batch does not leave a half-trained
+    model (plain and compiled fits alike)."""
+    X, labels = moons(12, 0.1, seed=2)
+    y = [2 * t - 1 for t in labels]
+    y[9] = 0
+    for compiled in (False, True):
+        model = MLP(2, [3, 1], rng=0)
+        before = model.state_dict()
+        with pytest.raises(ValueError, match=r"hinge_loss: .* y\[9\] = 0"):
+            fit(model, X, y, loss="hinge", batch_size=2, progress=False, compiled=compiled)
+        assert model.state_dict() == before
+    y[9] = -1  # the same data with ±1 labels trains, and the loss is the formula's
+    model = MLP(2, [3, 1], rng=0)
+    scores = predict(model, X)
+    hist = fit(model, X, y, loss="hinge", epochs=1, progress=False)
+    assert hist["loss"][0] == pytest.approx(
+        sum(max(0.0, 1 - t * s) for s, t in zip(scores, y)) / len(y), rel=1e-12)
