@@ -259,17 +259,26 @@ def _step(op, values: list[float], j: int, eps: float) -> float | None:
     """The central-difference step for operand j: ``eps``, but at least 10⁹ ulps of the
     operand (about 2e-7·|x|, so x ± h is h to 1e-9 relative, never rounded back to x),
     halved while the op's domain does not hold ROOM steps either side; None once it would go
-    below that."""
+    below that. The number of halvings is found by bisection (up to ~1000 of them: eps to
+    1e-300)."""
     x = values[j]
     smallest = 1e9 * math.ulp(x)
     h = max(eps, smallest)
-    if not op.requires:
+
+    def fits(k: int) -> bool:
+        step = math.ldexp(h, -k)
+        return _fits(op, values, j, x - ROOM * step, x + ROOM * step)
+
+    if not op.requires or fits(0):
         return h
-    while h >= smallest:
-        if _fits(op, values, j, x - ROOM * h, x + ROOM * h):
-            return h
-        h *= 0.5
-    return None
+    most = math.frexp(h / smallest)[1] - 1  # the most halvings that stay ≥ smallest
+    if most < 1 or not fits(most):
+        return None
+    lo, hi = 0, most  # fits(hi), not fits(lo)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
+    return math.ldexp(h, -hi)
 
 
 def _one_sided(f: Callable[..., float], values: list[float], j: int, h: float) -> float:
