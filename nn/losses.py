@@ -8,6 +8,7 @@ per-element losses). Predictions may also be plain numbers (they become constant
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Iterator, Sequence
 
 import autograd
@@ -117,7 +118,7 @@ def _first_non_label(target: object) -> tuple[tuple[int, ...], object] | None:
             if bad is not None:
                 return (i, *bad[0]), bad[1]
         return None
-    if isinstance(target, Value) or target == 1 or target == -1:
+    if isinstance(target, Value) or isinstance(target, numbers.Real) and target in (1, -1):
         return None
     return (), target
 

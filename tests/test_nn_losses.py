@@ -109,6 +109,8 @@ def test_hinge_loss_with_plus_minus_one_targets_of_any_number_type():
     s = [Value(0.25), Value(-0.5)]
     loss = hinge_loss(s, list(np.array([1, -1])))  # NumPy integers
     assert loss.data == ((1 - 0.25) + (1 - 0.5)) / 2
+    with pytest.raises(ValueError, match=r"hinge_loss: .* target = array"):  # not a number
+        hinge_loss(s[0], np.array([1, -1]))
 
 
 @pytest.mark.parametrize("logits", [[1.0, 2.0, 0.5], [1000.0, -1000.0, 999.0]])
