@@ -18,8 +18,10 @@ class GradcheckError(AssertionError):
 def _close(analytic: float, numeric: float, atol: float, rtol: float,
            scale: float | None = None) -> bool:
     """PyTorch's pass rule: |analytic − numeric| ≤ atol + rtol·|numeric|; with ``scale``,
-    atol + rtol·scale (the size of the terms ``numeric`` sums, when they cancel)."""
-    return abs(analytic - numeric) <= atol + rtol * (abs(numeric) if scale is None else scale)
+    atol + rtol·scale (the size of the terms ``numeric`` sums, when they cancel). Equal
+    numbers agree, infinite ones included."""
+    return analytic == numeric or abs(analytic - numeric) <= atol + rtol * (
+        abs(numeric) if scale is None else scale)
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,10 @@ class NodeCheckReport(_Report):
     derivative disagrees with finite differences of the op's forward. ``kinks``: op nodes with
     an operand at (or within eps of) one of the op's kinks (relu, abs, leaky_relu at 0),
     where the op is not differentiable and its recorded derivative is a convention that
-    finite differences cannot check; they are reported, not blamed. ``wrong_values``: op
+    finite differences cannot check; they are reported, not blamed. ``domain_edges``: op
+    nodes with an operand so near the edge of the op's domain (log at 5e-324, sqrt at 0)
+    that no finite-difference step fits inside it, also reported, not blamed.
+    ``wrong_values``: op
     nodes whose ``data`` is not their op's forward of their parents' ``data`` (a wrong
     forward, a wrongly built node, a value changed after the fact), with what the forward
     gives, in forward order (a wrong value makes its consumers' values wrong too: the
@@ -174,6 +179,7 @@ class NodeCheckReport(_Report):
     culprits: tuple[Value, ...] = ()
     kinks: tuple[Value, ...] = ()
     wrong_values: tuple[tuple[Value, float], ...] = ()
+    domain_edges: tuple[Value, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -186,6 +192,8 @@ class NodeCheckReport(_Report):
             return "  <-- culprit"
         if row.node in self.kinks:
             return "  <-- not differentiable here"
+        if row.node in self.domain_edges:
+            return "  <-- no finite-difference step fits"
         return super()._mark(row)
 
     def __str__(self) -> str:
@@ -206,6 +214,11 @@ class NodeCheckReport(_Report):
                 f"{names.get(c, 'the root')} ({c.op.name} at "
                 f"{', '.join(repr(p.data) for p in c.parents)})" for c in self.kinks
             )
+        if self.domain_edges:
+            head += "; no finite-difference step fits inside the domain here: " + ", ".join(
+                f"{names.get(c, 'the root')} ({c.op.name} at "
+                f"{', '.join(repr(p.data) for p in c.parents)})" for c in self.domain_edges
+            )
         return head + "\n" + super().__str__()
 
 
@@ -221,12 +234,87 @@ def _recomputed(node: Value, values: list[float]) -> float:
         return math.nan
 
 
-def _numeric_local(child: Value, values: list[float], j: int, eps: float) -> float:
-    """∂child/∂(operand j) by central differences of child's op (nan outside its domain)."""
+ROOM = 100
+"""A central step h is used where the op's domain holds over [x − ROOM·h, x + ROOM·h]: the
+domain's edge, where log and 1/x blow up, is then at least ROOM steps away, and the difference
+is good to about 1/ROOM² relative (log at x: (h/x)²/3)."""
+
+
+def _fits(op, values: list[float], j: int, lo: float, hi: float) -> bool:
+    """Do op's domain conditions hold with operand j at ``lo``, at ``hi`` and, when it lies
+    between them, at 0 (where every built-in domain has its edge; a condition such as
+    b ≠ 0 fails at that one point)?"""
+    for t in (lo, hi, 0.0) if lo < 0.0 < hi else (lo, hi):
+        moved = list(values)
+        moved[j] = t
+        try:
+            if not all(req.holds(*moved) for req in op.requires):
+                return False
+        except (ArithmeticError, ValueError, TypeError):
+            return False
+    return True
+
+
+def _step(op, values: list[float], j: int, eps: float) -> float | None:
+    """The central-difference step for operand j: ``eps``, but at least 10⁹ ulps of the
+    operand (about 2e-7·|x|, so x ± h is h to 1e-9 relative, never rounded back to x),
+    halved while the op's domain does not hold ROOM steps either side; None once it would go
+    below that. The number of halvings is found by bisection (up to ~1000 of them: eps to
+    1e-300)."""
+    x = values[j]
+    smallest = 1e9 * math.ulp(x)
+    h = max(eps, smallest)
+
+    def fits(k: int) -> bool:
+        step = math.ldexp(h, -k)
+        return _fits(op, values, j, x - ROOM * step, x + ROOM * step)
+
+    if not op.requires or fits(0):
+        return h
+    most = math.frexp(h / smallest)[1] - 1  # the most halvings that stay ≥ smallest
+    if most < 1 or not fits(most):
+        return None
+    lo, hi = 0, most  # fits(hi), not fits(lo)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
+    return math.ldexp(h, -hi)
+
+
+def _one_sided(f: Callable[..., float], values: list[float], j: int, h: float) -> float:
+    """(−3f(x) + 4f(x + h) − f(x + 2h)) / 2h in operand j (h < 0 steps down): second order."""
+    at = [list(values) for _ in range(3)]
+    at[1][j] += h
+    at[2][j] += 2.0 * h
+    return (-3.0 * f(*at[0]) + 4.0 * f(*at[1]) - f(*at[2])) / (2.0 * h)
+
+
+def _numeric_local(child: Value, values: list[float], j: int, eps: float, atol: float,
+                   rtol: float) -> float | None:
+    """∂child/∂(operand j) by finite differences of child's op (nan where it fails).
+
+    Central differences with the largest step that fits inside the op's domain
+    (:func:`_step`). An operand on a closed edge of the domain (x ≥ 0, at 0) gets
+    one-sided differences into the domain, trusted only when steps eps and eps/4 agree (a
+    derivative that is infinite or not smooth there, as sqrt's at 0, makes them differ).
+    None when no step fits: no finite difference can check the derivative there.
+    """
+
+    def f(*v: float) -> float:
+        return float(child.op.evaluate(child, v))
+
     try:
-        return central_difference(lambda *v: float(child.op.evaluate(child, v)), values, j, eps)
+        h = _step(child.op, values, j, eps)
+        if h is not None:
+            return central_difference(f, values, j, h)
+        x = values[j]
+        for h in (eps, -eps):
+            if _fits(child.op, values, j, min(x, x + 2 * h), max(x, x + 2 * h)):
+                coarse, fine = _one_sided(f, values, j, h), _one_sided(f, values, j, h / 4)
+                return fine if _close(coarse, fine, atol, rtol) else None
     except (ArithmeticError, ValueError):
         return math.nan
+    return None
 
 
 def _directional_ok(child: Value, values: list[float], eps: float, atol: float,
@@ -261,7 +349,13 @@ def check_nodes(
     difference is good to a relative error, so terms that cancel (x³/x³, whose gradient is
     0) leave an error the size of the terms, not of their sum. An operand at one of its
     op's kinks (relu at 0) has no derivative to check: the edge keeps its recorded
-    derivative and its node is listed in ``kinks``. Each op node's forward is also re-run
+    derivative and its node is listed in ``kinks``. The step is eps, but at least 10⁹ ulps
+    of the operand (a step of 1e-6 vanishes next to 1e300). Near the edge of an op's domain
+    (log at 1e-300) it shrinks until the domain holds ``ROOM`` steps either side; an
+    operand on a closed edge (x ≥ 0, at 0) is differenced one-sided, into the domain;
+    where no step fits (log at 5e-324; sqrt at 0, whose slope is infinite), the edge keeps
+    its recorded derivative and its node is listed in ``domain_edges``. Each op node's
+    forward is also re-run
     on its parents' data and compared with its ``data`` (``wrong_values``), once per node.
 
     Ordering: a wrong local derivative on the edge child → p corrupts p's gradient and
@@ -277,6 +371,7 @@ def check_nodes(
     scale: dict[Value, float] = {root: 1.0}  # Σ over paths of |Π local derivatives|
     wrong_edges: list[tuple[Value, Value]] = []  # (child, parent), root side first
     kinks: list[Value] = []
+    edges: list[Value] = []  # an operand where no finite-difference step fits the domain
     wrong_values: list[tuple[Value, float]] = []
     for child in reversed(order):
         if child.is_leaf:
@@ -287,20 +382,24 @@ def check_nodes(
         if value != child.data and not (value != value and child.data != child.data):
             wrong_values.append((child, value))
         checked = child.op.arity == -1 and _directional_ok(child, values, eps, atol, rtol)
-        at_kink = False
+        at_kink = at_edge = False
         for j, (parent, local) in enumerate(child.edges()):
             if checked:
                 d = float(local)
             elif _at_kink(child.op, values[j], eps):
                 at_kink, d = True, float(local)
             else:
-                d = _numeric_local(child, values, j, eps)
-                if not _close(float(local), d, atol, rtol):
+                d = _numeric_local(child, values, j, eps, atol, rtol)
+                if d is None:
+                    at_edge, d = True, float(local)
+                elif not _close(float(local), d, atol, rtol):
                     wrong_edges.append((child, parent))
             numeric[parent] = numeric.get(parent, 0.0) + g * d
             scale[parent] = scale.get(parent, 0.0) + s * abs(d)
         if at_kink:
             kinks.append(child)
+        if at_edge:
+            edges.append(child)
     rows = []
     for k in range(len(order) - 2, -1, -1):
         node = order[k]
@@ -312,4 +411,4 @@ def check_nodes(
     culprits = tuple(dict.fromkeys(child for child, parent in wrong_edges if parent in bad))
     rest = tuple(r.node for r in rows if not r.ok and r.node not in culprits)
     return NodeCheckReport(tuple(rows), culprits + rest, culprits, tuple(kinks),
-                           tuple(reversed(wrong_values)))
+                           tuple(reversed(wrong_values)), tuple(edges))

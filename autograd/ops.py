@@ -48,12 +48,13 @@ class OverflowDomainError(DomainError, OverflowError):
 
 # ---------------------------------------------------------------------------- numbers
 def to_float(x: object, what: str = "Value data") -> float:
-    """bool, int and float (and other real numbers such as NumPy's) become float; else TypeError.
+    """bool, int and float (and other real numbers such as NumPy's, ``numpy.bool_`` included)
+    become float; else TypeError.
 
     A number too large for a float (``10**400``) is an OverflowError that shows it."""
     if isinstance(x, float):
         return float(x)
-    if isinstance(x, (int, numbers.Real)):
+    if isinstance(x, (int, numbers.Real)) or _is_numpy_bool(x):
         try:
             return float(x)
         except OverflowError:
@@ -63,6 +64,13 @@ def to_float(x: object, what: str = "Value data") -> float:
 
 
 _FLOAT_MAX = 1.7976931348623157e308
+
+
+def _is_numpy_bool(x: object) -> bool:
+    """Is ``x`` a ``numpy.bool_`` (named ``numpy.bool`` from NumPy 2)? NumPy does not register
+    it as a ``numbers.Real``; the type is recognised by name, so NumPy stays optional."""
+    kind = type(x)
+    return kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")
 
 
 def _shorten(x: object) -> str:

@@ -20,6 +20,7 @@ import html
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .backward import Node, check_closures, steps, topological_order
 from .files import printable
@@ -91,10 +92,6 @@ class Step:
                 f"{_num(e.after)})"
             )
         return "\n".join(lines)
-
-
-def _opt(x: float | None) -> float | None:
-    return None if x is None else float(x)
 
 
 def _infos(order: list[Node]) -> dict[Node, NodeInfo]:
@@ -270,31 +267,89 @@ class Trace:
 
     @classmethod
     def from_json(cls, text: str) -> Trace:
-        """Load what :meth:`to_json` wrote (nodes come back without live Values)."""
-        doc = json.loads(text)
-        if doc.get("format") != FORMAT or doc.get("version") != VERSION:
+        """Load what :meth:`to_json` wrote (nodes come back without live Values).
+
+        Raises ValueError naming the first field that is missing, of the wrong type (a bool
+        is not a number) or out of range: a node's ``id`` must be its position, and a step's
+        ``node`` and an edge's ``parent`` a node index in [0, number of nodes).
+        """
+        try:
+            doc = json.loads(text)
+        except RecursionError:
+            raise ValueError("Trace.from_json: the JSON is nested too deeply") from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get(
+                "version") != VERSION:
+            got = doc if isinstance(doc, dict) else {}
             raise ValueError(
-                f"not a {FORMAT} v{VERSION} document: format={doc.get('format')!r}, "
-                f"version={doc.get('version')!r}"
+                f"not a {FORMAT} v{VERSION} document: format={got.get('format')!r}, "
+                f"version={got.get('version')!r}"
             )
-        nodes = tuple(
-            NodeInfo(n["id"], n["label"], n["op"], n["symbol"], float(n["data"]))
-            for n in doc["nodes"]
-        )
-        steps = tuple(
-            Step(
-                i,
-                nodes[s["node"]],
-                float(s["grad"]),
-                tuple(
-                    EdgeStep(nodes[e["parent"]], _opt(e["local"]), _opt(e["added"]),
-                             float(e["before"]), float(e["after"]))
-                    for e in s["edges"]
-                ),
-            )
-            for i, s in enumerate(doc["steps"])
-        )
-        return cls(nodes, steps, float(doc["seed"]))
+        nodes = []
+        for k, n in enumerate(_field(doc, "nodes", "", list, "a list of nodes")):
+            where = f"nodes[{k}]"
+            if _field(n, "id", where, int, "an int") != k:
+                raise ValueError(f"Trace.from_json: {where}.id is {n['id']}; a node's id is "
+                                 f"its position in nodes ({k})")
+            nodes.append(NodeInfo(k, *(_field(n, key, where, (str, type(None)), "a string or "
+                                              "null") for key in ("label", "op", "symbol")),
+                                  _number(n, "data", where)))
+        if not nodes:
+            raise ValueError("Trace.from_json: nodes is empty; a trace has at least its root")
+        steps = []
+        for i, s in enumerate(_field(doc, "steps", "", list, "a list of steps")):
+            where = f"steps[{i}]"
+            edges = []
+            for j, e in enumerate(_field(s, "edges", where, list, "a list of edges")):
+                at = f"{where}.edges[{j}]"
+                edges.append(EdgeStep(nodes[_index(e, "parent", at, len(nodes))],
+                                      _number(e, "local", at, none=True),
+                                      _number(e, "added", at, none=True),
+                                      _number(e, "before", at), _number(e, "after", at)))
+            steps.append(Step(i, nodes[_index(s, "node", where, len(nodes))],
+                              _number(s, "grad", where), tuple(edges)))
+        return cls(tuple(nodes), tuple(steps), _number(doc, "seed", ""))
+
+
+def _field(obj: object, key: str, where: str, kinds: type | tuple[type, ...],
+           what: str) -> Any:
+    """``obj[key]`` if it is of ``kinds`` (never a bool), else ValueError naming the field."""
+    name = _name(where, key)
+    if not isinstance(obj, dict):
+        raise ValueError(f"Trace.from_json: {where} must be an object, got {obj!r:.60}")
+    if key not in obj:
+        raise ValueError(f"Trace.from_json: {name} is missing")
+    value = obj[key]
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise ValueError(f"Trace.from_json: {name} must be {what}, got {value!r:.60}")
+    return value
+
+
+def _number(obj: object, key: str, where: str, none: bool = False) -> float | None:
+    """A number field as a float (NaN and ±inf included, as to_json writes them); with
+    ``none``, null is None."""
+    kinds = (int, float, type(None)) if none else (int, float)
+    value = _field(obj, key, where, kinds, "a number or null" if none else "a number")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"Trace.from_json: {_name(where, key)} = {value} is too large "
+                         f"for a float") from None
+
+
+def _name(where: str, key: str) -> str:
+    """A field's path: ``steps[2].edges[0].parent``."""
+    return f"{where}.{key}" if where else key
+
+
+def _index(obj: object, key: str, where: str, count: int) -> int:
+    """A node index field, in [0, count)."""
+    value = _field(obj, key, where, int, "a node index (an int)")
+    if not 0 <= value < count:
+        raise ValueError(f"Trace.from_json: {where}.{key} is {value}, outside the node "
+                         f"indices [0, {count})")
+    return value
 
 
 def _final_grad(trace: Trace, x: NodeInfo) -> float:

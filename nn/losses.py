@@ -8,6 +8,7 @@ per-element losses). Predictions may also be plain numbers (they become constant
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Iterator, Sequence
 
 import autograd
@@ -87,9 +88,39 @@ def binary_cross_entropy_with_logits(logit: object, target: object,
 
 
 def hinge_loss(score: object, target: object, reduction: str = "mean") -> Loss:
-    """max(0, 1 − y·s) for labels y = ±1 (micrograd's demo: ``(1 + -y*s).relu()``)."""
+    """max(0, 1 − y·s) for labels y = ±1 (micrograd's demo: ``(1 + -y*s).relu()``).
+
+    Raises ValueError (see :func:`check_hinge_targets`) for a target that is not ±1, such as
+    a 0/1 label, before anything is built.
+    """
+    check_hinge_targets(target)
     losses = [(1.0 - t * s).relu() for s, t in _pairs(score, target, "hinge_loss")]
     return _reduce(losses, reduction)
+
+
+def check_hinge_targets(target: object, name: str = "target") -> None:
+    """Raise ValueError naming the value and position (``target[3]``) of the first number in
+    ``target`` (a number or nested lists of them) that is not −1 or +1. A Value target is a
+    traced graph input, not a label, and is not checked."""
+    bad = _first_non_label(target)
+    if bad is not None:
+        where, value = bad
+        raise ValueError(f"hinge_loss: targets are labels −1 or +1, got "
+                         f"{name}{''.join(f'[{i}]' for i in where)} = {value!r} "
+                         f"(for 0/1 labels y use 2·y − 1)")
+
+
+def _first_non_label(target: object) -> tuple[tuple[int, ...], object] | None:
+    """(index path, value) of the first entry of ``target`` that is not ±1, or None."""
+    if isinstance(target, (list, tuple)):
+        for i, t in enumerate(target):
+            bad = _first_non_label(t)
+            if bad is not None:
+                return (i, *bad[0]), bad[1]
+        return None
+    if isinstance(target, Value) or isinstance(target, numbers.Real) and target in (1, -1):
+        return None
+    return (), target
 
 
 def cross_entropy(logits: Sequence, target: object, reduction: str = "mean") -> Loss:

@@ -18,6 +18,7 @@ sequences of real numbers.
 from __future__ import annotations
 
 import math
+import numbers
 import random
 import signal
 import threading
@@ -193,8 +194,10 @@ def fit(
     loss: a name in :data:`LOSSES` (mse, half_mse, bce, bce_with_logits, hinge,
     cross_entropy) or ``f(predictions, targets) -> Value`` (mean over the batch).
     optimizer: an Optimizer on the model's parameters, or a name (sgd, adagrad, rmsprop, adam,
-    adamw) built with ``lr``. batch_size: 1 = stochastic, None = full batch. scheduler: stepped
-    once per epoch. l2: adds l2·Σw² to every batch's loss. seed: the shuffling order.
+    adamw) built with ``lr``. epochs: passes over the data, an int ≥ 0 (0 trains nothing
+    and returns an empty History, as a loop over ``range(0)`` would). batch_size: 1 =
+    stochastic, None = full batch. scheduler: stepped once per epoch. l2: adds l2·Σw² to
+    every batch's loss. seed: the shuffling order.
     progress: a tqdm.auto bar (a widget in Jupyter, text in a terminal) over epochs that stays
     on screen when done. decode: model output → label for accuracy (default from the loss).
     compiled: trace one sample's loss graph once, compile it (:func:`autograd.compile`) and
@@ -204,10 +207,16 @@ def fit(
     drift apart by rounding. ``"exact"``: the scalar program, which adds in the engine's
     order, so the steps equal plain fit's bit for bit (with the built-in losses).
 
-    Raises ValueError if a parameter is NaN or ±inf before training, :class:`DivergenceError`
-    when the loss (each step) or a parameter (each epoch) stops being finite, and
+    Raises TypeError for epochs that are not an int (a bool included), ValueError for
+    negative epochs or if a parameter is NaN or ±inf before training,
+    :class:`DivergenceError` when the loss (each step) or a parameter (each epoch) stops
+    being finite, and
     :class:`TrainingInterrupted` after the step during which Ctrl-C was pressed.
     """
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral):
+        raise TypeError(f"fit: epochs must be an int, got {type(epochs).__name__}: {epochs!r}")
+    if epochs < 0:
+        raise ValueError(f"fit: epochs must be an int ≥ 0, got {epochs!r}")
     if compiled not in (False, True, "exact"):
         raise ValueError(f"fit: compiled must be False, True or 'exact', got {compiled!r}")
     loss_fn, decode = _resolve_loss(loss, decode)
@@ -220,6 +229,8 @@ def fit(
     X, y = _rows(X), _rows(y)
     if len(X) != len(y) or not X:
         raise ValueError(f"fit: {len(X)} inputs and {len(y)} targets (need equal, non-zero)")
+    if loss_fn is losses.hinge_loss:  # every label, before the first step changes the model
+        losses.check_hinge_targets(y, "y")
     bad = _first_non_finite(model)
     if bad is not None:
         raise ValueError(f"fit: parameter {bad[0]!r} is {bad[1]} before training")

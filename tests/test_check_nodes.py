@@ -250,3 +250,106 @@ def test_a_node_whose_data_is_not_its_forward_is_reported():
     assert report.wrong_values[0][1] == 0.25 + 0.5 * 3.0 + 2.0 * -1.0
     nan = Value(math.nan, label="n")
     assert check_nodes((nan * x).exp()).wrong_values == ()  # NaN from NaN is its forward
+
+
+# ---------------------------------------------------------------------------- domain edges
+@pytest.mark.parametrize("make, x, exact", [
+    (lambda v: v.log(), 1e-5, lambda x: 1 / x),
+    (lambda v: v.log(), 1e-300, lambda x: 1 / x),
+    (lambda v: v.sqrt(), 1e-9, lambda x: 0.5 / math.sqrt(x)),
+    (lambda v: v**0.5, 1e-9, lambda x: 0.5 / math.sqrt(x)),
+    (lambda v: v**-1.5, 1e-9, lambda x: -1.5 * x**-2.5),
+    (lambda v: 1.0 / v, 1e-7, lambda x: -1 / x**2),  # b ≠ 0: a central step would cross 0
+    (lambda v: 1.0 / v, -1e-150, lambda x: -1 / x**2),
+], ids=["log 1e-5", "log 1e-300", "sqrt 1e-9", "x**0.5 1e-9", "x**-1.5 1e-9", "1/x 1e-7",
+        "1/x -1e-150"])
+def test_a_correct_op_near_its_domain_edge_is_not_blamed(make, x, exact):
+    """A central step of 1e-6 crossed the edge (sqrt at 1e-9 gave nan) or came so near it that
+    the difference was off by more than rtol (log at 1e-5: 0.3%); the step now shrinks until
+    the domain holds ROOM steps either side."""
+    v = Value(x, label="x")
+    y = make(v)
+    y.label = "y"
+    L = y * 3.0
+    report = check_nodes(L)
+    assert report.ok and report.culprits == () and report.domain_edges == (), str(report)
+    rows = {r.name: r for r in report.rows}
+    assert rows["x"].numeric == pytest.approx(3.0 * exact(x), rel=1e-3)
+    assert rows["x"].analytic == pytest.approx(3.0 * exact(x), rel=1e-12)
+
+
+@pytest.fixture
+def bad_log(restore_op_table):
+    """log with derivative 1.05/x: 5% off, declared with log's domain."""
+    return ops.declare("bad_log", ops.log, lambda x, out: 1.05 / x,
+                       requires=[("x > 0", lambda x: x > 0)])
+
+
+@pytest.mark.parametrize("x", [1e-5, 1e-300, 3.0])
+def test_a_wrong_op_near_its_domain_edge_is_still_blamed(bad_log, x):
+    v = Value(x, label="x")
+    u = apply(bad_log, v)
+    u.label = "u"
+    report = check_nodes(u * 2.0)
+    assert report.culprits == (u,) and report.mismatches == (u, v)
+    row = next(r for r in report.rows if r.node is v)
+    assert row.numeric == pytest.approx(2.0 / x, rel=1e-3)
+    assert row.analytic == pytest.approx(2.1 / x, rel=1e-12)
+
+
+def test_on_a_closed_edge_the_step_is_one_sided(restore_op_table):
+    """x**2 at 0 with x ≥ 0 required: no central step fits, a one-sided one does and checks
+    the derivative there (0); a wrong derivative there (2x + 1) is blamed."""
+    v = Value(0.0, label="x")
+    assert check_nodes(v ** Value(2.0, label="p")).ok  # pow: a ≥ 0 for a Value exponent
+    bad = ops.declare("bad_half_square", lambda x: x * x, lambda x, out: 2 * x + 1,
+                      requires=[("x ≥ 0", lambda x: x >= 0)])
+    u = apply(bad, v)
+    report = check_nodes(u * 2.0)
+    assert report.culprits == (u,) and report.domain_edges == ()
+    assert next(r for r in report.rows if r.node is v).numeric == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("make, x", [
+    (lambda v: v.log(), 5e-324),  # the smallest float: no step is both inside and not rounded
+    (lambda v: v.sqrt(), 0.0),  # an infinite derivative: one-sided steps never agree
+    (lambda v: v**1.5, 0.0),  # 1.5·√x: one-sided differences (≈ 0.59·√h) depend on the step
+], ids=["log 5e-324", "sqrt 0", "x**1.5 0"])
+def test_where_no_step_fits_it_says_so_and_blames_nothing(make, x):
+    v = Value(x, label="x")
+    y = make(v)
+    y.label = "y"
+    report = check_nodes(y * 2.0)
+    assert report.ok and report.domain_edges == (y,) and report.culprits == ()
+    head = str(report).splitlines()[0]
+    assert f"no finite-difference step fits inside the domain here: y ({y.op.name} at {x!r})" \
+        in head
+    assert "<-- no finite-difference step fits" in str(report)
+    row = next(r for r in report.rows if r.node is v)  # the edge keeps its derivative
+    assert row.numeric == row.analytic == 2.0 * y.local_grads[0]
+
+
+def test_huge_operands_are_differenced_with_a_step_they_do_not_round_away():
+    """A step of 1e-6 vanishes next to 1e300 (x + h == x): the product's difference was 0 and
+    a correct × was blamed. The step is at least 10⁹ ulps of the operand."""
+    x, w = Value(1e300, label="x"), Value(3.0, label="w")
+    h = x * w
+    h.label = "h"
+    report = check_nodes(h * 1e-300)
+    assert report.ok, str(report)
+    rows = {r.name: r for r in report.rows}
+    assert rows["w"].numeric == pytest.approx(1e300 * 1e-300, rel=1e-8)
+    assert rows["x"].numeric == pytest.approx(3.0 * 1e-300, rel=1e-8)
+
+
+def test_many_operands_on_a_domain_edge_are_checked_quickly():
+    """Finding the step takes a bisection over up to ~1000 halvings, not a walk through them:
+    2,000 square roots at 0 (where no step fits) take well under a second."""
+    import time
+
+    xs = [Value(0.0, label=f"x{k}") for k in range(2000)]
+    L = autograd_sum([x.sqrt() for x in xs])
+    start = time.perf_counter()
+    report = check_nodes(L)
+    assert time.perf_counter() - start < 2.0
+    assert len(report.domain_edges) == 2000 and report.culprits == ()

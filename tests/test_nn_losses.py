@@ -1,6 +1,7 @@
 """Losses against their formulas, values and gradients."""
 
 import math
+import re
 
 import pytest
 
@@ -80,6 +81,36 @@ def test_hinge_loss_is_micrograds():
     assert loss.data == pytest.approx((0.5 + 3.0 + 4.0) / 3)
     loss.backward()
     assert [s.grad for s in scores] == pytest.approx([-1 / 3, -1 / 3, 1 / 3])
+
+
+@pytest.mark.parametrize("scores, targets, where", [
+    ([0.5, -2.0, 3.0], [1, 0, -1], "target[1] = 0"),
+    ([0.5, -2.0], [1.0, 2.0], "target[1] = 2.0"),
+    ([[0.5], [-2.0]], [[-1], [math.nan]], "target[1][0] = nan"),
+    (0.5, 0, "target = 0"),
+    (0.5, True, None),  # True is 1
+])
+def test_hinge_loss_refuses_targets_other_than_plus_minus_one(scores, targets, where):
+    """A 0/1 label gave max(0, 1 − 0·s) = 1 whatever the score: a loss that cannot train.
+    The error names the loss, the position and the value."""
+    def as_values(x):
+        return [as_values(v) for v in x] if isinstance(x, list) else Value(x)
+
+    s = as_values(scores)
+    if where is None:
+        assert hinge_loss(s, targets).data == max(0.0, 1.0 - scores)
+        return
+    with pytest.raises(ValueError, match=r"hinge_loss: .*−1 or \+1.*" + re.escape(where)):
+        hinge_loss(s, targets)
+
+
+def test_hinge_loss_with_plus_minus_one_targets_of_any_number_type():
+    np = pytest.importorskip("numpy")
+    s = [Value(0.25), Value(-0.5)]
+    loss = hinge_loss(s, list(np.array([1, -1])))  # NumPy integers
+    assert loss.data == ((1 - 0.25) + (1 - 0.5)) / 2
+    with pytest.raises(ValueError, match=r"hinge_loss: .* target = array"):  # not a number
+        hinge_loss(s[0], np.array([1, -1]))
 
 
 @pytest.mark.parametrize("logits", [[1.0, 2.0, 0.5], [1000.0, -1000.0, 999.0]])

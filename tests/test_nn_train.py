@@ -273,3 +273,56 @@ def test_ctrl_c_stops_fit_after_the_step_with_a_consistent_model():
     reference = MLP(2, [3, 1], rng=0)
     fit(reference, X, y, loss="mse", epochs=3, lr=0.1, progress=False, seed=0)
     assert model.state_dict() == reference.state_dict()
+
+
+@pytest.mark.parametrize("epochs, error", [
+    (-1, ValueError), (-10**20, ValueError), (True, TypeError), (2.0, TypeError),
+    ("3", TypeError), (None, TypeError),
+])
+def test_bad_epochs_are_refused_before_anything_happens(epochs, error):
+    """A negative count used to run nothing without a word; a bool or a float is not a count.
+    The error names the argument and the value; the model and optimizer are untouched."""
+    X, y = xor()
+    model = MLP(2, [3, 1], rng=0)
+    before = model.state_dict()
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    with pytest.raises(error, match=r"fit: epochs must be an int.*" + repr(epochs)[:3]):
+        fit(model, X, y, optimizer=opt, epochs=epochs, progress=False)
+    assert model.state_dict() == before and all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_zero_epochs_train_nothing_and_numpy_ints_count():
+    """epochs=0 is an empty loop (as ``for epoch in range(0)`` in a PyTorch script); a NumPy
+    integer counts like an int: two epochs equal two epochs."""
+    X, y = xor()
+    model = MLP(2, [3, 1], rng=0)
+    before = model.state_dict()
+    history = fit(model, X, y, epochs=0, progress=False)
+    assert model.state_dict() == before and history == {"loss": [], "lr": [], "accuracy": []}
+    np = pytest.importorskip("numpy")
+    runs = []
+    for epochs in (2, np.int64(2)):
+        m = MLP(2, [3, 1], rng=0)
+        runs.append((fit(m, X, y, epochs=epochs, seed=1, progress=False), m.state_dict()))
+    assert runs[0] == runs[1] and len(runs[0][0]["loss"]) == 2
+
+
+def test_hinge_fit_refuses_0_1_labels_before_the_first_step():
+    """With 0/1 labels the hinge loss is 1 for every 0 target whatever the model does; fit
+    checks every label first, so a bad one in a late batch does not leave a half-trained
+    model (plain and compiled fits alike)."""
+    X, labels = moons(12, 0.1, seed=2)
+    y = [2 * t - 1 for t in labels]
+    y[9] = 0
+    for compiled in (False, True):
+        model = MLP(2, [3, 1], rng=0)
+        before = model.state_dict()
+        with pytest.raises(ValueError, match=r"hinge_loss: .* y\[9\] = 0"):
+            fit(model, X, y, loss="hinge", batch_size=2, progress=False, compiled=compiled)
+        assert model.state_dict() == before
+    y[9] = -1  # the same data with ±1 labels trains, and the loss is the formula's
+    model = MLP(2, [3, 1], rng=0)
+    scores = predict(model, X)
+    hist = fit(model, X, y, loss="hinge", epochs=1, progress=False)
+    assert hist["loss"][0] == pytest.approx(
+        sum(max(0.0, 1 - t * s) for s, t in zip(scores, y)) / len(y), rel=1e-12)

@@ -152,3 +152,23 @@ def test_sigmoid_and_softplus_are_stable(x):
     assert 0.0 <= s.data <= 1.0 and math.isfinite(s.local_grads[0])
     assert math.isfinite(sp_.data) and sp_.data >= 0.0
     assert math.isclose(sp_.data, max(x, 0.0) + math.log1p(math.exp(-abs(x))), rel_tol=1e-15)
+
+
+# ---------------------------------------------------------------------------- to_float
+@pytest.mark.parametrize("flag", [True, False])
+def test_numpy_bool_is_a_number_like_bool(flag):
+    """numpy.bool_ is not a numbers.Real, but it is a bool: Value takes it as Python's bool."""
+    np = pytest.importorskip("numpy")
+    b = np.bool_(flag)
+    assert ops.to_float(b) == float(bool(b)) and type(ops.to_float(b)) is float
+    x = Value(2.5)
+    y = x * b  # as an operand too, and with its derivative
+    y.backward()
+    assert y.data == 2.5 * float(flag) and x.grad == float(flag)
+    assert Value(np.array([flag])[0]).data == float(flag)  # what indexing an array gives
+
+
+def test_a_bool_named_type_from_elsewhere_is_still_refused():
+    fake = type("bool_", (), {"__bool__": lambda self: True, "__float__": lambda self: 1.0})
+    with pytest.raises(TypeError, match="bool_"):
+        Value(fake())

@@ -105,6 +105,71 @@ def test_json_round_trips(g):
 def test_from_json_rejects_other_documents():
     with pytest.raises(ValueError, match="stepgrad-trace"):
         Trace.from_json('{"format": "something else"}')
+    with pytest.raises(ValueError, match="stepgrad-trace"):
+        Trace.from_json("[1, 2]")
+
+
+def _small_trace_doc() -> dict:
+    x = Value(2.0, label="x")
+    y = (x * x).tanh()
+    return json.loads(backward_trace(y).to_json())
+
+
+def _edit(doc: dict, path: str, value: object) -> str:
+    """doc with the field at ``path`` (``steps.0.edges.1.parent``) set to ``value``, as text
+    (``...`` deletes it)."""
+    doc = json.loads(json.dumps(doc))
+    *parents, last = [int(k) if k.isdigit() else k for k in path.split(".")]
+    target = doc
+    for k in parents:
+        target = target[k]
+    if value is ...:
+        del target[last]
+    else:
+        target[last] = value
+    return json.dumps(doc)
+
+
+@pytest.mark.parametrize("path, value, message", [
+    ("steps.0.node", -1, r"steps\[0\]\.node is -1, outside the node indices \[0, 3\)"),
+    ("steps.1.node", 3, r"steps\[1\]\.node is 3, outside the node indices \[0, 3\)"),
+    ("steps.0.edges.0.parent", -3, r"steps\[0\]\.edges\[0\]\.parent is -3, outside"),
+    ("steps.1.edges.1.parent", 10**30, r"steps\[1\]\.edges\[1\]\.parent is 1000000"),
+    ("steps.0.node", True, r"steps\[0\]\.node must be a node index \(an int\), got True"),
+    ("steps.0.node", 2.0, r"steps\[0\]\.node must be a node index \(an int\), got 2\.0"),
+    ("steps.0.node", "2", r"steps\[0\]\.node must be a node index"),
+    ("steps.0.node", ..., r"steps\[0\]\.node is missing"),
+    ("nodes.1.id", 2, r"nodes\[1\]\.id is 2; a node's id is its position in nodes \(1\)"),
+    ("nodes.1.id", -2, r"nodes\[1\]\.id is -2"),
+    ("nodes.0.data", "2.0", r"nodes\[0\]\.data must be a number, got '2\.0'"),
+    ("nodes.0.data", False, r"nodes\[0\]\.data must be a number, got False"),
+    ("nodes.0.label", 7, r"nodes\[0\]\.label must be a string or null, got 7"),
+    ("nodes.2", [1], r"nodes\[2\] must be an object"),
+    ("nodes", [], r"nodes is empty"),
+    ("nodes", {}, r"nodes must be a list of nodes"),
+    ("steps.0.edges", None, r"steps\[0\]\.edges must be a list of edges, got None"),
+    ("steps.0.edges.0.local", "1", r"steps\[0\]\.edges\[0\]\.local must be a number or null"),
+    ("steps.0.grad", 10**400, r"steps\[0\]\.grad = 1000.* is too large for a float"),
+    ("seed", ..., r"seed is missing"),
+])
+def test_from_json_names_the_first_bad_field(path, value, message):
+    """A negative index used to pick a node from the end (Python's indexing), a bool or a
+    float passed as an index or a number: each is refused, naming the field."""
+    with pytest.raises(ValueError, match="Trace.from_json: " + message):
+        Trace.from_json(_edit(_small_trace_doc(), path, value))
+
+
+def test_from_json_keeps_nan_inf_and_missing_locals():
+    """What to_json writes loads back: NaN and inf numbers, null local derivatives."""
+    doc = _small_trace_doc()
+    doc["nodes"][0]["data"] = math.nan
+    doc["steps"][0]["grad"] = -math.inf
+    doc["steps"][0]["edges"][0]["local"] = None
+    doc["steps"][0]["edges"][0]["added"] = None
+    t = Trace.from_json(json.dumps(doc))
+    assert math.isnan(t.nodes[0].data) and t.steps[0].grad == -math.inf
+    assert t.steps[0].edges[0].local is None and t.steps[0].edges[0].added is None
+    assert [s.node.id for s in t.steps] == [2, 1] and t.steps[1].edges[1].parent.label == "x"
 
 
 def test_text_and_html_tables():
