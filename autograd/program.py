@@ -32,18 +32,24 @@ def _xlogy(x: float, y: float) -> float:
 
 
 def _total(*terms: float) -> float:
-    """t₀ + t₁ + ..., left to right: the order backward adds them into a gradient."""
-    s = terms[0]
-    for t in terms[1:]:
+    """0.0 + t₀ + t₁ + ..., left to right: backward adds them into a gradient that starts
+    at 0.0 (so a sum of −0.0 terms is 0.0)."""
+    s = 0.0
+    for t in terms:
         s += t
     return s
+
+
+def _dot(g: float, a: float) -> float:
+    """0.0 + g·a: one term added into a gradient that starts at 0.0."""
+    return 0.0 + g * a
 
 
 FLOAT_NAMESPACE: dict[str, Any] = {
     "exp": ops._exp, "log": ops._log, "tanh": math.tanh, "sin": ops._sin, "cos": ops._cos,
     "sqrt": ops._sqrt, "sigmoid": ops.sigmoid, "softplus": ops.softplus, "sign": ops.sign,
     "abs": abs, "relu": ops.RELU.forward, "where": _where, "xlogy": _xlogy,
-    "power": ops.power, "ratio": ops.ratio, "dot": operator.mul, "total": _total,
+    "power": ops.power, "ratio": ops.ratio, "dot": _dot, "total": _total,
     "sample_sum": _total, "inf": math.inf, "nan": math.nan,
 }
 """The float functions a program calls: the engine's own (IEEE at domain edges: log 0 is
@@ -156,7 +162,8 @@ def _sum_samples(np, grads: list) -> list[float]:
     """Each gradient from its terms (a 1-D array per sample, a number shared): per-sample
     arrays added sample after sample (within a sample, in the terms' order: what backward does
     on a graph of the samples one after another), then the shared numbers. One accumulate
-    serves every gradient with one per-sample term (a parameter's usual case)."""
+    serves every gradient with one per-sample term (a parameter's usual case). Adding 0.0
+    last equals starting from 0.0, as backward does (a sum of −0.0 terms is 0.0)."""
     ndarray = np.ndarray
     out = [0.0] * len(grads)
     columns, later = [], []  # gradients with one per-sample array, and their shared terms
@@ -175,13 +182,13 @@ def _sum_samples(np, grads: list) -> list[float]:
         s = np.add.accumulate(np.column_stack(arrays).ravel())[-1] if arrays else 0.0
         for t in shared:
             s += t
-        out[i] = float(s)
+        out[i] = float(s) + 0.0
     if columns:
         sums = np.add.accumulate(np.array(columns), axis=1)[:, -1].tolist()
         for (i, shared), s in zip(later, sums):
             for t in shared:
                 s += t
-            out[i] = float(s)
+            out[i] = float(s) + 0.0
     return out
 
 
@@ -250,7 +257,8 @@ class GradProgram:
             self._batch = self._load({**_numpy_namespace(), **{
                 name: _elementwise(np, f) for name, f in self._calls.items()}})
         seed = np.broadcast_to(np.asarray(seed, dtype=float), (size,)).copy()
-        outs, input_grads, param_grads = self._batch(*arrays, *values, seed)
+        with np.errstate(all="ignore"):  # inf and nan flow on, as in one sample
+            outs, input_grads, param_grads = self._batch(*arrays, *values, seed)
 
         def per_sample(v: Any) -> Any:  # a value the samples share, repeated per sample
             return v if getattr(v, "shape", None) == (size,) else np.full(size, float(v))

@@ -22,7 +22,7 @@ from tests.oracles import ORACLES, torch_form
 NAN, INF = math.nan, math.inf
 UNARY = (NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, 5e-324, 30.0, -30.0,
          800.0, -800.0, 1e200, -1e200)
-BINARY = (NAN, INF, -INF, 0.0, -0.0, 1.0, -1.5, 2.0, 1e200)
+BINARY = (NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, -0.5, -1.5, 2.0, 1e200)
 NARY = (
     (NAN, 1.0), (INF, -INF), (1.0, 2.0, 3.0), (0.1, 0.2, 0.3), (1e16, 1.0, -1e16),
     (INF, 0.0, 2.0, 3.0, 1.0), (NAN, 1.0, 0.0, 2.0, 0.0), (1e16, 1.0, 1.0, 1.0, -1e16),

@@ -1,0 +1,137 @@
+"""Compiled programs equal the engine bit for bit at the edges: every table op at 0, −0.0, ±1,
+−2, 0.5, NaN, ±inf, the smallest subnormal, tiny and huge operands (every operand of a
+binary or n-ary op over the whole grid), and random graphs evaluated at those points. The
+oracle is the plain engine (``backward``); numbers are compared by ``repr``, so the sign of
+a zero counts. A point the engine refuses (its DomainError) is left out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import autograd
+from autograd import DomainError, Value
+from autograd.testing import expression_graphs
+from autograd.value import apply
+from tests.edge_values import _engine_output, table
+
+NAN, INF = math.nan, math.inf
+GRID = (0.0, -0.0, 1.0, -1.0, -2.0, 0.5, NAN, INF, -INF, 5e-324, 1e-300, 1e300, -1e300)
+N_ARY = 3  # operands of the n-ary ops under test (sum; linear is w, x, b)
+COUNTED: dict[str, int] = {}  # points compared, by program kind (reported by the last test)
+
+
+def operand_count(op) -> int:
+    return 3 if op.arity == -1 else op.arity
+
+
+def grid(op) -> list[tuple[float, ...]]:
+    return list(itertools.product(GRID, repeat=operand_count(op)))
+
+
+def build(op, args):
+    leaves = [Value(a, label=f"x{i}") for i, a in enumerate(args)]
+    if op.name == "linear":
+        return leaves, autograd.linear(leaves[:1], leaves[1:2], leaves[2])
+    return leaves, _engine_output(op, leaves)
+
+
+def engine(op, args, seed: float) -> tuple[str, ...] | None:
+    """repr of the engine's value and gradients at ``args`` for upstream gradient ``seed``;
+    None where it refuses."""
+    try:
+        leaves, out = build(op, args)
+    except DomainError:
+        return None
+    out.backward(seed)
+    return tuple(map(repr, [out.data, *(v.grad for v in leaves)]))
+
+
+def compiled(op, **kw):
+    """The op's program, compiled from a graph at ordinary operands."""
+    leaves, out = build(op, (0.75,) * operand_count(op))
+    return autograd.compile(out, leaves, **kw)
+
+
+TABLE = [op for op in table() if op.name != "linear"] + [autograd.ops.linear(1, True, True, True)]
+
+
+@pytest.mark.parametrize("op", TABLE, ids=lambda op: repr(op))
+def test_every_op_compiled_equals_the_engine_at_every_edge(op):
+    scalar, layered = compiled(op), compiled(op, layers=True)
+    points = grid(op)
+    for seed in (1.0, INF):
+        want = [engine(op, args, seed) for args in points]
+        kept = [(args, w) for args, w in zip(points, want) if w is not None]
+        columns = [np.array([args[i] for args, _ in kept]) for i in range(operand_count(op))]
+        for kind, program in (("scalar", scalar), ("layers", layered)):
+            batch = program(*columns, seed=seed)
+            for k, (args, w) in enumerate(kept):
+                one = program(*args, seed=seed)
+                got = tuple(map(repr, [one.outputs[0], *one.input_grads]))
+                assert got == w, f"{kind} {op!r} at {args}, seed {seed}: {got} != engine {w}"
+                got = tuple(repr(float(v[k])) for v in (batch.outputs[0], *batch.input_grads))
+                assert got == w, f"{kind} batch {op!r} at {args}, seed {seed}: {got} != {w}"
+            COUNTED[kind] = COUNTED.get(kind, 0) + 2 * len(kept)
+
+
+def layer(op, x: float):
+    """x → z = w·x + b (one neuron, w = 1, b = 0) → op(z): ([x], [w, b], output)."""
+    xv, w, b = Value(x, label="x"), Value(1.0, label="w"), Value(0.0, label="b")
+    return [xv], [w, b], apply(op, autograd.linear([w], [xv], b))
+
+
+UNARY = [op for op in TABLE if op.arity == 1]
+
+
+@pytest.mark.parametrize("op", UNARY, ids=lambda op: repr(op))
+def test_a_layer_with_each_activation_equals_the_engine_at_every_edge(op):
+    """The activation as matrix code (``layers=True``) at every edge of z: value, input and
+    parameter gradients."""
+    inputs, params, out = layer(op, 0.75)
+    program = autograd.compile(out, inputs, params, layers=True)
+    assert "@" in program.source
+    for x in GRID:
+        try:
+            inputs, params, out = layer(op, x)
+        except DomainError:
+            continue
+        out.backward()
+        want = tuple(map(repr, [out.data, *(v.grad for v in inputs + params)]))
+        r = program(x)
+        got = tuple(map(repr, [r.outputs[0], *r.input_grads, *r.param_grads]))
+        assert got == want, f"layered {op!r} at x = {x}: {got} != engine {want}"
+        COUNTED["layer"] = COUNTED.get("layer", 0) + 1
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expression_graphs(constants=True), st.data())
+def test_random_graphs_compiled_equal_the_engine_at_edge_points(graph, data):
+    """A random graph compiled once, run at edge operands: the engine's bits wherever the
+    engine computes (a refused point is skipped)."""
+    leaves, out = graph.build()
+    program = autograd.compile(out, leaves)
+    points = [tuple(data.draw(st.sampled_from(GRID + graph.inputs)) for _ in graph.inputs)
+              for _ in range(4)]
+    kept = []
+    for point in points:
+        try:
+            leaves, out = graph.build([Value(v) for v in point])
+        except DomainError:
+            continue
+        out.backward()
+        kept.append((point, tuple(map(repr, [out.data, *(v.grad for v in leaves)]))))
+    for point, want in kept:
+        r = program(*point)
+        assert tuple(map(repr, [r.outputs[0], *r.input_grads])) == want, (graph, point)
+    if kept:
+        r = program(*(np.array(column) for column in zip(*(p for p, _ in kept))))
+        for k, (point, want) in enumerate(kept):
+            got = tuple(repr(float(v[k])) for v in (r.outputs[0], *r.input_grads))
+            assert got == want, (graph, point)
