@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 from . import ops
 from .codegen import code_of
 from .program import (
+    _REAL_KINDS,
     ONE,
     Evaluation,
     GradProgram,
@@ -221,13 +222,17 @@ class LayeredProgram(GradProgram):
         np = _numpy()
         n = len(self.params)
         values = (np.fromiter([p.data for p in self.params], float, n) if params is None
-                  else np.asarray(params, dtype=float))
-        one = not any(isinstance(x, (list, tuple)) or getattr(x, "ndim", 0) for x in inputs)
-        arrays = [np.full(1, x, dtype=float) if one else np.asarray(x, dtype=float)
-                  for x in inputs]
+                  else np.asarray(params))
+        if len(inputs) != len(self.inputs) or values.shape != (n,) or \
+                values.dtype.kind not in _REAL_KINDS or isinstance(params, np.ma.MaskedArray):
+            return super().__call__(*inputs, params=params, seed=seed)  # it names the mistake
+        values = values.astype(float, copy=False)
+        arrays = self._columns(inputs)
+        one = arrays is None
+        if one:
+            arrays = [np.full(1, x) for x in self._one(inputs)]
         sizes = {a.shape for a in arrays if a.ndim}
-        if len(inputs) != len(self.inputs) or values.shape != (n,) or len(sizes) != 1 \
-                or len(next(iter(sizes))) != 1:
+        if len(sizes) != 1 or len(next(iter(sizes))) != 1:
             return super().__call__(*inputs, params=params, seed=seed)  # it names the mistake
         ((size,),) = sizes
         seed = np.broadcast_to(np.asarray(seed, dtype=float), (size,)).copy()

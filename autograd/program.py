@@ -193,6 +193,23 @@ def _sum_samples(np, grads: list) -> list[float]:
 
 
 # ---------------------------------------------------------------------- the program
+_REAL_KINDS = ("b", "i", "u", "f")  # NumPy's bool, int, unsigned and float dtypes
+
+
+def _real(x: Any, what: str) -> float:
+    """One number as a float: a bool, int or float, or a NumPy one; else a TypeError."""
+    if getattr(getattr(x, "dtype", None), "kind", None) in _REAL_KINDS and not getattr(
+            x, "ndim", 0) and not hasattr(x, "mask"):
+        return float(x)
+    return ops.to_float(x, what)
+
+
+def _excerpt(x: Any) -> str:
+    """The start of a batch's repr, for a message."""
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class Evaluation(NamedTuple):
     """What a compiled program returns: the outputs, then ∂(first output)/∂input for each
     input (per sample) and ∂(first output)/∂param for each parameter (summed over a batch)."""
@@ -241,13 +258,13 @@ class GradProgram:
         values = [p.data for p in self.params] if params is None else list(params)
         if len(values) != len(self.params):
             raise TypeError(f"the program has {len(self.params)} parameters, got {len(values)}")
-        if not any(isinstance(x, (list, tuple)) or getattr(x, "ndim", 0) for x in inputs):
+        if params is not None:
+            values = [_real(v, f"parameter {self.names[p]}") for p, v in zip(self.params, values)]
+        arrays = self._columns(inputs)
+        if arrays is None:
             # as Python floats: a NumPy scalar would round powers and compare as NumPy does
-            if params is not None:
-                values = list(map(float, values))
-            return Evaluation(*self._float(*map(float, inputs), *values, float(seed)))
+            return Evaluation(*self._float(*(self._one(inputs)), *values, float(seed)))
         np = _numpy()
-        arrays = [np.asarray(x, dtype=float) for x in inputs]
         sizes = {a.shape for a in arrays if a.ndim}
         if len(sizes) != 1 or len(next(iter(sizes))) != 1:
             raise ValueError(f"batch inputs must be 1-D arrays of one length, got shapes "
@@ -265,6 +282,32 @@ class GradProgram:
 
         return Evaluation(tuple(map(per_sample, outs)), tuple(map(per_sample, input_grads)),
                           tuple(_sum_samples(np, param_grads)))
+
+    def _one(self, inputs: Sequence[Any]) -> list[float]:
+        """One sample's input values as floats (TypeError naming an input that is not real)."""
+        return [_real(x, f"input {self.names[v]}") for v, x in zip(self.inputs, inputs)]
+
+    def _columns(self, inputs: Sequence[Any]) -> list | None:
+        """A batch's input values as float arrays (a number stays 0-d); None for one sample.
+        An input that is not real numbers is a TypeError naming it, an empty one a
+        ValueError, before anything runs."""
+        if not any(isinstance(x, (list, tuple)) or getattr(x, "ndim", 0) for x in inputs):
+            return None
+        np = _numpy()
+        arrays = []
+        for v, x in zip(self.inputs, inputs):
+            what = f"input {self.names[v]}"
+            if isinstance(x, np.ma.MaskedArray):
+                raise TypeError(f"{what} is a masked array; pass the values to use "
+                                f"(x.filled(...)) as a plain array")
+            a = np.asarray(x)
+            if a.dtype.kind not in _REAL_KINDS:
+                raise TypeError(f"{what} must hold real numbers (bool, int or float), got "
+                                f"{a.dtype} values: {_excerpt(x)}")
+            if a.size == 0:
+                raise ValueError(f"{what} is an empty batch (no samples)")
+            arrays.append(a.astype(float, copy=False))
+        return arrays
 
     def __str__(self) -> str:
         return self.source

@@ -7,6 +7,7 @@ a zero counts. A point the engine refuses (its DomainError) is left out.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import math
 
@@ -135,3 +136,40 @@ def test_random_graphs_compiled_equal_the_engine_at_edge_points(graph, data):
         for k, (point, want) in enumerate(kept):
             got = tuple(repr(float(v[k])) for v in (r.outputs[0], *r.input_grads))
             assert got == want, (graph, point)
+
+
+def _network():
+    x, w, b = Value(0.5, label="x"), Value(1.0, label="w"), Value(0.0, label="b")
+    return [x], [w, b], autograd.linear([w], [x], b).tanh()
+
+
+NOT_REAL = [
+    [1 + 2j, 2.0], np.array([1 + 2j]), ["1.5", "2"], np.array(["1.5"]),
+    [datetime.datetime(2020, 1, 1)], np.array(["2020-01-01"], dtype="datetime64[D]"),
+    np.ma.masked_array([1.0, 2.0], mask=[0, 1]), [None, 1.0], np.array([1.0], dtype=object),
+    None, "1.5", 1 + 2j, datetime.date(2020, 1, 1),
+]
+
+
+@pytest.mark.parametrize("layers", [False, True], ids=["scalar", "layers"])
+def test_inputs_that_are_not_real_numbers_are_refused_naming_the_input(layers):
+    """What Value refuses (complex, str, datetime, None, objects), a program refuses too, as
+    a TypeError naming the input; NumPy bool/int/float and Python numbers are real inputs."""
+    inputs, params, out = _network()
+    program = autograd.compile(out, inputs, params, layers=layers)
+    for bad in NOT_REAL:
+        if not isinstance(bad, np.ndarray):
+            with pytest.raises(TypeError):  # the engine refuses it too
+                Value(bad[0] if isinstance(bad, list) else bad)
+        with pytest.raises(TypeError, match="input x"):
+            program(bad)
+    with pytest.raises(TypeError, match="parameter w"):
+        program(0.5, params=["1.0", 0.0])
+    for empty in ([], np.array([])):
+        with pytest.raises(ValueError, match="input x is an empty batch"):
+            program(empty)
+    for good, data in ((np.array([True, False]), [1.0, 0.0]), ([1, 2], [1.0, 2.0]),
+                       (np.array([3], dtype=np.uint8), [3.0]), (np.float32(0.5), [0.5])):
+        want = [math.tanh(0.0 + 1.0 * x) for x in data]
+        got = program(good).outputs[0]
+        assert list(np.atleast_1d(got)) == want
