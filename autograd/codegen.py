@@ -32,6 +32,12 @@ _NAMED: dict[Any, str] = {
 """A forward that is one of these functions is compiled as a call of it by that name."""
 
 
+def escaped(text: object) -> str:
+    """Text for a comment of a program: line breaks and every other unprintable character
+    escaped as in ``repr``, so it cannot end the comment's line."""
+    return repr(str(text))[1:-1]
+
+
 # ---------------------------------------------------------------------- code from the rules
 class Underivable(Exception):
     """A rule cannot run on code (it branches on, or reads, an operand's number)."""

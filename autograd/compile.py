@@ -52,8 +52,11 @@ class _Names:
         self.counters: dict[str, count] = {}
 
     def new(self, label: str | None, fallback: str) -> str:
+        """A fresh name from ``label``, else ``fallback`` (an op's name, made an identifier
+        too) and a number."""
         base = _identifier(label) if label else None
         if base is None:
+            fallback = _identifier(fallback) or "v"
             n = self.counters.setdefault(fallback, count())
             base = f"{fallback}_{next(n)}"
         name, k = base, 1

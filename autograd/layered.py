@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import ops
-from .codegen import code_of
+from .codegen import code_of, escaped
 from .program import (
     _REAL_KINDS,
     ONE,
@@ -380,9 +380,9 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
             term, (p, terms) = total.terms[0], total.name.values()
             expr, _ = code_of(term.op, term, (p,) * len(term.parents), terms)
             expr = s.calls.resolve(term.op, expr)
-            body += [f"# {name[node]} = Σ {term.op.name} over {len(total.terms)} parameters, "
-                     f"as vectors", f"{p} = {index(flat, total.index, p)}", f"{terms} = {expr}",
-                     f"{name[node]} = total({terms})"]
+            body += [f"# {name[node]} = Σ {escaped(term.op.name)} over {len(total.terms)} "
+                     f"parameters, as vectors", f"{p} = {index(flat, total.index, p)}",
+                     f"{terms} = {expr}", f"{name[node]} = total({terms})"]
             continue
         if layer is None:
             if not node.is_leaf and node not in in_sum:
@@ -391,7 +391,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         if node is not first[layer]:
             continue
         nm = layer.name
-        what = layer.op.name if layer.op is not None else "linear"
+        what = escaped(layer.op.name) if layer.op is not None else "linear"
         body.append(f"# layer {nm['z']}: {len(layer.inputs)} → {len(layer.rows)}, {what}")
         if layer.source is None:
             body.append(f"{nm['x']} = {fn['stack']}({shape}, "

@@ -173,3 +173,28 @@ def test_inputs_that_are_not_real_numbers_are_refused_naming_the_input(layers):
         want = [math.tanh(0.0 + 1.0 * x) for x in data]
         got = program(good).outputs[0]
         assert list(np.atleast_1d(got)) == want
+
+
+def test_hostile_op_names_and_labels_compile_without_running_anything(tmp_path):
+    """An op name (an Op made directly, past declare's checks) and a label that are Python
+    statements become identifiers or escaped comments: compiling and running the program
+    runs none of it, and the numbers are the engine's."""
+    from autograd.extend import Op
+
+    marker = tmp_path / "ran"
+    attack = f"a,\n __import__('os').system('touch {marker}'),\n b"
+    op = Op(attack, attack, ("x",), lambda x: 2.0 * x, lambda x, out: (2.0,), ("2",),
+            builtin=False)
+    x, w, b = Value(0.5, label=attack), Value(1.5, label="w"), Value(0.25, label=attack)
+    hidden = apply(op, autograd.linear([w], [x], b))  # a layer whose activation is op
+    out = hidden * autograd.sum(apply(op, p) for p in (w, b))  # Σ op over the parameters
+    out.label = f"y\n# x\r\n__import__('os').system('touch {marker}')\u2028"
+    out.backward()
+    for layers in (False, True):
+        program = autograd.compile(out, [x], [w, b], layers=layers)
+        result = program(0.5)
+        assert not marker.exists()
+        assert repr(result.outputs[0]) == repr(out.data) and result.input_grads[0] == x.grad
+        assert list(result.param_grads) == [w.grad, b.grad]
+        for line in program.source.splitlines():
+            assert "('touch" not in line.split("#")[0], line
