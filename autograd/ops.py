@@ -555,6 +555,40 @@ SUM = register(
 )
 
 
+@_family("clamp", {"lo": -1.0, "hi": 1.0})
+def clamp(lo: float, hi: float) -> Op:
+    """x limited to [lo, hi] (NaN stays NaN); local derivative 1 inside, else 0 as a mask
+    (PyTorch's clamp: an inf or NaN gradient outside gives 0, and so does x = NaN)."""
+    lo, hi = float(lo), float(hi)
+    return Op(
+        "clamp",
+        f"clamp({lo:g}, {hi:g})",
+        ("x",),
+        lambda x: where(x < lo, lo, where(x > hi, hi, x)),
+        lambda x, out: (where(x >= lo, where(x <= hi, 1.0, MASK), MASK),),
+        (f"1 if {lo:g} ≤ x ≤ {hi:g} else 0 (a mask)",),
+        kinks=(lo, hi),
+        params=(("lo", lo), ("hi", hi)),
+    )
+
+
+def _largest(*xs: float) -> float:
+    """The largest operand, the first of equals; NaN if any is NaN (as PyTorch's amax)."""
+    m = xs[0]
+    for x in xs[1:]:
+        m = m if m >= x or m != m else x
+    return m
+
+
+DETACHED_MAX = register(
+    Op("detached_max", "max", ("*",), _largest, lambda *a: (MASK,) * (len(a) - 1),
+       ("0 (a mask: held constant, like max(...).detach())",))
+)
+"""The largest operand held constant: what log-sum-exp subtracts to keep e^z finite. It is a
+node of the graph (so a compiled program takes each sample's own maximum) whose local
+derivatives are masks, so no gradient flows through it, as PyTorch's logsumexp."""
+
+
 @dataclass(frozen=True, eq=False)
 class LinearOp(Op):
     """Σᵢ wᵢxᵢ + b as one node; local derivative xᵢ to wᵢ, wᵢ to xᵢ, 1 to b.

@@ -280,8 +280,10 @@ class GradProgram:
         def per_sample(v: Any) -> Any:  # a value the samples share, repeated per sample
             return v if getattr(v, "shape", None) == (size,) else np.full(size, float(v))
 
+        with np.errstate(all="ignore"):
+            sums = _sum_samples(np, param_grads)
         return Evaluation(tuple(map(per_sample, outs)), tuple(map(per_sample, input_grads)),
-                          tuple(_sum_samples(np, param_grads)))
+                          tuple(sums))
 
     def _one(self, inputs: Sequence[Any]) -> list[float]:
         """One sample's input values as floats (TypeError naming an input that is not real)."""

@@ -16,7 +16,7 @@ import math
 from autograd import DomainError, Value, grad, ops
 from autograd import linear as linear_node
 from autograd import sum as sum_node
-from autograd.value import apply
+from autograd.value import apply, detached_max
 from tests.oracles import ORACLES, torch_form
 
 NAN, INF = math.nan, math.inf
@@ -72,6 +72,8 @@ def _record(value, grads, grads_inf, hessian) -> dict:
 def _engine_output(op: ops.Op, leaves: list[Value]) -> Value:
     if op.name == "sum":
         return sum_node(leaves)
+    if op.name == "detached_max":
+        return detached_max(leaves)
     if op.name == "linear":
         n = LINEAR_N
         return linear_node(leaves[:n], leaves[n : 2 * n], leaves[2 * n])
