@@ -88,8 +88,7 @@ ORACLES: dict[str, Oracle] = {
         lambda t, x, slope: t.nn.functional.leaky_relu(x, slope),
     ),
     "clamp": Oracle(lambda x, lo, hi: min(max(x, lo), hi),
-                    lambda x, lo, hi: sp.Piecewise((sp.nsimplify(lo), x < lo),
-                                                   (sp.nsimplify(hi), x > hi), (x, True)),
+                    lambda x, lo, hi: sp.Min(sp.Max(x, sp.nsimplify(lo)), sp.nsimplify(hi)),
                     lambda t, x, lo, hi: t.clamp(x, lo, hi)),
     # the largest operand held constant: PyTorch's amax, detached (no gradient flows)
     "detached_max": Oracle(None, None,
