@@ -234,7 +234,8 @@ def compile(  # noqa: A001 - autograd.compile reads best
         parts = [terms[0]] + [f" - {t[1:]}" if t.startswith("-") else f" + {t}"
                               for t in terms[1:]]
         if not _GRADIENT.fullmatch(terms[0]):  # backward adds into a 0.0: −0.0 becomes 0.0
-            parts[0] = f"0.0 + {parts[0]}"
+            first = parts[0]
+            parts[0] = f"0.0 - {first[1:]}" if first.startswith("-") else f"0.0 + {first}"
         return _assign(target, parts)
 
     if layers:
