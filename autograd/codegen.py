@@ -32,6 +32,12 @@ _NAMED: dict[Any, str] = {
 """A forward that is one of these functions is compiled as a call of it by that name."""
 
 
+def escaped(text: object) -> str:
+    """Text for a comment of a program: line breaks and every other unprintable character
+    escaped as in ``repr``, so it cannot end the comment's line."""
+    return repr(str(text))[1:-1]
+
+
 # ---------------------------------------------------------------------- code from the rules
 class Underivable(Exception):
     """A rule cannot run on code (it branches on, or reads, an operand's number)."""
@@ -311,9 +317,17 @@ def code_of(op: ops.Op, node: Value, names: Sequence[str], out: str) -> tuple[st
     """Source of ``node``'s forward (by ``op``) and of each edge's local derivative, from the
     operands' expressions ``names`` (one per edge) and the output's name ``out``: a linear
     node writes its own sum, another n-ary op joins its operands with its ``code``, any other
-    op is derived from its entry (:func:`derive`)."""
+    op is derived from its entry (:func:`derive`). A sum starts from 0.0, as
+    :func:`~autograd.ops.total` does (so a sum of −0.0 is 0.0); an n-ary op without ``code``
+    calls its forward by reference, its local derivatives from its rule."""
     if isinstance(op, ops.LinearOp):
         return op.code_of(node, tuple(names), out)
+    if op.arity == -1 and op.code is not None:
+        return op.code.forward.join(("0.0", *names)), op.code.local * len(names)
     if op.arity == -1:
-        return op.code.forward.join(names), op.code.local * len(names)
+        try:
+            local = op.local(*map(Expr, names), Expr(out))
+        except Underivable as err:
+            raise CompileError(f"the op {op.name!r} cannot be compiled: {err}") from None
+        return f"{_CALL}({', '.join(names)})", tuple(map(_local, local))
     return derive(op, names, out)

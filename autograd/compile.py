@@ -25,6 +25,7 @@ the same order. NumPy is needed only for batches.
 from __future__ import annotations
 
 import keyword
+import re
 import textwrap
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -40,6 +41,7 @@ from .value import Value
 _RESERVED = frozenset(FLOAT_NAMESPACE) | {"abs", "seed", "gradient_program"}
 _NAME_LENGTH = 40  # longer labels are cut (the whole label goes in a comment)
 _CHUNK = 50  # terms per line of a long sum: Python's compiler recurses once per operator
+_GRADIENT = re.compile(r"seed|g_\w+")  # a term that is a whole gradient, never −0.0
 
 
 class _Names:
@@ -50,8 +52,11 @@ class _Names:
         self.counters: dict[str, count] = {}
 
     def new(self, label: str | None, fallback: str) -> str:
+        """A fresh name from ``label``, else ``fallback`` (an op's name, made an identifier
+        too) and a number."""
         base = _identifier(label) if label else None
         if base is None:
+            fallback = _identifier(fallback) or "v"
             n = self.counters.setdefault(fallback, count())
             base = f"{fallback}_{next(n)}"
         name, k = base, 1
@@ -184,7 +189,7 @@ def compile(  # noqa: A001 - autograd.compile reads best
             raise CompileError(f"compile: the {_describe(node, index)}: {err}") from None
         expr = calls.resolve(node.op, expr)
         locals_[node] = tuple(d if isinstance(d, Local) else _local(d) for d in local)
-        if node.op.arity == -1:  # a long sum goes on several lines
+        if node.op.arity == -1 and node.op.code is not None:  # a long sum: several lines
             first, *rest = expr.split(node.op.code.forward)
             parts = [first, *(node.op.code.forward + t for t in rest)]
         else:
@@ -228,6 +233,9 @@ def compile(  # noqa: A001 - autograd.compile reads best
                 for i in range(_CHUNK, len(terms), _CHUNK)]
         parts = [terms[0]] + [f" - {t[1:]}" if t.startswith("-") else f" + {t}"
                               for t in terms[1:]]
+        if not _GRADIENT.fullmatch(terms[0]):  # backward adds into a 0.0: −0.0 becomes 0.0
+            first = parts[0]
+            parts[0] = f"0.0 - {first[1:]}" if first.startswith("-") else f"0.0 + {first}"
         return _assign(target, parts)
 
     if layers:

@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import ops
-from .codegen import code_of
+from .codegen import code_of, escaped
 from .program import (
+    _REAL_KINDS,
     ONE,
     Evaluation,
     GradProgram,
@@ -221,13 +222,17 @@ class LayeredProgram(GradProgram):
         np = _numpy()
         n = len(self.params)
         values = (np.fromiter([p.data for p in self.params], float, n) if params is None
-                  else np.asarray(params, dtype=float))
-        one = not any(isinstance(x, (list, tuple)) or getattr(x, "ndim", 0) for x in inputs)
-        arrays = [np.full(1, x, dtype=float) if one else np.asarray(x, dtype=float)
-                  for x in inputs]
+                  else np.asarray(params))
+        if len(inputs) != len(self.inputs) or values.shape != (n,) or \
+                values.dtype.kind not in _REAL_KINDS or isinstance(params, np.ma.MaskedArray):
+            return super().__call__(*inputs, params=params, seed=seed)  # it names the mistake
+        values = values.astype(float, copy=False)
+        arrays = self._columns(inputs)
+        one = arrays is None
+        if one:
+            arrays = [np.full(1, x) for x in self._one(inputs)]
         sizes = {a.shape for a in arrays if a.ndim}
-        if len(inputs) != len(self.inputs) or values.shape != (n,) or len(sizes) != 1 \
-                or len(next(iter(sizes))) != 1:
+        if len(sizes) != 1 or len(next(iter(sizes))) != 1:
             return super().__call__(*inputs, params=params, seed=seed)  # it names the mistake
         ((size,),) = sizes
         seed = np.broadcast_to(np.asarray(seed, dtype=float), (size,)).copy()
@@ -375,9 +380,9 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
             term, (p, terms) = total.terms[0], total.name.values()
             expr, _ = code_of(term.op, term, (p,) * len(term.parents), terms)
             expr = s.calls.resolve(term.op, expr)
-            body += [f"# {name[node]} = Σ {term.op.name} over {len(total.terms)} parameters, "
-                     f"as vectors", f"{p} = {index(flat, total.index, p)}", f"{terms} = {expr}",
-                     f"{name[node]} = total({terms})"]
+            body += [f"# {name[node]} = Σ {escaped(term.op.name)} over {len(total.terms)} "
+                     f"parameters, as vectors", f"{p} = {index(flat, total.index, p)}",
+                     f"{terms} = {expr}", f"{name[node]} = total({terms})"]
             continue
         if layer is None:
             if not node.is_leaf and node not in in_sum:
@@ -386,7 +391,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
         if node is not first[layer]:
             continue
         nm = layer.name
-        what = layer.op.name if layer.op is not None else "linear"
+        what = escaped(layer.op.name) if layer.op is not None else "linear"
         body.append(f"# layer {nm['z']}: {len(layer.inputs)} → {len(layer.rows)}, {what}")
         if layer.source is None:
             body.append(f"{nm['x']} = {fn['stack']}({shape}, "

@@ -264,8 +264,8 @@ class Code:
     inf), ``ratio`` (x/0 is ±inf) and ``xlogy`` (0·log 0 is 0)), so one template runs on
     floats and, element by element, on NumPy arrays: a branch on the data is a comparison or
     ``where``, never an ``if``; ``**`` is written ``power`` so that arrays are rounded as
-    floats are. For n-ary ops,
-    ``forward`` is the separator between operands and ``local[0]`` every operand's derivative.
+    floats are. For n-ary ops, ``forward`` is the separator that joins 0.0 and the operands
+    (a sum starts from 0.0) and ``local[0]`` every operand's derivative.
     """
 
     forward: str | None = None
@@ -443,24 +443,34 @@ DIV = _binary(
     requires=(Require("b ≠ 0", lambda a, b: b != 0, ZeroDivisionDomainError),),
     safe=((-3.0, 3.0), (0.2, 3.0)),
 )
+def _is_zero(x):
+    """x == 0 on a float, a Value (a bool: Values compare by identity) or code (a condition)."""
+    return x.data == 0 if hasattr(x, "data") else x == 0
+
+
+def _pow_local(a, b, out):
+    """PyTorch's pow rule: ∂a = where(b == 0, 0, b·a^(b−1)) and ∂b = where(a == 0 and b ≥ 0,
+    0, a^b·ln a), written with :func:`where` so it also runs on code. On Values (higher
+    order) ∂a keeps its product at b = 0 unless a = 0 too, so higher derivatives keep their
+    b-dependence."""
+    product, slope = b * power(a, b - 1.0), out * log(a)
+    keep = hasattr(b, "data") and not _is_zero(a)
+    return (where(_is_zero(b), product if keep else MASK, product),
+            where(_is_zero(a), where(b >= 0, 0.0, slope), slope))
+
+
 POW = _binary(
     "pow",
     "**",
-    lambda a, b: _pow(a, b),
-    # PyTorch: where(b == 0, 0, b·a^(b−1)) and where(a == 0 and b ≥ 0, 0, a^b·ln a). On
-    # Values the first keeps its product (so higher derivatives keep their b-dependence).
-    lambda a, b, out: (
-        MASK if (_is_number(b) or float(a) == 0) and float(b) == 0 else b * power(a, b - 1.0),
-        0.0 if float(a) == 0 and float(b) >= 0 else out * log(a),
-    ),
+    _pow,
+    _pow_local,
     ("b·a^(b−1)", "a^b·ln a"),
     requires=(
-        Require("a ≥ 0 (a Value exponent needs a non-negative base)", lambda a, b: a >= 0),
+        Require("a ≥ 0 unless b = ±inf (a Value exponent needs a non-negative base)",
+                lambda a, b: a >= 0 or abs(b) == INF),
         Require("a ≠ 0 when b < 0", lambda a, b: a != 0 or b >= 0, ZeroDivisionDomainError),
     ),
     safe=((0.2, 3.0), (-2.0, 2.0)),
-    code=Code("power({a}, {b})", ("{b} * power({a}, {b} - 1)", "xlogy({out}, {a})")),
-    underivable="its rule reads the operands' numbers (a == 0, b == 0)",
 )
 NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1")
 EXP = _unary("exp", "exp", _exp, lambda x, out: (out,), "exp(x)")
@@ -553,6 +563,40 @@ SUM = register(
 )
 
 
+@_family("clamp", {"lo": -1.0, "hi": 1.0})
+def clamp(lo: float, hi: float) -> Op:
+    """x limited to [lo, hi] (NaN stays NaN); local derivative 1 inside, else 0 as a mask
+    (PyTorch's clamp: an inf or NaN gradient outside gives 0, and so does x = NaN)."""
+    lo, hi = float(lo), float(hi)
+    return Op(
+        "clamp",
+        f"clamp({lo:g}, {hi:g})",
+        ("x",),
+        lambda x: where(x < lo, lo, where(x > hi, hi, x)),
+        lambda x, out: (where(x >= lo, where(x <= hi, 1.0, MASK), MASK),),
+        (f"1 if {lo:g} ≤ x ≤ {hi:g} else 0 (a mask)",),
+        kinks=(lo, hi),
+        params=(("lo", lo), ("hi", hi)),
+    )
+
+
+def _largest(*xs: float) -> float:
+    """The largest operand, the first of equals; NaN if any is NaN (as PyTorch's amax)."""
+    m = xs[0]
+    for x in xs[1:]:
+        m = m if m >= x or m != m else x
+    return m
+
+
+DETACHED_MAX = register(
+    Op("detached_max", "max", ("*",), _largest, lambda *a: (MASK,) * (len(a) - 1),
+       ("0 (a mask: held constant, like max(...).detach())",))
+)
+"""The largest operand held constant: what log-sum-exp subtracts to keep e^z finite. It is a
+node of the graph (so a compiled program takes each sample's own maximum) whose local
+derivatives are masks, so no gradient flows through it, as PyTorch's logsumexp."""
+
+
 @dataclass(frozen=True, eq=False)
 class LinearOp(Op):
     """Σᵢ wᵢxᵢ + b as one node; local derivative xᵢ to wᵢ, wᵢ to xᵢ, 1 to b.
@@ -584,14 +628,15 @@ class LinearOp(Op):
         )
 
     def code_of(self, node, names: tuple[str, ...], out: str) -> tuple[str, tuple[str, ...]]:
-        """``b + w0*x0 + w1*x1 + ...`` (the engine's order); a plain-number side is inlined."""
+        """``b + w0*x0 + w1*x1 + ...`` (the engine's order; ``0.0 + ...`` without a bias,
+        as :func:`dot` starts); a plain-number side is inlined."""
         w, x, b = self._sides(node, tuple(names))
         w, x = [n if isinstance(n, str) else literal(n) for n in w], [
             n if isinstance(n, str) else literal(n) for n in x]
         terms = [f"{wi}*{xi}" for wi, xi in zip(w, x)]
         p = dict(self.params)
         local = (tuple(x) if p["weights"] else ()) + (tuple(w) if p["inputs"] else ())
-        return " + ".join(([b] if p["bias"] else []) + terms), local + (("1",) if p["bias"] else ())
+        return " + ".join([b if p["bias"] else "0.0"] + terms), local + (("1",) if p["bias"] else ())
 
 
 @lru_cache(maxsize=1024)

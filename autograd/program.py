@@ -32,18 +32,24 @@ def _xlogy(x: float, y: float) -> float:
 
 
 def _total(*terms: float) -> float:
-    """t₀ + t₁ + ..., left to right: the order backward adds them into a gradient."""
-    s = terms[0]
-    for t in terms[1:]:
+    """0.0 + t₀ + t₁ + ..., left to right: backward adds them into a gradient that starts
+    at 0.0 (so a sum of −0.0 terms is 0.0)."""
+    s = 0.0
+    for t in terms:
         s += t
     return s
+
+
+def _dot(g: float, a: float) -> float:
+    """0.0 + g·a: one term added into a gradient that starts at 0.0."""
+    return 0.0 + g * a
 
 
 FLOAT_NAMESPACE: dict[str, Any] = {
     "exp": ops._exp, "log": ops._log, "tanh": math.tanh, "sin": ops._sin, "cos": ops._cos,
     "sqrt": ops._sqrt, "sigmoid": ops.sigmoid, "softplus": ops.softplus, "sign": ops.sign,
     "abs": abs, "relu": ops.RELU.forward, "where": _where, "xlogy": _xlogy,
-    "power": ops.power, "ratio": ops.ratio, "dot": operator.mul, "total": _total,
+    "power": ops.power, "ratio": ops.ratio, "dot": _dot, "total": _total,
     "sample_sum": _total, "inf": math.inf, "nan": math.nan,
 }
 """The float functions a program calls: the engine's own (IEEE at domain edges: log 0 is
@@ -156,7 +162,8 @@ def _sum_samples(np, grads: list) -> list[float]:
     """Each gradient from its terms (a 1-D array per sample, a number shared): per-sample
     arrays added sample after sample (within a sample, in the terms' order: what backward does
     on a graph of the samples one after another), then the shared numbers. One accumulate
-    serves every gradient with one per-sample term (a parameter's usual case)."""
+    serves every gradient with one per-sample term (a parameter's usual case). Adding 0.0
+    last equals starting from 0.0, as backward does (a sum of −0.0 terms is 0.0)."""
     ndarray = np.ndarray
     out = [0.0] * len(grads)
     columns, later = [], []  # gradients with one per-sample array, and their shared terms
@@ -175,17 +182,34 @@ def _sum_samples(np, grads: list) -> list[float]:
         s = np.add.accumulate(np.column_stack(arrays).ravel())[-1] if arrays else 0.0
         for t in shared:
             s += t
-        out[i] = float(s)
+        out[i] = float(s) + 0.0
     if columns:
         sums = np.add.accumulate(np.array(columns), axis=1)[:, -1].tolist()
         for (i, shared), s in zip(later, sums):
             for t in shared:
                 s += t
-            out[i] = float(s)
+            out[i] = float(s) + 0.0
     return out
 
 
 # ---------------------------------------------------------------------- the program
+_REAL_KINDS = ("b", "i", "u", "f")  # NumPy's bool, int, unsigned and float dtypes
+
+
+def _real(x: Any, what: str) -> float:
+    """One number as a float: a bool, int or float, or a NumPy one; else a TypeError."""
+    if getattr(getattr(x, "dtype", None), "kind", None) in _REAL_KINDS and not getattr(
+            x, "ndim", 0) and not hasattr(x, "mask"):
+        return float(x)
+    return ops.to_float(x, what)
+
+
+def _excerpt(x: Any) -> str:
+    """The start of a batch's repr, for a message."""
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class Evaluation(NamedTuple):
     """What a compiled program returns: the outputs, then ∂(first output)/∂input for each
     input (per sample) and ∂(first output)/∂param for each parameter (summed over a batch)."""
@@ -234,13 +258,13 @@ class GradProgram:
         values = [p.data for p in self.params] if params is None else list(params)
         if len(values) != len(self.params):
             raise TypeError(f"the program has {len(self.params)} parameters, got {len(values)}")
-        if not any(isinstance(x, (list, tuple)) or getattr(x, "ndim", 0) for x in inputs):
+        if params is not None:
+            values = [_real(v, f"parameter {self.names[p]}") for p, v in zip(self.params, values)]
+        arrays = self._columns(inputs)
+        if arrays is None:
             # as Python floats: a NumPy scalar would round powers and compare as NumPy does
-            if params is not None:
-                values = list(map(float, values))
-            return Evaluation(*self._float(*map(float, inputs), *values, float(seed)))
+            return Evaluation(*self._float(*(self._one(inputs)), *values, float(seed)))
         np = _numpy()
-        arrays = [np.asarray(x, dtype=float) for x in inputs]
         sizes = {a.shape for a in arrays if a.ndim}
         if len(sizes) != 1 or len(next(iter(sizes))) != 1:
             raise ValueError(f"batch inputs must be 1-D arrays of one length, got shapes "
@@ -250,13 +274,42 @@ class GradProgram:
             self._batch = self._load({**_numpy_namespace(), **{
                 name: _elementwise(np, f) for name, f in self._calls.items()}})
         seed = np.broadcast_to(np.asarray(seed, dtype=float), (size,)).copy()
-        outs, input_grads, param_grads = self._batch(*arrays, *values, seed)
+        with np.errstate(all="ignore"):  # inf and nan flow on, as in one sample
+            outs, input_grads, param_grads = self._batch(*arrays, *values, seed)
 
         def per_sample(v: Any) -> Any:  # a value the samples share, repeated per sample
             return v if getattr(v, "shape", None) == (size,) else np.full(size, float(v))
 
+        with np.errstate(all="ignore"):
+            sums = _sum_samples(np, param_grads)
         return Evaluation(tuple(map(per_sample, outs)), tuple(map(per_sample, input_grads)),
-                          tuple(_sum_samples(np, param_grads)))
+                          tuple(sums))
+
+    def _one(self, inputs: Sequence[Any]) -> list[float]:
+        """One sample's input values as floats (TypeError naming an input that is not real)."""
+        return [_real(x, f"input {self.names[v]}") for v, x in zip(self.inputs, inputs)]
+
+    def _columns(self, inputs: Sequence[Any]) -> list | None:
+        """A batch's input values as float arrays (a number stays 0-d); None for one sample.
+        An input that is not real numbers is a TypeError naming it, an empty one a
+        ValueError, before anything runs."""
+        if not any(isinstance(x, (list, tuple)) or getattr(x, "ndim", 0) for x in inputs):
+            return None
+        np = _numpy()
+        arrays = []
+        for v, x in zip(self.inputs, inputs):
+            what = f"input {self.names[v]}"
+            if isinstance(x, np.ma.MaskedArray):
+                raise TypeError(f"{what} is a masked array; pass the values to use "
+                                f"(x.filled(...)) as a plain array")
+            a = np.asarray(x)
+            if a.dtype.kind not in _REAL_KINDS:
+                raise TypeError(f"{what} must hold real numbers (bool, int or float), got "
+                                f"{a.dtype} values: {_excerpt(x)}")
+            if a.size == 0:
+                raise ValueError(f"{what} is an empty batch (no samples)")
+            arrays.append(a.astype(float, copy=False))
+        return arrays
 
     def __str__(self) -> str:
         return self.source

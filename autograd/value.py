@@ -641,6 +641,17 @@ def sum(values: Iterable[Operand], start: Operand = 0.0) -> Value:  # noqa: A001
     return make(ops.total(x.data for x in nodes), interleave(nodes, (1.0,) * len(nodes)), ops.SUM)
 
 
+def detached_max(values: Iterable[Operand]) -> Value:
+    """max(values) as ONE node held constant: its local derivatives are masks, so no gradient
+    flows through it (log-sum-exp's shift, recorded so compiled programs compute it)."""
+    nodes = [_constant(x) for x in values]
+    if not nodes:
+        raise ValueError("detached_max of no values")
+    op = ops.DETACHED_MAX
+    return make(op.forward(*(x.data for x in nodes)),
+                interleave(nodes, (ops.MASK,) * len(nodes)), op)
+
+
 def _side(seq: Sequence[Operand], what: str) -> tuple[list[float], Sequence[Value] | None]:
     """Data of a linear side and its Values (None when the side is all plain numbers)."""
     data = [v.data for v in seq if type(v) is Value]

@@ -1,8 +1,9 @@
 """Functions of a vector of logits: logsumexp, softmax, log_softmax.
 
 Each takes one sample (a list of Values or numbers) or a batch (a list of such lists) and
-subtracts the largest logit first (a constant, so gradients are unchanged), which keeps
-e^(zᵢ) finite for logits as large as ±1000.
+subtracts the largest logit first, which keeps e^(zᵢ) finite for logits as large as ±1000.
+The largest logit is a node held constant (:func:`autograd.value.detached_max`), so no
+gradient flows through it and a compiled program takes each sample's own.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 
 import autograd
 from autograd import Value
+from autograd.value import detached_max
 
 Scalar = Value | float
 
@@ -30,7 +32,7 @@ def logsumexp(logits: Sequence[Scalar]) -> Value:
     if not logits:
         raise ValueError("logsumexp of an empty list of logits")
     zs = [as_value(z) for z in logits]
-    m = max(z.data for z in zs)
+    m = detached_max(zs)
     return autograd.sum((z - m).exp() for z in zs).log() + m
 
 
@@ -49,7 +51,7 @@ def softmax(logits: Sequence) -> list:
     if not logits:
         raise ValueError("softmax of an empty list of logits")
     zs = [as_value(z) for z in logits]
-    m = max(z.data for z in zs)
+    m = detached_max(zs)
     exps = [(z - m).exp() for z in zs]
     total = autograd.sum(exps)
     return [e / total for e in exps]

@@ -64,16 +64,15 @@ def binary_cross_entropy(
 ) -> Loss:
     """−[y log p + (1 − y) log(1 − p)] for probabilities p (say sigmoid outputs), y in [0, 1].
 
-    p is clamped to [eps, 1 − eps] so the loss stays finite; a clamped p is a constant and
-    passes no gradient (as a clamp does).
+    p is clamped to [eps, 1 − eps] (the ``clamp`` op, a node of the graph) so the loss stays
+    finite; outside that range no gradient flows back to p (as a clamp does).
     """
     losses = []
     for p, t in _pairs(prob, target, "binary_cross_entropy"):
         if not 0.0 <= p.data <= 1.0:
             raise ValueError(f"binary_cross_entropy: probability {p.data!r} (label "
                              f"{p.label!r}) is outside [0, 1]; use the _with_logits form")
-        if p.data < eps or p.data > 1.0 - eps:
-            p = Value(min(max(p.data, eps), 1.0 - eps))
+        p = p.clamp(eps, 1.0 - eps)
         losses.append(-(t * p.log() + (1.0 - t) * (1.0 - p).log()))
     return _reduce(losses, reduction)
 

@@ -205,7 +205,10 @@ def fit(
     as matrix code (``layers=True``); each step's gradients agree with plain fit's to about
     1e-12 relative (matrix products add in BLAS's order), so over many steps the parameters
     drift apart by rounding. ``"exact"``: the scalar program, which adds in the engine's
-    order, so the steps equal plain fit's bit for bit (with the built-in losses).
+    order, so the steps equal plain fit's bit for bit (with the built-in losses; saturated
+    outputs included, as BCE's clamp and log-sum-exp's shift are nodes of the graph), except
+    cross-entropy over three or more classes, whose backward adds the logits' terms in an
+    order that depends on the sample's class (the last bit may differ).
 
     Raises TypeError for epochs that are not an int (a bool included), ValueError for
     negative epochs or if a parameter is NaN or ±inf before training,

@@ -16,13 +16,13 @@ import math
 from autograd import DomainError, Value, grad, ops
 from autograd import linear as linear_node
 from autograd import sum as sum_node
-from autograd.value import apply
+from autograd.value import apply, detached_max
 from tests.oracles import ORACLES, torch_form
 
 NAN, INF = math.nan, math.inf
 UNARY = (NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, 5e-324, 30.0, -30.0,
          800.0, -800.0, 1e200, -1e200)
-BINARY = (NAN, INF, -INF, 0.0, -0.0, 1.0, -1.5, 2.0, 1e200)
+BINARY = (NAN, INF, -INF, 0.0, -0.0, 1.0, -1.0, -0.5, -1.5, 2.0, 1e200)
 NARY = (
     (NAN, 1.0), (INF, -INF), (1.0, 2.0, 3.0), (0.1, 0.2, 0.3), (1e16, 1.0, -1e16),
     (INF, 0.0, 2.0, 3.0, 1.0), (NAN, 1.0, 0.0, 2.0, 0.0), (1e16, 1.0, 1.0, 1.0, -1e16),
@@ -72,6 +72,8 @@ def _record(value, grads, grads_inf, hessian) -> dict:
 def _engine_output(op: ops.Op, leaves: list[Value]) -> Value:
     if op.name == "sum":
         return sum_node(leaves)
+    if op.name == "detached_max":
+        return detached_max(leaves)
     if op.name == "linear":
         n = LINEAR_N
         return linear_node(leaves[:n], leaves[n : 2 * n], leaves[2 * n])

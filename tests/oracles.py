@@ -87,6 +87,12 @@ ORACLES: dict[str, Oracle] = {
         lambda x, slope: sp.Max(0, x) + sp.nsimplify(slope) * sp.Min(0, x),
         lambda t, x, slope: t.nn.functional.leaky_relu(x, slope),
     ),
+    "clamp": Oracle(lambda x, lo, hi: min(max(x, lo), hi),
+                    lambda x, lo, hi: sp.Min(sp.Max(x, sp.nsimplify(lo)), sp.nsimplify(hi)),
+                    lambda t, x, lo, hi: t.clamp(x, lo, hi)),
+    # the largest operand held constant: PyTorch's amax, detached (no gradient flows)
+    "detached_max": Oracle(None, None,
+                           lambda t, *xs: t.stack(xs).amax().detach().requires_grad_()),
     # n-ary ops add left to right
     "sum": Oracle(None, None, lambda t, *xs: _reduce_add(0.0, xs)),
     "linear": Oracle(None, None, lambda t, *xs: _reduce_add(

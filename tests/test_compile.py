@@ -362,8 +362,9 @@ def test_fit_compiled_equals_fit(loss, targets, widths):
             assert agree(p0, p1)  # bit for bit: the same float operations in the same order
             assert agree(h0["loss"], h1["loss"])
             continue
-        # log-sum-exp shifts by the largest logit, taken from the traced sample in the
-        # program; matrix products add in BLAS's order
+        # with three or more classes backward adds the logits' terms into a hidden unit in
+        # an order that depends on the sample's class, the program in one order; matrix
+        # products add in BLAS's order
         assert max(abs(a - b) for a, b in zip(p0, p1)) < 1e-12
         assert max(abs(a - b) for a, b in zip(h0["loss"], h1["loss"])) < 1e-12
 

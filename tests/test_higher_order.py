@@ -94,12 +94,11 @@ def test_nth_derivative_by_composing_functional_grad(op):
 
 # ---------------------------------------------------------------------------- random graphs
 def linear_piece(op: Op, x: sp.Expr, value: float) -> sp.Expr:
-    """A kinked op of the table is linear on each side of 0 (relu, abs, leaky_relu): the
-    piece through ``value`` is c·x with c = op(value)/value, which the oracle gives."""
-    v = sp.Float(value, 30)
-    c = sympy_form(op, v) / v
-    assert sympy_form(op, v / 2) == c * v / 2  # the piece really is linear through 0
-    return c * x
+    """A kinked op of the table is linear between its kinks (relu, abs, leaky_relu, clamp):
+    the piece through ``value`` is f(v) + c·(x − v) with c the oracle's slope at v."""
+    v, s = sp.Float(value, 30), sp.Symbol("s", real=True)
+    c = sp.diff(sympy_form(op, s), s).subs(s, v)
+    return sympy_form(op, v) + c * (x - v)
 
 
 def sympy_call(op: Op, *args: tuple[sp.Expr, float]) -> tuple[sp.Expr, float]:
