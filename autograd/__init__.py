@@ -12,13 +12,14 @@ own op is :mod:`autograd.extend` (``Op``, ``declare``, ``apply``, ``Code``, ``Re
 (-3.0, 2.009866)
 """
 
-from . import functional
+from . import forward, functional
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import interior_order, topological_order
 from .check import GradcheckError, check_nodes, gradcheck
 from .compile import CompileError, compile  # noqa: F401 (not in __all__)
 from .draw import Drawing, draw, draw_dot
 from .extend import Op, apply, declare  # noqa: F401 (their home is autograd.extend)
+from .forward import jacfwd, jvp
 from .functional import grad, hessian, value_and_grad
 from .mode import is_grad_enabled, no_grad
 from .ops import DomainError, OverflowDomainError, ZeroDivisionDomainError
@@ -46,12 +47,15 @@ __all__ = [
     "draw",
     "draw_dot",
     "explain",
+    "forward",
     "functional",
     "grad",
     "gradcheck",
     "hessian",
     "interior_order",
     "is_grad_enabled",
+    "jacfwd",
+    "jvp",
     "linear",
     "linear_layer",
     "no_grad",
