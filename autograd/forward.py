@@ -217,7 +217,7 @@ def cost(root: Value, inputs: Sequence[Value]) -> Cost:
     that input; reverse mode (:func:`autograd.grad`) runs one pass and multiplies on every
     edge whose parent depends on any input. So ``forward`` = Σ over edges of the number of
     inputs the parent depends on, and ``reverse`` = the number of such edges: equal for one
-    input, about n times fewer in reverse for n inputs and one output.
+    input, and for n inputs ``reverse`` ≤ ``forward`` ≤ n·``reverse``.
     """
     bit = {x: 1 << i for i, x in enumerate(inputs)}
     depends = dict(bit)  # node -> the inputs it depends on, as a bit set
