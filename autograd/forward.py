@@ -60,6 +60,12 @@ def tangents_of(outputs: Value | Sequence[Value], seeds: Mapping[Value, float]) 
     not read), so a seed may be an interior node. No ``.grad`` is read or written.
     """
     outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    return _push(_interior(outs, "tangents_of"), outs, seeds)
+
+
+def _interior(outs: list[Value], name: str) -> list[Value]:
+    """The interior nodes ``outs`` depend on, each after its parents (leaves left out: their
+    tangents are the seeds or none)."""
     if not outs:
         return []
     hub = _hub(outs)
@@ -67,7 +73,12 @@ def tangents_of(outputs: Value | Sequence[Value], seeds: Mapping[Value, float]) 
     order.reverse()
     if hub is not outs[0]:
         order.pop()
-    _check_closures(order, "tangents_of")
+    _check_closures(order, name)
+    return order
+
+
+def _push(order: list[Value], outs: list[Value], seeds: Mapping[Value, float]) -> list[float]:
+    """The forward pass of :func:`tangents_of` over ``order`` (from :func:`_interior`)."""
     tangent = {x: to_float(t, "a tangent") for x, t in seeds.items()}
     if any(x._a is not None for x in tangent):
         order = [node for node in order if node not in tangent]
@@ -167,7 +178,7 @@ def jvp(
 
 def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """The function ``args ↦ J`` with J[i] = ∂outᵢ/∂args[argnums], one forward pass per
-    differentiated argument (a column of J); called and shaped as
+    differentiated argument (a column of J) over one topological sort; called and shaped as
     :func:`autograd.functional.jacobian` (reverse mode, one pass per output), whose numbers
     it gives as floats.
 
@@ -179,7 +190,8 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         out, variables, _ = _trace(f, args, argnums, "jacfwd")
         many = isinstance(out, (list, tuple))
         outs = [_as_value(o, "jacfwd") for o in (out if many else [out])]
-        columns = [tangents_of(outs, {x: 1.0}) for x in variables]
+        order = _interior(outs, "jacfwd")  # sorted once for all the columns
+        columns = [_push(order, outs, {x: 1.0}) for x in variables]
         rows = [
             columns[0][i] if isinstance(argnums, int) else tuple(c[i] for c in columns)
             for i in range(len(outs))
