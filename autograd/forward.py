@@ -20,7 +20,7 @@ here reads or writes ``.grad``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from . import backward as _backward
@@ -37,6 +37,19 @@ def _hub(outputs: Sequence[Value]) -> Value:
     hub = Value(0.0)
     hub._a, hub._b = tuple(x for out in outputs for x in (out, 1.0)), hub._nary
     return hub
+
+
+def _nodes(
+    outputs: Value | Sequence[Value], inputs: Iterable[Value], name: str, inputs_are: str
+) -> list:
+    """``outputs`` as a list, once every output and every input is checked to be a Value
+    (TypeError naming what it got otherwise)."""
+    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    for what, nodes in (("outputs", outs), (inputs_are, inputs)):
+        for node in nodes:
+            if not isinstance(node, Value):
+                raise TypeError(f"{name}: {what} must be Values, got {type(node).__name__}")
+    return outs
 
 
 def _check_closures(order: Sequence[Value], name: str) -> None:
@@ -59,7 +72,7 @@ def tangents_of(outputs: Value | Sequence[Value], seeds: Mapping[Value, float]) 
     that depends on no seeded node gets 0.0. A seeded node keeps its seed (its own parents are
     not read), so a seed may be an interior node. No ``.grad`` is read or written.
     """
-    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    outs = _nodes(outputs, seeds, "tangents_of", "seeds' keys")
     return _push(_interior(outs, "tangents_of"), outs, seeds)
 
 
@@ -122,7 +135,7 @@ def forward_steps(
     of the products in edge order: the same float operations as :func:`tangents_of`, so the
     numbers are the ones it returns.
     """
-    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    outs = _nodes(outputs, seeds, "forward_steps", "seeds' keys")
     if not outs:
         return
     hub = _hub(outs)
@@ -231,6 +244,7 @@ def cost(root: Value, inputs: Sequence[Value]) -> Cost:
     inputs the parent depends on, and ``reverse`` = the number of such edges: equal for one
     input, and for n inputs ``reverse`` ≤ ``forward`` ≤ n·``reverse``.
     """
+    _nodes(root, inputs, "cost", "inputs")
     bit = {x: 1 << i for i, x in enumerate(inputs)}
     depends = dict(bit)  # node -> the inputs it depends on, as a bit set
     forward = reverse = 0

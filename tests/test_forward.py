@@ -96,7 +96,9 @@ def test_jvp_writes_no_grad_on_values_it_closes_over():
     assert jvp(lambda a: (a * w).sin(), (0.2,), (1.0,))[1] == pytest.approx(1.5 * math.cos(0.3))
     assert hvp(lambda a: (a * w).sin(), (0.2,), (1.0,))[0] == pytest.approx(
         -(1.5**2) * math.sin(0.3))
-    assert w.grad == 7.0
+    assert jacfwd(lambda a: [a * w, a + w])(0.2) == (1.5, 1.0)
+    out = (w * w).tanh()
+    assert cost(out, [w]) == (3, 3) and w.grad == 7.0 and out.grad == 0.0
 
 
 def test_bad_input_is_refused_before_f_runs():
@@ -115,6 +117,15 @@ def test_bad_input_is_refused_before_f_runs():
     assert not called
     with pytest.raises(TypeError, match="jvp: the function result must be .* got list"):
         jvp(lambda a: [a], (1.0,), (1.0,))
+    x = Value(1.0)
+    with pytest.raises(TypeError, match="tangents_of: seeds' keys must be Values, got str"):
+        tangents_of(x * 2, {"x": 1.0})
+    with pytest.raises(TypeError, match="forward_steps: outputs must be Values, got float"):
+        list(forward_steps([x, 2.0], {x: 1.0}))
+    with pytest.raises(TypeError, match="cost: inputs must be Values, got int"):
+        cost(x * 2, [x, 3])
+    with pytest.raises(TypeError, match="a tangent must be a bool, int or float, got str"):
+        tangents_of(x * 2, {x: "1"})
 
 
 def test_a_closure_node_is_named_in_the_error():
