@@ -12,7 +12,7 @@ own op is :mod:`autograd.extend` (``Op``, ``declare``, ``apply``, ``Code``, ``Re
 (-3.0, 2.009866)
 """
 
-from . import forward, functional
+from . import functional
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import interior_order, topological_order
 from .check import GradcheckError, check_nodes, gradcheck
@@ -47,7 +47,6 @@ __all__ = [
     "draw",
     "draw_dot",
     "explain",
-    "forward",
     "functional",
     "grad",
     "gradcheck",
