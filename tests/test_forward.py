@@ -341,3 +341,14 @@ def test_cost_of_an_mlp_loss_favours_reverse():
     fwd, rev = cost(loss, params)
     assert (fwd, rev) == counted_products(loss, params)
     assert rev < fwd < len(params) * rev  # each parameter reaches only the edges after it
+
+
+def test_a_seeded_interior_node_keeps_its_seed_and_outputs_may_be_leaves():
+    x = Value(0.5)
+    h = x * x
+    y = h.sin() + x
+    # seeding h cuts it from x: dy = cos(h)·ḣ + ẋ, whatever dh/dx is
+    assert tangents_of(y, {h: 1.0, x: 5.0}) == [math.cos(0.25) * 1.0 + 5.0]
+    assert tangents_of([x, y, Value(3.0)], {h: 2.0}) == [0.0, math.cos(0.25) * 2.0, 0.0]
+    records = list(forward_steps(y, {h: 2.0}))
+    assert [r[0] for r in records] == [h, y.parents[0], y]
