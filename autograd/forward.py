@@ -12,10 +12,10 @@ a gradient graph made with ``create_graph=True`` stores them too, so forward ove
 (:func:`hvp`) and ``jvp`` of a function that calls ``grad`` need nothing more.
 
 NaN and inf as ``torch.func.jvp``: a node that depends on no input has no tangent (a symbolic
-zero), so its edges are skipped and a constant ``log(0)`` leaves the tangent finite; an input
-given tangent 0 carries a real 0, so ``0 × inf`` is NaN; a :data:`~autograd.ops.MASK` local
-(an off ReLU) makes the product 0 even for an inf or NaN tangent, as in backward. Nothing
-here reads or writes ``.grad``.
+zero), so its edges are skipped and ``x + sqrt(0)`` (a local of inf on the constant's edge)
+keeps the tangent finite; an input given tangent 0 carries a real 0, so ``0 × inf`` is NaN; a
+:data:`~autograd.ops.MASK` local (an off ReLU) makes the product 0 even for an inf or NaN
+tangent, as in backward. Nothing here reads or writes ``.grad``.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def _nodes(
 
 
 def _check_closures(order: Sequence[Value], name: str) -> None:
-    """A node made as ``Value(data, children, op)`` has a closure, no local derivatives."""
+    """TypeError naming the first node of ``order`` made as ``Value(data, children, op)``:
+    it has a ``_backward`` closure, no local derivatives to push a tangent along."""
     if not _backward.closures:
         return
     for node in order:
