@@ -19,6 +19,7 @@ from .check import GradcheckError, check_nodes, gradcheck
 from .compile import CompileError, compile  # noqa: F401 (not in __all__)
 from .draw import Drawing, draw, draw_dot
 from .extend import Op, apply, declare  # noqa: F401 (their home is autograd.extend)
+from .forward import jacfwd, jvp
 from .functional import grad, hessian, value_and_grad
 from .mode import is_grad_enabled, no_grad
 from .ops import DomainError, OverflowDomainError, ZeroDivisionDomainError
@@ -51,6 +52,8 @@ __all__ = [
     "gradcheck",
     "hessian",
     "is_grad_enabled",
+    "jacfwd",
+    "jvp",
     "linear",
     "no_grad",
     "step_through",
