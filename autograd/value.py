@@ -13,23 +13,24 @@ edges through :attr:`Value.parents`, :attr:`Value.local_grads`, :meth:`Value.edg
 
 Operators and methods come from the op table in :mod:`autograd.ops`: each entry says how it
 reads on Value (``op.method``, ``op.operator`` with its reflected form, a family's method or
-constant operand), and one maker per arity builds the function from the entry's forward and
-local rule (inlined when they are lambdas, so ``x + y`` costs what a hand-written method
-would). An entry registered later (``autograd.extend.declare``) gets its method at once.
+constant operand), and one maker per arity builds the function: a closure over the entry
+that calls its forward and local rule (``inspect.getsource(Value.__add__)`` shows it). An
+entry registered later (``autograd.extend.declare``) gets its method at once. The class
+declares the built-in entries' methods with their types (for mypy and editors), in a block
+that ``python -m autograd ops --write`` generates from the table.
 """
 
 from __future__ import annotations
 
-import ast
 import inspect
 import sys as _sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from functools import cache, lru_cache, partial
+from functools import lru_cache, partial
 
-from . import backward as _backward_module
 from . import ops
 from .backward import backward as _backward
+from .backward import note_closure_nodes
 from .mode import is_grad_enabled as _enabled
 from .ops import Op, dot, to_float
 
@@ -260,7 +261,7 @@ def _closure_node(node: Value, children: tuple, symbol: str) -> None:
     node._b = NARY
     node._da = None
     node.op = _closure_op(str(symbol))
-    _backward_module.closures = True
+    note_closure_nodes()
 
 
 # ---------------------------------------------------------------------- methods from the table
@@ -269,153 +270,88 @@ _recorder: Callable | None = None
 set through :func:`record_nodes`."""
 
 
-_TEMPLATES = {
-    1: """\
-def {name}(_self_):
-    _x0_ = _self_.data
-    {check}
-    try:
-        _out_ = {forward}
-        (_d0_,) = {local}
-    except (ArithmeticError, ValueError) as _err_:
-        raise _failure_(_op_, _err_, (_self_,)) from None
-    {convert}
-    _node_ = _new_(_Value_)
-    _node_.data = _out_
-    _node_.grad = 0.0
-    _node_._label = None
-    if _enabled_():
-        _node_._a = _self_
-        _node_._da = _d0_
-        _node_._b = None
-        _node_.op = _op_
-    else:
-        _node_._a = _node_._b = _node_.op = None
-    return _node_
-""",
-    2: """\
-def {name}(_self_, _other_):
-    if not isinstance(_other_, _Value_):
-        _other_ = _constant_(_other_)
-    _x0_ = _self_.data
-    _x1_ = _other_.data
-    {check}
-    try:
-        _out_ = {forward}
-        _d0_, _d1_ = {local}
-    except (ArithmeticError, ValueError) as _err_:
-        raise _failure_(_op_, _err_, (_self_, _other_)) from None
-    {convert}
-    _node_ = _new_(_Value_)
-    _node_.data = _out_
-    _node_.grad = 0.0
-    _node_._label = None
-    if _enabled_():
-        _node_._a = _self_
-        _node_._da = _d0_
-        _node_._b = _other_
-        _node_._db = _d1_
-        _node_.op = _op_
-    else:
-        _node_._a = _node_._b = _node_.op = None
-    return _node_
-""",
-}
-"""The function applying a one- or two-operand op: ``{forward}`` and ``{local}`` are the
-entry's rules, inlined (see :func:`_inlined`) or called."""
+def _unary(op: Op) -> Callable[[Value], Value]:
+    """``x.<op>()``: calls the entry's forward and local rule on ``x.data`` (refusing what its
+    domain refuses) and records the node."""
+    forward, local, check, builtin = op.forward, op.local, op.check, op.builtin
+    requires = bool(op.requires)
+    what = f"{op.name}'s result"
+
+    def method(self: Value) -> Value:
+        x = self.data
+        if requires:
+            check((self,), (x,))
+        try:
+            out = forward(x)
+            (d,) = local(x, out)
+        except (ArithmeticError, ValueError) as err:
+            raise _failure(op, err, (self,)) from None
+        if not builtin:  # a user's rule may return ints
+            out, d = to_float(out, what), float(d)
+        node = _new(Value)
+        node.data = out
+        node.grad = 0.0
+        node._label = None
+        if _enabled():
+            node._a = self
+            node._da = d
+            node._b = None
+            node.op = op
+        else:
+            node._a = node._b = node.op = None
+        return node
+
+    return method
 
 
-@cache
-def _lambdas(filename: str) -> tuple[ast.Lambda, ...]:
-    try:
-        with open(filename, encoding="utf-8") as file:
-            return tuple(n for n in ast.walk(ast.parse(file.read())) if isinstance(n, ast.Lambda))
-    except (OSError, SyntaxError, ValueError):
-        return ()
+def _binary(op: Op) -> Callable[[Value, Operand], Value]:
+    """``a.<op>(b)`` (and its operator): a plain-number ``b`` becomes a constant leaf; calls the
+    entry's forward and local rule on the operands' data and records the node."""
+    forward, local, check, builtin = op.forward, op.local, op.check, op.builtin
+    requires = bool(op.requires)
+    what = f"{op.name}'s result"
 
+    def method(self: Value, other: Operand) -> Value:
+        if not isinstance(other, Value):
+            other = _constant(other)
+        a = self.data
+        b = other.data
+        if requires:
+            check((self, other), (a, b))
+        try:
+            out = forward(a, b)
+            da, db = local(a, b, out)
+        except (ArithmeticError, ValueError) as err:
+            raise _failure(op, err, (self, other)) from None
+        if not builtin:  # a user's rule may return ints
+            out, da, db = to_float(out, what), float(da), float(db)
+        node = _new(Value)
+        node.data = out
+        node.grad = 0.0
+        node._label = None
+        if _enabled():
+            node._a = self
+            node._da = da
+            node._b = other
+            node._db = db
+            node.op = op
+        else:
+            node._a = node._b = node.op = None
+        return node
 
-def _inlined(fn: Callable, names: tuple[str, ...], namespace: dict) -> str | None:
-    """The body of the lambda ``fn`` as source over ``names`` (its parameters renamed), with
-    the globals and closure constants it reads added to ``namespace``; None when ``fn`` is no
-    lambda whose source can be read, or a name would mean two things."""
-    code = getattr(fn, "__code__", None)
-    if getattr(fn, "__name__", "") != "<lambda>" or not hasattr(code, "co_positions"):
-        return None
-    params = code.co_varnames[: code.co_argcount]
-    if code.co_flags & 0x0C or len(params) != len(names):  # *args or **kwargs
-        return None
-    at = [(line, col) for line, _, col, _ in code.co_positions()
-          if line is not None and col is not None][1:2]  # the first position after RESUME
-    if not at:
-        return None
-    line, col = at[0]
-    found = [
-        n for n in _lambdas(code.co_filename)
-        if [a.arg for a in n.args.args] == list(params)
-        and (n.body.lineno, n.body.col_offset) <= (line, col)
-        <= (n.body.end_lineno or 0, n.body.end_col_offset or 0)
-    ]
-    if not found:
-        return None
-    body = min(found, key=lambda n: (n.body.end_lineno - n.body.lineno, n.end_col_offset or 0))
-    rename = dict(zip(params, names))
-    closure = dict(zip(code.co_freevars, (c.cell_contents for c in fn.__closure__ or ())))
-    builtins = fn.__globals__.get("__builtins__", {})
-    builtins = builtins if isinstance(builtins, dict) else vars(builtins)
-    tree = ast.parse(ast.unparse(body.body), mode="eval")
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            if node.id in rename:
-                node.id = rename[node.id]
-                continue
-            for scope in (closure, fn.__globals__, builtins):
-                if node.id in scope:
-                    value = scope[node.id]
-                    break
-            else:
-                return None
-            if namespace.setdefault(node.id, value) is not value or node.id.endswith("_"):
-                return None
-    return ast.unparse(tree)
+    return method
 
 
 def _maker(op: Op, record: Callable | None) -> Callable:
     """The function that applies ``op`` to Values: ``f(x)`` or ``f(a, b)`` (a plain-number
-    ``b`` becomes a constant leaf). One maker per arity: it fills that arity's template with
-    the entry's forward and local rule, inlined when they are lambdas (so ``x + y`` runs
-    ``a + b`` and stores ``1.0, 1.0`` without a call), else called; the same code makes
-    ``x + y``, ``x.tanh()`` and a user's op. A user op's results are converted to floats
-    (its rule may return ints)."""
-    n = op.arity
-    if n not in _TEMPLATES:
+    ``b`` becomes a constant leaf), a closure over the entry that calls its forward and local
+    rule; with ``record``, each node it makes goes through ``record(node, op, operands)``."""
+    if op.arity == 1:
+        f = _unary(op)
+    elif op.arity == 2:
+        f = _binary(op)
+    else:
         raise TypeError(f"{op.name}: only one- and two-operand ops are applied to Values")
-    names = tuple(f"_x{i}_" for i in range(n))
-    namespace: dict = {}
-    rules = []
-    for rule, params, call in ((op.forward, names, "_forward_"),
-                               (op.local, (*names, "_out_"), "_local_")):
-        scope = dict(namespace)
-        inline = _inlined(rule, params, scope)
-        if inline is not None:
-            namespace = scope
-        rules.append(inline or f"{call}({', '.join(params)})")
-    forward, local = rules
-    outputs = ", ".join(["_out_"] + [f"_d{i}_" for i in range(n)])
-    source = _TEMPLATES[n].format(
-        name=op.name if op.name.isidentifier() else "_op_function_",
-        check=f"_op_.check(({', '.join(('_self_', '_other_')[:n])},), ({', '.join(names)},))"
-        if op.requires else "",
-        forward=forward,
-        local=local,
-        convert="" if op.builtin else f"{outputs} = _to_float_(_out_, _what_), "
-        + ", ".join(f"float(_d{i}_)" for i in range(n)),
-    )
-    namespace.update(_Value_=Value, _constant_=_constant, _failure_=_failure, _op_=op,
-                     _new_=_new, _enabled_=_enabled, _forward_=op.forward, _local_=op.local,
-                     _to_float_=to_float, _what_=f"{op.name}'s result")
-    exec(compile(source, f"<autograd.value: {op.name}>", "exec"), namespace)  # noqa: S102
-    f = namespace[op.name if op.name.isidentifier() else "_op_function_"]
-    f.__module__ = __name__
     if record is not None:
         made = f
 
@@ -527,21 +463,20 @@ def _remove_methods(op: Op) -> None:
 
 
 def _install_makers(record: Callable | None) -> None:
-    global _recorder, make
+    global _recorder
     _recorder = record
     for op in ops.OPS.values():
         _add_methods(op)
     for name, method in _family_methods(record).items():
         setattr(Value, name, method)
         _MADE.add(name)
-    make = _make if record is None else partial(_recorded_make, record)
 
 
 def record_nodes(record: Callable | None) -> None:
     """The hook for watching every node an op makes (``detect_anomaly`` uses it):
     ``record(node, op, operands)`` runs on each new node, and what it returns is the result.
-    ``None`` puts the plain makers back, the very functions as before (so it costs nothing
-    when off). Code that imported ``make`` by name keeps the plain one."""
+    The methods and operators are made again with the hook in; ``None`` puts the plain ones
+    back, the very functions as before (so it costs nothing when off)."""
     _install_makers(record)
 
 
@@ -562,8 +497,9 @@ def _constant(x: Operand) -> Value:
     return c
 
 
-def _make(data: float, edges: tuple, op: Op) -> Value:
-    """A node made by ``op`` with interleaved ``(parent, local, ...)`` edges.
+def make(data: float, edges: tuple, op: Op) -> Value:
+    """A node made by ``op`` with interleaved ``(parent, local, ...)`` edges (passed through
+    the :func:`record_nodes` hook when one is set).
 
     Under ``no_grad`` the result is a leaf that records nothing.
     """
@@ -571,11 +507,12 @@ def _make(data: float, edges: tuple, op: Op) -> Value:
     out.data = data
     out.grad = 0.0
     out._label = None
-    if not _enabled():
-        out._a = out._b = out.op = None
-        return out
-    out.op = op
-    n = len(edges)
+    if _enabled():
+        out.op = op
+        n = len(edges)
+    else:
+        out.op = None
+        n = 0
     if n == 2:
         out._a, out._da = edges
         out._b = None
@@ -586,14 +523,9 @@ def _make(data: float, edges: tuple, op: Op) -> Value:
         out._b = NARY
     else:
         out._a = out._b = None
+    if _recorder is not None:
+        return _recorder(out, op, edges[0::2])
     return out
-
-
-make = _make
-
-
-def _recorded_make(record: Callable, data: float, edges: tuple, op: Op) -> Value:
-    return record(_make(data, edges, op), op, edges[0::2])
 
 
 def interleave(parents: Sequence[Value], local_grads: Sequence) -> tuple:
