@@ -49,6 +49,7 @@ class _Traced(Value):
     function) that made it."""
 
     __slots__ = ("_site",)
+    _site: tuple[str, int, str]
 
 
 class AnomalyError(FloatingPointError):
@@ -74,7 +75,7 @@ def _caller() -> tuple[str, int, str]:
     return "<unknown>", 0, "<unknown>"
 
 
-def _made_at(node: Value | None) -> str:
+def _made_at(node: object) -> str:
     site = getattr(node, "_site", None)
     if site is None:
         return "  (made outside detect_anomaly: no source line recorded)"

@@ -28,17 +28,22 @@ class Node(Protocol):
     _b: Any
     _db: Any
     _nary: object
-    _edges: tuple
+
+    @property
+    def _edges(self) -> tuple: ...
+
+    @property
+    def _backward(self) -> Callable[[], None]: ...
 
 
-_checked: Callable[[Node, float], None] | None = None
+_checked: Callable[[Any, float], None] | None = None
 """The backward that runs instead of the fast loop (set by :func:`use_checked_backward`)."""
 
 _closures = False
 """Whether a node was ever made micrograd's way (see :func:`note_closure_nodes`)."""
 
 
-def use_checked_backward(checked: Callable[[Node, float], None] | None) -> None:
+def use_checked_backward(checked: Callable[[Any, float], None] | None) -> None:
     """Run ``checked(root, grad)`` instead of the fast loop on every ``backward`` (as
     ``detect_anomaly`` does while it is active); ``None`` puts the fast loop back."""
     global _checked

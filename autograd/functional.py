@@ -19,10 +19,10 @@ Value), so nested transforms never mix up their variables.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from .backward import interior_order
-from .ops import RULES, Mask
+from .ops import RULES, Mask, Op
 from .value import TRACING as _DEPTH
 from .value import Value, to_float
 from .value import sum as _vsum
@@ -112,11 +112,12 @@ def grad(
     if not callable(f):
         if argnums is None:
             raise TypeError("grad(outputs, inputs): inputs missing (or pass a function: grad(f))")
-        return _grad_of_outputs(f, argnums, grad_outputs, create_graph)
+        return _grad_of_outputs(f, cast("Value | Sequence[Value]", argnums), grad_outputs,
+                                create_graph)
     if grad_outputs is not None or create_graph:
         raise TypeError("grad(f, argnums) takes no grad_outputs or create_graph: the "
                         "function it returns gives Values when called with Values")
-    return _transform(f, 0 if argnums is None else argnums)
+    return _transform(f, 0 if argnums is None else cast(Argnums, argnums))
 
 
 def _transform(f: Callable[..., Any], argnums: Argnums) -> Callable[..., Any]:
@@ -234,7 +235,7 @@ def _grad_of_outputs(
         if create_graph or local_grads[0] is None:  # (None: a closure node, whose op raises)
             token = RULES.set(True)
             try:
-                local_grads = node.op.local_of(node, parents, node)
+                local_grads = cast(Op, node.op).local_of(node, parents, node)
             finally:
                 RULES.reset(token)
         for parent, local in zip(parents, local_grads, strict=True):

@@ -17,7 +17,7 @@ import inspect
 import math
 import numbers
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache, wraps
@@ -324,7 +324,7 @@ class Op:
                     return
                 raise req.error(self.describe_failure(f"needs {req.text}", operands, values))
 
-    def describe_failure(self, what: str, operands: tuple, values: tuple[float, ...]) -> str:
+    def describe_failure(self, what: str, operands: Sequence, values: Sequence[float]) -> str:
         """``log: needs x > 0; got x = -1.0 (label 'w')``."""
         parts = []
         for name, operand, value in zip(self.operands, operands, values):
@@ -561,7 +561,8 @@ class LinearOp(Op):
         n, wv, xv = int(p["n"]), p["weights"], p["inputs"]
         stored = () if wv and xv else node.local_grads
         w = values[:n] if wv else stored[:n]
-        x = values[n * wv : n * wv + n] if xv else stored[:n]
+        start = n if wv else 0
+        x = values[start : start + n] if xv else stored[:n]
         return w, x, values[-1] if p["bias"] else 0.0
 
     def evaluate(self, node, values: tuple):
@@ -578,11 +579,11 @@ class LinearOp(Op):
     def code_of(self, node, names: tuple[str, ...], out: str) -> tuple[str, tuple[str, ...]]:
         """``b + w0*x0 + w1*x1 + ...`` (the engine's order); a plain-number side is inlined."""
         w, x, b = self._sides(node, tuple(names))
-        w, x = [n if isinstance(n, str) else literal(n) for n in w], [
-            n if isinstance(n, str) else literal(n) for n in x]
-        terms = [f"{wi}*{xi}" for wi, xi in zip(w, x)]
+        ws = [n if isinstance(n, str) else literal(n) for n in w]
+        xs = [n if isinstance(n, str) else literal(n) for n in x]
+        terms = [f"{wi}*{xi}" for wi, xi in zip(ws, xs)]
         p = dict(self.params)
-        local = (tuple(x) if p["weights"] else ()) + (tuple(w) if p["inputs"] else ())
+        local = (tuple(xs) if p["weights"] else ()) + (tuple(ws) if p["inputs"] else ())
         return " + ".join(([b] if p["bias"] else []) + terms), local + (("1",) if p["bias"] else ())
 
 
@@ -594,7 +595,7 @@ def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
         "linear",
         ("*",),
         lambda *xs: dot(xs[2 * n] if bias else 0.0, xs[:n], xs[n : 2 * n]),
-        None,  # type: ignore[arg-type]  (local_of reads a node's constant side)
+        None,  # type: ignore[arg-type]  # (local_of reads a node's constant side)
         ("xᵢ (to wᵢ)", "wᵢ (to xᵢ)", "1 (to b)"),
         params=(("n", n), ("weights", weights), ("inputs", inputs), ("bias", bias)),
         code=Code(" + ", ()),

@@ -27,6 +27,7 @@ import sys as _sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from functools import lru_cache, partial
+from typing import Any, ClassVar, TypeAlias, cast
 
 from . import ops
 from .backward import backward as _backward
@@ -35,7 +36,7 @@ from .mode import is_grad_enabled as _enabled
 from .ops import Op, dot, to_float
 
 Number = bool | int | float
-Operand = "Value | Number"
+Operand: TypeAlias = "Value | Number"
 
 _new = object.__new__
 
@@ -69,6 +70,14 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "op", "_label", "_a", "_da", "_b", "_db")
+    data: float
+    grad: Any  # a float (a Value only where a user puts one)
+    op: Op | None
+    _label: str | None
+    _a: Any  # the layout's slots: see the module docstring
+    _da: Any
+    _b: Any
+    _db: Any
     _nary = NARY
 
     def __init__(
@@ -80,7 +89,7 @@ class Value:
     ) -> None:
         self.data = to_float(data)
         self.grad = 0.0
-        self.op: Op | None = None
+        self.op = None
         self.label = label
         self._a = self._b = None
         if _children:
@@ -217,6 +226,33 @@ class Value:
 
     __hash__ = object.__hash__
 
+    # ---- generated from the op table by `python -m autograd ops --write`; do not edit
+    __add__: ClassVar[Callable[[Value, Value | float], Value]]  # add; ∂: 1; 1
+    __radd__: ClassVar[Callable[[Value, Value | float], Value]]  # add; ∂: 1; 1
+    __sub__: ClassVar[Callable[[Value, Value | float], Value]]  # sub; ∂: 1; −1
+    __rsub__: ClassVar[Callable[[Value, Value | float], Value]]  # sub; ∂: 1; −1
+    __mul__: ClassVar[Callable[[Value, Value | float], Value]]  # mul; ∂: b; a
+    __rmul__: ClassVar[Callable[[Value, Value | float], Value]]  # mul; ∂: b; a
+    __truediv__: ClassVar[Callable[[Value, Value | float], Value]]  # div; ∂: 1/b; −a/b²
+    __rtruediv__: ClassVar[Callable[[Value, Value | float], Value]]  # div; ∂: 1/b; −a/b²
+    __pow__: ClassVar[Callable[[Value, Value | float], Value]]  # pow; ∂: b·a^(b−1); a^b·ln a
+    __rpow__: ClassVar[Callable[[Value, Value | float], Value]]  # pow; ∂: b·a^(b−1); a^b·ln a
+    neg: ClassVar[Callable[[Value], Value]]  # neg; ∂: −1
+    __neg__: ClassVar[Callable[[Value], Value]]  # neg; ∂: −1
+    exp: ClassVar[Callable[[Value], Value]]  # exp; ∂: exp(x)
+    log: ClassVar[Callable[[Value], Value]]  # log; ∂: 1/x
+    tanh: ClassVar[Callable[[Value], Value]]  # tanh; ∂: 1 − out²
+    sigmoid: ClassVar[Callable[[Value], Value]]  # sigmoid; ∂: out·(1 − out)
+    relu: ClassVar[Callable[[Value], Value]]  # relu; ∂: 0 (a mask) if x ≤ 0 else 1
+    softplus: ClassVar[Callable[[Value], Value]]  # softplus; ∂: σ(x)
+    sqrt: ClassVar[Callable[[Value], Value]]  # sqrt; ∂: 1/(2·out)
+    abs: ClassVar[Callable[[Value], Value]]  # abs; ∂: sign(x)
+    __abs__: ClassVar[Callable[[Value], Value]]  # abs; ∂: sign(x)
+    sin: ClassVar[Callable[[Value], Value]]  # sin; ∂: cos(x)
+    cos: ClassVar[Callable[[Value], Value]]  # cos; ∂: −sin(x)
+    leaky_relu: ClassVar[Callable[..., Value]]  # x.leaky_relu(slope=0.01)
+    # ---- end of the generated declarations
+
 
 # ---------------------------------------------------------------------- micrograd's way
 def _push(node: Value) -> None:
@@ -239,7 +275,7 @@ def _closure_op(symbol: str) -> Op:
     """The op of nodes made as ``Value(data, children, symbol)``: shown as ``symbol``, with
     no rule for its local derivatives (its ``_backward`` closure does the pushing)."""
 
-    def no_rule(*args: object) -> float:
+    def no_rule(*args: object) -> Any:
         raise TypeError(
             f"the op {symbol!r} of a node made as Value(data, children, {symbol!r}) has only a "
             "_backward closure, no rule to evaluate or differentiate it again; declare it with "
@@ -346,6 +382,7 @@ def _maker(op: Op, record: Callable | None) -> Callable:
     """The function that applies ``op`` to Values: ``f(x)`` or ``f(a, b)`` (a plain-number
     ``b`` becomes a constant leaf), a closure over the entry that calls its forward and local
     rule; with ``record``, each node it makes goes through ``record(node, op, operands)``."""
+    f: Callable[..., Value]
     if op.arity == 1:
         f = _unary(op)
     elif op.arity == 2:
@@ -577,7 +614,7 @@ def _side(seq: Sequence[Operand], what: str) -> tuple[list[float], Sequence[Valu
     """Data of a linear side and its Values (None when the side is all plain numbers)."""
     data = [v.data for v in seq if type(v) is Value]
     if len(data) == len(seq):
-        return data, seq
+        return data, cast("Sequence[Value]", seq)
     if not data:
         floats = [v for v in seq if type(v) is float]
         if len(floats) == len(seq):
@@ -636,9 +673,9 @@ def _linear_rows(rows: Sequence, inputs: Sequence[Operand], biases: Sequence) ->
         if len(weights) != n:
             raise ValueError(f"linear: {len(weights)} weights but {n} inputs")
         wd, wn = _side(weights, "weights")
-        if wn is weights and type(bias) is Value:  # every weight a Value, and the bias
+        if wn is not None and wn is weights and type(bias) is Value:  # all Values, and the bias
             edges = template.copy()
-            edges[0:m:2] = weights
+            edges[0:m:2] = wn
             edges[1:m:2] = xd
             if xn is not None:
                 edges[m + 1 : 2 * m : 2] = wd
@@ -663,7 +700,7 @@ def _linear(
     has_bias = isinstance(bias, Value)
     if has_bias and wn is None and xn is None:  # the products must live in the graph too
         xn = [_constant(x) for x in xd]
-    total = dot(bias.data if has_bias else 0.0, wd, xd)
+    total = dot(bias.data if isinstance(bias, Value) else 0.0, wd, xd)
     edges: list = [1.0] * (2 * (n * (wn is not None) + n * (xn is not None) + has_bias))
     i = 0
     for nodes, local in ((wn, xd), (xn, wd)):
