@@ -14,6 +14,7 @@ backward for higher-order derivatives).
 from __future__ import annotations
 
 import inspect
+import keyword
 import math
 import numbers
 import sys
@@ -627,6 +628,9 @@ def declare(
     draws, steps, checks and differentiates like a built-in op. Declaring a name again
     replaces an earlier user op (re-running a notebook cell); built-in names are refused.
     """
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"declare {name!r}: an op's name must be a Python identifier that is "
+                         "not a keyword (it names the method x.<name>())")
     names = tuple(inspect.signature(forward).parameters)
     if len(names) not in (1, 2):
         raise ValueError(f"declare {name!r}: forward must take 1 or 2 operands, got {names}")
@@ -641,10 +645,7 @@ def declare(
         d = local(*args)
         return d if isinstance(d, (tuple, list)) else (d,)
 
-    old = OPS.get(name)
-    if old is not None and not old.builtin:
-        del OPS[name]
-    return register(Op(
+    op = Op(
         name,
         symbol or name,
         names,
@@ -657,7 +658,16 @@ def declare(
         builtin=False,
         code=code,
         method=name,
-    ))
+    )
+    old = OPS.get(name)
+    if old is None or old.builtin:
+        return register(op)
+    del OPS[name]
+    try:
+        return register(op)
+    except Exception:
+        OPS[name] = old  # a refused replacement leaves the earlier op in place
+        raise
 
 
 # ---------------------------------------------------------------------------- documentation

@@ -22,6 +22,7 @@ that ``python -m autograd ops --write`` generates from the table.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import sys as _sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,7 +32,7 @@ from typing import Any, ClassVar, TypeAlias, cast
 
 from . import ops
 from .backward import backward as _backward
-from .backward import note_closure_nodes
+from .backward import note_closure_nodes, topological_order
 from .mode import is_grad_enabled as _enabled
 from .ops import Op, dot, to_float
 
@@ -193,6 +194,21 @@ class Value:
 
         return backward_steps(self, grad)
 
+    # ------------------------------------------------------------------ copies
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """``copy.deepcopy``: a new graph with the same data, grads, labels and edges (ops
+        are table entries, shared), made parents first without recursion, so a chain of any
+        depth copies. A micrograd-style ``_backward`` closure is deep-copied as Python copies
+        functions: it is shared, and still pushes into the nodes it was written for."""
+        for node in topological_order(self):
+            if id(node) not in memo:
+                twin = _new(type(node))
+                for name in _slot_names(type(node)):
+                    if hasattr(node, name):
+                        setattr(twin, name, _copied(getattr(node, name), memo))
+                memo[id(node)] = twin
+        return memo[id(self)]
+
     # ------------------------------------------------------------------ display, numbers
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label is not None else ""
@@ -252,6 +268,22 @@ class Value:
     cos: ClassVar[Callable[[Value], Value]]  # cos; ∂: −sin(x)
     leaky_relu: ClassVar[Callable[..., Value]]  # x.leaky_relu(slope=0.01)
     # ---- end of the generated declarations
+
+
+# ---------------------------------------------------------------------- copies
+@lru_cache(maxsize=16)
+def _slot_names(cls: type) -> tuple[str, ...]:
+    """Every slot of ``cls`` and its bases (a Value subclass may add some)."""
+    return tuple(name for c in cls.__mro__ for name in c.__dict__.get("__slots__", ()))
+
+
+def _copied(x: Any, memo: dict[int, Any]) -> Any:
+    """A slot's content in a deep copy whose parents are copied already (in ``memo``)."""
+    if x is None or x is NARY or isinstance(x, (float, str, Op)):
+        return x
+    if type(x) is tuple:  # an n-ary node's interleaved edges
+        return tuple(_copied(item, memo) for item in x)
+    return memo[id(x)] if id(x) in memo else copy.deepcopy(x, memo)
 
 
 # ---------------------------------------------------------------------- micrograd's way
@@ -492,11 +524,15 @@ def _add_methods(op: Op) -> None:
         _MADE.add(name)
 
 
-def _remove_methods(op: Op) -> None:
-    """Take the methods of ``op`` off Value (for an entry taken out of the table)."""
-    for name, method in _op_methods(op, _recorder).items():
-        if Value.__dict__.get(name) is method:
+def refresh_methods() -> None:
+    """Make Value's table methods those of the table as it is now: the methods of entries
+    taken out of ``ops.OPS`` go, a replaced entry's methods return (the same function objects
+    as before for an unchanged entry)."""
+    for name in _MADE:
+        if name in Value.__dict__:
             delattr(Value, name)
+    _MADE.clear()
+    _install_makers(_recorder)
 
 
 def _install_makers(record: Callable | None) -> None:
