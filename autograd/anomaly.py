@@ -33,6 +33,7 @@ from types import FrameType
 
 from . import ops
 from .backward import use_checked_backward
+from .trace import backward_steps
 from .value import NARY, Value, record_nodes
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -121,8 +122,6 @@ def _record(out: Value, op: ops.Op, operands: tuple) -> Value:
 
 def _checked_backward(root: Value, grad: float) -> None:
     """backward through the step records, stopping at the first non-finite gradient."""
-    from .trace import backward_steps
-
     if not math.isfinite(grad):
         raise AnomalyError(f"detect_anomaly: backward was seeded with grad = {grad!r}")
     for step in backward_steps(root, grad):

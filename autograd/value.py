@@ -35,6 +35,7 @@ from .backward import backward as _backward
 from .backward import note_closure_nodes, topological_order
 from .mode import is_grad_enabled as _enabled
 from .ops import Op, dot, to_float
+from .trace import backward_steps
 
 Number = bool | int | float
 Operand: TypeAlias = "Value | Number"
@@ -190,8 +191,6 @@ class Value:
     def backward_steps(self, grad: float = 1.0) -> Iterator:
         """``backward`` one node at a time: yields a step record per node
         (:func:`autograd.trace.backward_steps`); consumed, it leaves the same grads."""
-        from .trace import backward_steps  # (trace.py reads nodes, it imports no Value)
-
         return backward_steps(self, grad)
 
     # ------------------------------------------------------------------ copies
