@@ -618,6 +618,9 @@ def declare(
 ) -> Op:
     """Declare a user op with one or two operands and add it to the table.
 
+    ``name`` names the method ``x.<name>()``: a Python identifier that is not a keyword
+    (anything else is a ValueError, raised before the table changes).
+
     ``forward(x)`` or ``forward(a, b)`` works on floats; its parameter names name the operands.
     ``local(*operands, out)`` returns ∂out/∂operand for each operand (a bare number is
     accepted for one operand); written with ``+ − × ÷ **`` and this module's helpers
