@@ -1,12 +1,13 @@
 """``python -m autograd``: the seeds' single linear neuron, by hand and by the engine;
-``python -m autograd ops``: the op table as Markdown (the README's table)."""
+``python -m autograd ops``: the op table as Markdown (the README's table); ``python -m autograd
+ops --write``: the typed declarations of Value's methods, regenerated into value.py."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
 
-from . import Value
+from . import Value, declarations
 from .ops import derivative_table
 
 
@@ -21,10 +22,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         epilog="Neural networks on the command line: python -m nn train --help",
     )
     commands = parser.add_subparsers(dest="command", title="commands")
-    commands.add_parser("ops", help="print the op table as Markdown: op, symbol, operands, "
-                        "local derivatives, domain (the README's table)")
-    if parser.parse_args(argv).command == "ops":
-        print(derivative_table())
+    table = commands.add_parser("ops", help="print the op table as Markdown: op, symbol, "
+                                "operands, local derivatives, domain (the README's table)")
+    table.add_argument("--write", action="store_true", help="instead, write the typed "
+                       "declarations of Value's methods from the table into "
+                       f"{declarations.VALUE_PY} (after changing the table)")
+    args = parser.parse_args(argv)
+    if args.command == "ops":
+        if not args.write:
+            print(derivative_table())
+        elif declarations.write():
+            print(f"updated the declarations in {declarations.VALUE_PY}")
+        else:
+            print(f"the declarations in {declarations.VALUE_PY} are up to date")
         return
     # h = w·x + b, L = ½(h − y)²  ⇒  ∂L/∂h = h − y, ∂L/∂w = (h − y)·x, ∂L/∂b = h − y
     x, y = 2.0, 1.0

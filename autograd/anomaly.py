@@ -7,8 +7,9 @@ came along and the line that created the node.
 
 Cost: none outside the block. Entering asks :func:`autograd.value.record_nodes` to build
 every node through a checking hook (value.py makes its methods and operators again, from the
-table, with the hook in) and swaps a checked ``backward`` in; leaving puts the plain makers
-back, so the hot paths are the very same functions as before.
+table, with the hook in) and :func:`autograd.backward.use_checked_backward` to run a checked
+``backward``; leaving puts the plain methods and the fast loop back, so the hot paths are the
+very same functions as before.
 ``tests/benchmarks/bench_anomaly.py`` measures it.
 
 Provenance lives in the node: a node made inside the block is a :class:`Value` subclass with
@@ -17,8 +18,7 @@ node alive, however many training steps run inside it).
 
 Threads: the swap is process-wide. While any thread is inside a ``detect_anomaly`` block,
 ops in every thread are checked (and recorded for provenance); the originals return when the
-last open block, in whichever thread, exits. Blocks nest. Code that imported
-``autograd.value.make`` by name keeps the unchecked one.
+last open block, in whichever thread, exits. Blocks nest.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ import threading
 from contextlib import ContextDecorator
 from types import FrameType
 
-from . import backward as _backward_module
 from . import ops
+from .backward import use_checked_backward
+from .trace import backward_steps
 from .value import NARY, Value, record_nodes
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -49,6 +50,7 @@ class _Traced(Value):
     function) that made it."""
 
     __slots__ = ("_site",)
+    _site: tuple[str, int, str]
 
 
 class AnomalyError(FloatingPointError):
@@ -74,7 +76,7 @@ def _caller() -> tuple[str, int, str]:
     return "<unknown>", 0, "<unknown>"
 
 
-def _made_at(node: Value | None) -> str:
+def _made_at(node: object) -> str:
     site = getattr(node, "_site", None)
     if site is None:
         return "  (made outside detect_anomaly: no source line recorded)"
@@ -120,8 +122,6 @@ def _record(out: Value, op: ops.Op, operands: tuple) -> Value:
 
 def _checked_backward(root: Value, grad: float) -> None:
     """backward through the step records, stopping at the first non-finite gradient."""
-    from .trace import backward_steps
-
     if not math.isfinite(grad):
         raise AnomalyError(f"detect_anomaly: backward was seeded with grad = {grad!r}")
     for step in backward_steps(root, grad):
@@ -142,7 +142,7 @@ def _checked_backward(root: Value, grad: float) -> None:
 
 def _install(on: bool) -> None:
     record_nodes(_record if on else None)
-    _backward_module._anomaly_backward = _checked_backward if on else None
+    use_checked_backward(_checked_backward if on else None)
 
 
 class detect_anomaly(ContextDecorator):

@@ -12,13 +12,9 @@ the marker ``node._nary`` in ``_b``; a leaf has ``_a is None``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from math import isfinite as _isfinite
 from typing import Any, Protocol
-
-from .ops import RULES as _RULES
-from .ops import Mask as _Mask
-from .ops import to_float as _to_float
 
 
 class Node(Protocol):
@@ -32,21 +28,49 @@ class Node(Protocol):
     _b: Any
     _db: Any
     _nary: object
-    _edges: tuple
+
+    @property
+    def _edges(self) -> tuple: ...
+
+    @property
+    def _backward(self) -> Callable[[], None]: ...
 
 
-_anomaly_backward = None  # set by autograd.anomaly.detect_anomaly() while it is active
+_checked: Callable[[Any, float], None] | None = None
+"""The backward that runs instead of the fast loop (set by :func:`use_checked_backward`)."""
 
-closures = False
-"""Set once a node is made micrograd's way, ``Value(data, children, op)`` (value.py): such a
-node is stored as n-ary with ``None`` locals and its ``_backward`` closure in ``_da``. From
-then on backward first checks that every such node of its graph has a closure."""
+_closures = False
+"""Whether a node was ever made micrograd's way (see :func:`note_closure_nodes`)."""
+
+
+def use_checked_backward(checked: Callable[[Any, float], None] | None) -> None:
+    """Run ``checked(root, grad)`` instead of the fast loop on every ``backward`` (as
+    ``detect_anomaly`` does while it is active); ``None`` puts the fast loop back."""
+    global _checked
+    _checked = checked
+
+
+def note_closure_nodes() -> None:
+    """Called once a node is made micrograd's way, ``Value(data, children, op)``: such a node
+    is stored as n-ary with ``None`` locals and its ``_backward`` closure in ``_da``. From then
+    on every backward pass first checks that each such node of its graph has a closure."""
+    global _closures
+    _closures = True
+
+
+def skips(grad: float, edges: tuple) -> bool:
+    """The rule both backward loops follow for an n-ary node: its products are left out when
+    its ``grad`` is 0 and its local derivatives (``edges[1::2]``) are all finite, so every
+    product is a zero (a sample with no hinge loss). A parent's grad is then left exactly as
+    it was (adding a +0.0 would turn a −0.0 grad into 0.0). With a ±inf or NaN local the
+    products are taken, so 0 × inf still gives NaN as in PyTorch."""
+    return not grad and _isfinite(sum(edges[1::2]))  # (an overflowing sum counts as not finite)
 
 
 def check_closures(order: Sequence[Node]) -> None:
     """Before a backward pass writes anything: every node of ``order`` made as
     ``Value(data, children, op)`` must have its ``_backward`` closure (TypeError otherwise)."""
-    if closures and order:
+    if _closures and order:
         nary = order[0]._nary
         for node in order:
             if node._b is nary and node._a[1] is None and node._da is None:
@@ -128,13 +152,11 @@ def backward(root: Node, grad: float = 1.0) -> None:
     Interior nodes start from 0 on every call; leaves accumulate (as in PyTorch). Each node,
     once all its consumers are done, adds ``node.grad × local`` into each parent; a local
     derivative that is :data:`~autograd.ops.MASK` (an off ReLU) makes that product 0 even
-    for an inf or NaN ``node.grad``, as PyTorch's ``where``. An n-ary node whose grad is 0
-    and whose local derivatives are all finite adds only zeros, so it is skipped (a sample
-    with no hinge loss); with a ±inf or NaN local the products are taken, so 0 × inf still
-    gives NaN as in PyTorch.
+    for an inf or NaN ``node.grad``, as PyTorch's ``where``. An n-ary node is skipped by the rule
+    of :func:`skips` (grad 0, finite locals), which :func:`steps` follows too.
     """
-    if _anomaly_backward is not None:
-        return _anomaly_backward(root, grad)
+    if _checked is not None:
+        return _checked(root, grad)
     order = interior_order(root)
     if not order:
         root.grad += grad
@@ -158,7 +180,7 @@ def backward(root: Node, grad: float = 1.0) -> None:
             e = node._a
             if e[1] is None:  # made as Value(data, children, op): its closure pushes
                 node._da()
-            elif g or not _isfinite(sum(e[1::2])):  # (a sum that overflows counts as not finite)
+            elif not skips(g, e):
                 it = iter(e)
                 for parent, local in zip(it, it):
                     parent.grad += g * local
@@ -173,9 +195,10 @@ def steps(
     For each interior node in backward's order it yields (node, ∂root/∂node, edges) with one
     (parent, local, added, before, after) per edge, after adding ``added = g × local`` into
     ``grads[parent]``: backward's float operations in backward's order, so the numbers are
-    the ones ``backward`` computes. A node made as ``Value(data, children, op)`` runs its
-    closure on the table's numbers (every ``.grad`` it touches is put back), one edge per
-    distinct parent with ``local`` and ``added`` None.
+    the ones ``backward`` computes. An n-ary node that backward skips (:func:`skips`) adds
+    nothing: its edges have ``added`` None and ``after`` equal to ``before``. A node made as
+    ``Value(data, children, op)`` runs its closure on the table's numbers (every ``.grad``
+    it touches is put back), one edge per distinct parent with ``local`` and ``added`` None.
     """
     grads[root] = seed
     for node in reversed(order):
@@ -189,6 +212,10 @@ def steps(
             for parent, after in zip(parents, _run_closure(node, g, [grads[p] for p in parents])):
                 edges.append((parent, None, None, grads[parent], after))
                 grads[parent] = after
+        elif node._b is node._nary and skips(g, e):  # nothing added, as backward skips it
+            it = iter(e)
+            edges = [(parent, local, None, grads[parent], grads[parent])
+                     for parent, local in zip(it, it)]
         else:
             it = iter(e)
             for parent, local in zip(it, it):
@@ -213,89 +240,3 @@ def _run_closure(node: Node, grad: float, parent_grads: list[float]) -> list[flo
     finally:
         for v, g in saved:
             v.grad = g
-
-
-def _product(g, local):
-    """g·local for a gradient and a local derivative (floats or Values). A float factor of 1
-    is dropped (exact in IEEE arithmetic), so a differentiable backward grows no ×1 nodes;
-    a MASK local gives the constant 0 (a ``where``, whatever ``g`` is)."""
-    if type(local) is _Mask:
-        return 0.0
-    if type(local) is float and local == 1.0:
-        return g
-    if type(g) is float and g == 1.0:
-        return local
-    return g * local
-
-
-def grad(
-    outputs: Node | Sequence[Node],
-    inputs: Node | Sequence[Node],
-    grad_outputs: float | Node | Sequence[float | Node] | None = None,
-    create_graph: bool = False,
-) -> list:
-    """∂(Σₖ vₖ·outputsₖ)/∂input for each input (vₖ from ``grad_outputs``, default 1), as
-    ``torch.autograd.grad``; no ``.grad`` anywhere is read or written.
-
-    Inputs may be leaves or interior nodes; an input the outputs do not depend on gets 0.
-    Without ``create_graph`` the gradients are floats, from the local derivatives stored at
-    forward time. With it they are Values: the local derivatives are recomputed as Values by
-    the op table's rules (``op.local_of(node, parents, node)``), so the returned gradients
-    have a graph of their own and can be differentiated again (higher-order derivatives); a
-    gradient may be a node of the original graph (∂(x·y)/∂x is ``y`` itself). A custom op's
-    rule must use the helpers of :mod:`autograd.ops` (``ops.cos``, not ``math.cos``) for that:
-    a ``math`` function turns a Value into a constant, which makes higher derivatives wrong
-    (``gradcheck(..., order=2)`` finds it). :func:`autograd.grad` also takes a function.
-    """
-    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    targets = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-    for what, nodes in (("outputs", outs), ("inputs", targets)):
-        for node in nodes:
-            if not _is_node(node):
-                raise TypeError(f"grad: {what} must be Values, got {type(node).__name__}")
-    if grad_outputs is None:
-        seeds: list = [1.0] * len(outs)
-    else:
-        seeds = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
-    if len(seeds) != len(outs):
-        raise ValueError(f"grad: {len(seeds)} grad_outputs for {len(outs)} outputs")
-    if not create_graph:
-        seeds = [s.data if _is_node(s) else s for s in seeds]
-    seeds = [s if _is_node(s) else _to_float(s, "grad: a grad_output") for s in seeds]
-    node_type = type(outs[0])
-    hub = node_type(0.0)  # one node above all outputs, so a single walk orders them together
-    hub._a, hub._b = tuple(x for out in outs for x in (out, 1.0)), hub._nary
-    order = interior_order(hub)[1:]
-    needed = set(targets)  # nodes some input is reachable from; the walk skips the rest
-    for node in reversed(order):
-        if not needed.isdisjoint(node._edges[0::2]):
-            needed.add(node)
-    grads: dict = {}
-    for out, seed in zip(outs, seeds, strict=True):
-        grads[out] = seed if out not in grads else grads[out] + seed
-    for node in order:
-        g = grads.get(node)
-        if g is None or node not in needed:
-            continue
-        parents = node._edges[0::2]
-        local_grads = node._edges[1::2]
-        if create_graph or local_grads[0] is None:  # (None: a closure node, whose op raises)
-            token = _RULES.set(True)
-            try:
-                local_grads = node.op.local_of(node, parents, node)
-            finally:
-                _RULES.reset(token)
-        for parent, local in zip(parents, local_grads, strict=True):
-            if parent in needed:
-                term = _product(g, local)
-                prev = grads.get(parent)
-                grads[parent] = term if prev is None else prev + term
-    results = [grads.get(x, 0.0) for x in targets]
-    if create_graph:
-        return [r if _is_node(r) else node_type(r) for r in results]
-    return results
-
-
-def _is_node(x: object) -> bool:
-    """Whether ``x`` is a graph node (a Value, read through its layout)."""
-    return hasattr(type(x), "_nary")

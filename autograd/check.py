@@ -6,7 +6,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .backward import grad, topological_order
+from .backward import topological_order
+from .functional import grad
 from .mode import no_grad
 from .value import Value, to_float
 

@@ -19,9 +19,10 @@ Value), so nested transforms never mix up their variables.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from .backward import grad as _grad
+from .backward import interior_order
+from .ops import RULES, Mask, Op
 from .value import TRACING as _DEPTH
 from .value import Value, to_float
 from .value import sum as _vsum
@@ -72,7 +73,7 @@ def _as_value(out: Any, name: str) -> Value:
 
 
 def _derivatives(out: Any, variables: list[Value], nested: bool, argnums: Argnums, name: str):
-    grads = _grad(_as_value(out, name), variables, create_graph=nested)
+    grads = _grad_of_outputs(_as_value(out, name), variables, create_graph=nested)
     return grads[0] if isinstance(argnums, int) else tuple(grads)
 
 
@@ -103,7 +104,7 @@ def grad(
     and JAX: the function ``args ↦ ∂f/∂args[argnums]``; compose for higher derivatives.
 
     Given outputs, ``grad(outputs, inputs, grad_outputs=None, create_graph=False)`` is
-    ``torch.autograd.grad`` (:func:`autograd.backward.grad`): ∂(Σₖ vₖ·outputsₖ)/∂input for
+    ``torch.autograd.grad`` : ∂(Σₖ vₖ·outputsₖ)/∂input for
     each input, with no ``.grad`` read or written. The two are told apart by the first
     argument: a callable is a function, a Value (never callable) or a sequence of them are
     outputs.
@@ -111,11 +112,12 @@ def grad(
     if not callable(f):
         if argnums is None:
             raise TypeError("grad(outputs, inputs): inputs missing (or pass a function: grad(f))")
-        return _grad(f, argnums, grad_outputs, create_graph)
+        return _grad_of_outputs(f, cast("Value | Sequence[Value]", argnums), grad_outputs,
+                                create_graph)
     if grad_outputs is not None or create_graph:
         raise TypeError("grad(f, argnums) takes no grad_outputs or create_graph: the "
                         "function it returns gives Values when called with Values")
-    return _transform(f, 0 if argnums is None else argnums)
+    return _transform(f, 0 if argnums is None else cast(Argnums, argnums))
 
 
 def _transform(f: Callable[..., Any], argnums: Argnums) -> Callable[..., Any]:
@@ -165,3 +167,83 @@ def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
         return _vsum(g * v for g, v in zip(gradient(*xs), tangents, strict=True))
 
     return _transform(directional, everything)(*primals)
+
+
+def _product(g, local):
+    """g·local for a gradient and a local derivative (floats or Values). A float factor of 1
+    is dropped (exact in IEEE arithmetic), so a differentiable backward grows no ×1 nodes;
+    a MASK local gives the constant 0 (a ``where``, whatever ``g`` is)."""
+    if type(local) is Mask:
+        return 0.0
+    if type(local) is float and local == 1.0:
+        return g
+    if type(g) is float and g == 1.0:
+        return local
+    return g * local
+
+
+def _grad_of_outputs(
+    outputs: Value | Sequence[Value],
+    inputs: Value | Sequence[Value],
+    grad_outputs: float | Value | Sequence[float | Value] | None = None,
+    create_graph: bool = False,
+) -> list:
+    """∂(Σₖ vₖ·outputsₖ)/∂input for each input (vₖ from ``grad_outputs``, default 1), as
+    ``torch.autograd.grad``; no ``.grad`` anywhere is read or written.
+
+    Inputs may be leaves or interior nodes; an input the outputs do not depend on gets 0.
+    Without ``create_graph`` the gradients are floats, from the local derivatives stored at
+    forward time. With it they are Values: the local derivatives are recomputed as Values by
+    the op table's rules (``op.local_of(node, parents, node)``), so the returned gradients
+    have a graph of their own and can be differentiated again (higher-order derivatives); a
+    gradient may be a node of the original graph (∂(x·y)/∂x is ``y`` itself). A custom op's
+    rule must use the helpers of :mod:`autograd.ops` (``ops.cos``, not ``math.cos``) for that:
+    a ``math`` function turns a Value into a constant, which makes higher derivatives wrong
+    (``gradcheck(..., order=2)`` finds it). :func:`grad` also takes a function.
+    """
+    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    targets = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    for what, nodes in (("outputs", outs), ("inputs", targets)):
+        for node in nodes:
+            if not isinstance(node, Value):
+                raise TypeError(f"grad: {what} must be Values, got {type(node).__name__}")
+    if grad_outputs is None:
+        seeds: list = [1.0] * len(outs)
+    else:
+        seeds = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+    if len(seeds) != len(outs):
+        raise ValueError(f"grad: {len(seeds)} grad_outputs for {len(outs)} outputs")
+    if not create_graph:
+        seeds = [s.data if isinstance(s, Value) else s for s in seeds]
+    seeds = [s if isinstance(s, Value) else to_float(s, "grad: a grad_output") for s in seeds]
+    hub = Value(0.0)  # one node above all outputs, so a single walk orders them together
+    hub._a, hub._b = tuple(x for out in outs for x in (out, 1.0)), hub._nary
+    order = interior_order(hub)[1:]
+    needed = set(targets)  # nodes some input is reachable from; the walk skips the rest
+    for node in reversed(order):
+        if not needed.isdisjoint(node._edges[0::2]):
+            needed.add(node)
+    grads: dict = {}
+    for out, seed in zip(outs, seeds, strict=True):
+        grads[out] = seed if out not in grads else grads[out] + seed
+    for node in order:
+        g = grads.get(node)
+        if g is None or node not in needed:
+            continue
+        parents = node._edges[0::2]
+        local_grads = node._edges[1::2]
+        if create_graph or local_grads[0] is None:  # (None: a closure node, whose op raises)
+            token = RULES.set(True)
+            try:
+                local_grads = cast(Op, node.op).local_of(node, parents, node)
+            finally:
+                RULES.reset(token)
+        for parent, local in zip(parents, local_grads, strict=True):
+            if parent in needed:
+                term = _product(g, local)
+                prev = grads.get(parent)
+                grads[parent] = term if prev is None else prev + term
+    results = [grads.get(x, 0.0) for x in targets]
+    if create_graph:
+        return [r if isinstance(r, Value) else Value(r) for r in results]
+    return results

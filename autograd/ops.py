@@ -14,10 +14,11 @@ backward for higher-order derivatives).
 from __future__ import annotations
 
 import inspect
+import keyword
 import math
 import numbers
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache, wraps
@@ -332,7 +333,7 @@ class Op:
                     return
                 raise req.error(self.describe_failure(f"needs {req.text}", operands, values))
 
-    def describe_failure(self, what: str, operands: tuple, values: tuple[float, ...]) -> str:
+    def describe_failure(self, what: str, operands: Sequence, values: Sequence[float]) -> str:
         """``log: needs x > 0; got x = -1.0 (label 'w')``."""
         parts = []
         for name, operand, value in zip(self.operands, operands, values):
@@ -613,7 +614,8 @@ class LinearOp(Op):
         n, wv, xv = int(p["n"]), p["weights"], p["inputs"]
         stored = () if wv and xv else node.local_grads
         w = values[:n] if wv else stored[:n]
-        x = values[n * wv : n * wv + n] if xv else stored[:n]
+        start = n if wv else 0
+        x = values[start : start + n] if xv else stored[:n]
         return w, x, values[-1] if p["bias"] else 0.0
 
     def evaluate(self, node, values: tuple):
@@ -631,11 +633,11 @@ class LinearOp(Op):
         """``b + w0*x0 + w1*x1 + ...`` (the engine's order; ``0.0 + ...`` without a bias,
         as :func:`dot` starts); a plain-number side is inlined."""
         w, x, b = self._sides(node, tuple(names))
-        w, x = [n if isinstance(n, str) else literal(n) for n in w], [
-            n if isinstance(n, str) else literal(n) for n in x]
-        terms = [f"{wi}*{xi}" for wi, xi in zip(w, x)]
+        ws = [n if isinstance(n, str) else literal(n) for n in w]
+        xs = [n if isinstance(n, str) else literal(n) for n in x]
+        terms = [f"{wi}*{xi}" for wi, xi in zip(ws, xs)]
         p = dict(self.params)
-        local = (tuple(x) if p["weights"] else ()) + (tuple(w) if p["inputs"] else ())
+        local = (tuple(xs) if p["weights"] else ()) + (tuple(ws) if p["inputs"] else ())
         return " + ".join([b if p["bias"] else "0.0"] + terms), local + (("1",) if p["bias"] else ())
 
 
@@ -647,7 +649,7 @@ def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
         "linear",
         ("*",),
         lambda *xs: dot(xs[2 * n] if bias else 0.0, xs[:n], xs[n : 2 * n]),
-        None,  # type: ignore[arg-type]  (local_of reads a node's constant side)
+        None,  # type: ignore[arg-type]  # (local_of reads a node's constant side)
         ("xᵢ (to wᵢ)", "wᵢ (to xᵢ)", "1 (to b)"),
         params=(("n", n), ("weights", weights), ("inputs", inputs), ("bias", bias)),
         code=Code(" + ", ()),
@@ -669,6 +671,9 @@ def declare(
 ) -> Op:
     """Declare a user op with one or two operands and add it to the table.
 
+    ``name`` names the method ``x.<name>()``: a Python identifier that is not a keyword
+    (anything else is a ValueError, raised before the table changes).
+
     ``forward(x)`` or ``forward(a, b)`` works on floats; its parameter names name the operands.
     ``local(*operands, out)`` returns ∂out/∂operand for each operand (a bare number is
     accepted for one operand); written with ``+ − × ÷ **`` and this module's helpers
@@ -679,6 +684,9 @@ def declare(
     draws, steps, checks and differentiates like a built-in op. Declaring a name again
     replaces an earlier user op (re-running a notebook cell); built-in names are refused.
     """
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"declare {name!r}: an op's name must be a Python identifier that is "
+                         "not a keyword (it names the method x.<name>())")
     names = tuple(inspect.signature(forward).parameters)
     if len(names) not in (1, 2):
         raise ValueError(f"declare {name!r}: forward must take 1 or 2 operands, got {names}")
@@ -693,10 +701,7 @@ def declare(
         d = local(*args)
         return d if isinstance(d, (tuple, list)) else (d,)
 
-    old = OPS.get(name)
-    if old is not None and not old.builtin:
-        del OPS[name]
-    return register(Op(
+    op = Op(
         name,
         symbol or name,
         names,
@@ -709,7 +714,16 @@ def declare(
         builtin=False,
         code=code,
         method=name,
-    ))
+    )
+    old = OPS.get(name)
+    if old is None or old.builtin:
+        return register(op)
+    del OPS[name]
+    try:
+        return register(op)
+    except Exception:
+        OPS[name] = old  # a refused replacement leaves the earlier op in place
+        raise
 
 
 # ---------------------------------------------------------------------------- documentation

@@ -13,28 +13,32 @@ edges through :attr:`Value.parents`, :attr:`Value.local_grads`, :meth:`Value.edg
 
 Operators and methods come from the op table in :mod:`autograd.ops`: each entry says how it
 reads on Value (``op.method``, ``op.operator`` with its reflected form, a family's method or
-constant operand), and one maker per arity builds the function from the entry's forward and
-local rule (inlined when they are lambdas, so ``x + y`` costs what a hand-written method
-would). An entry registered later (``autograd.extend.declare``) gets its method at once.
+constant operand), and one maker per arity builds the function: a closure over the entry
+that calls its forward and local rule (``inspect.getsource(Value.__add__)`` shows it). An
+entry registered later (``autograd.extend.declare``) gets its method at once. The class
+declares the built-in entries' methods with their types (for mypy and editors), in a block
+that ``python -m autograd ops --write`` generates from the table.
 """
 
 from __future__ import annotations
 
-import ast
+import copy
 import inspect
 import sys as _sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from functools import cache, lru_cache, partial
+from functools import lru_cache, partial
+from typing import Any, ClassVar, TypeAlias, cast
 
-from . import backward as _backward_module
 from . import ops
 from .backward import backward as _backward
+from .backward import note_closure_nodes, topological_order
 from .mode import is_grad_enabled as _enabled
 from .ops import Op, dot, to_float
+from .trace import backward_steps
 
 Number = bool | int | float
-Operand = "Value | Number"
+Operand: TypeAlias = "Value | Number"
 
 _new = object.__new__
 
@@ -68,6 +72,14 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "op", "_label", "_a", "_da", "_b", "_db")
+    data: float
+    grad: Any  # a float (a Value only where a user puts one)
+    op: Op | None
+    _label: str | None
+    _a: Any  # the layout's slots: see the module docstring
+    _da: Any
+    _b: Any
+    _db: Any
     _nary = NARY
 
     def __init__(
@@ -79,7 +91,7 @@ class Value:
     ) -> None:
         self.data = to_float(data)
         self.grad = 0.0
-        self.op: Op | None = None
+        self.op = None
         self.label = label
         self._a = self._b = None
         if _children:
@@ -179,9 +191,22 @@ class Value:
     def backward_steps(self, grad: float = 1.0) -> Iterator:
         """``backward`` one node at a time: yields a step record per node
         (:func:`autograd.trace.backward_steps`); consumed, it leaves the same grads."""
-        from .trace import backward_steps  # (trace.py reads nodes, it imports no Value)
-
         return backward_steps(self, grad)
+
+    # ------------------------------------------------------------------ copies
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """``copy.deepcopy``: a new graph with the same data, grads, labels and edges (ops
+        are table entries, shared), made parents first without recursion, so a chain of any
+        depth copies. A micrograd-style ``_backward`` closure is deep-copied as Python copies
+        functions: it is shared, and still pushes into the nodes it was written for."""
+        for node in topological_order(self):
+            if id(node) not in memo:
+                twin = _new(type(node))
+                for name in _slot_names(type(node)):
+                    if hasattr(node, name):
+                        setattr(twin, name, _copied(getattr(node, name), memo))
+                memo[id(node)] = twin
+        return memo[id(self)]
 
     # ------------------------------------------------------------------ display, numbers
     def __repr__(self) -> str:
@@ -216,6 +241,49 @@ class Value:
 
     __hash__ = object.__hash__
 
+    # ---- generated from the op table by `python -m autograd ops --write`; do not edit
+    __add__: ClassVar[Callable[[Value, Value | float], Value]]  # add; ∂: 1; 1
+    __radd__: ClassVar[Callable[[Value, Value | float], Value]]  # add; ∂: 1; 1
+    __sub__: ClassVar[Callable[[Value, Value | float], Value]]  # sub; ∂: 1; −1
+    __rsub__: ClassVar[Callable[[Value, Value | float], Value]]  # sub; ∂: 1; −1
+    __mul__: ClassVar[Callable[[Value, Value | float], Value]]  # mul; ∂: b; a
+    __rmul__: ClassVar[Callable[[Value, Value | float], Value]]  # mul; ∂: b; a
+    __truediv__: ClassVar[Callable[[Value, Value | float], Value]]  # div; ∂: 1/b; −a/b²
+    __rtruediv__: ClassVar[Callable[[Value, Value | float], Value]]  # div; ∂: 1/b; −a/b²
+    __pow__: ClassVar[Callable[[Value, Value | float], Value]]  # pow; ∂: b·a^(b−1); a^b·ln a
+    __rpow__: ClassVar[Callable[[Value, Value | float], Value]]  # pow; ∂: b·a^(b−1); a^b·ln a
+    neg: ClassVar[Callable[[Value], Value]]  # neg; ∂: −1
+    __neg__: ClassVar[Callable[[Value], Value]]  # neg; ∂: −1
+    exp: ClassVar[Callable[[Value], Value]]  # exp; ∂: exp(x)
+    log: ClassVar[Callable[[Value], Value]]  # log; ∂: 1/x
+    tanh: ClassVar[Callable[[Value], Value]]  # tanh; ∂: 1 − out²
+    sigmoid: ClassVar[Callable[[Value], Value]]  # sigmoid; ∂: out·(1 − out)
+    relu: ClassVar[Callable[[Value], Value]]  # relu; ∂: 0 (a mask) if x ≤ 0 else 1
+    softplus: ClassVar[Callable[[Value], Value]]  # softplus; ∂: σ(x)
+    sqrt: ClassVar[Callable[[Value], Value]]  # sqrt; ∂: 1/(2·out)
+    abs: ClassVar[Callable[[Value], Value]]  # abs; ∂: sign(x)
+    __abs__: ClassVar[Callable[[Value], Value]]  # abs; ∂: sign(x)
+    sin: ClassVar[Callable[[Value], Value]]  # sin; ∂: cos(x)
+    cos: ClassVar[Callable[[Value], Value]]  # cos; ∂: −sin(x)
+    leaky_relu: ClassVar[Callable[..., Value]]  # x.leaky_relu(slope=0.01)
+    # ---- end of the generated declarations
+
+
+# ---------------------------------------------------------------------- copies
+@lru_cache(maxsize=16)
+def _slot_names(cls: type) -> tuple[str, ...]:
+    """Every slot of ``cls`` and its bases (a Value subclass may add some)."""
+    return tuple(name for c in cls.__mro__ for name in c.__dict__.get("__slots__", ()))
+
+
+def _copied(x: Any, memo: dict[int, Any]) -> Any:
+    """A slot's content in a deep copy whose parents are copied already (in ``memo``)."""
+    if x is None or x is NARY or isinstance(x, (float, str, Op)):
+        return x
+    if type(x) is tuple:  # an n-ary node's interleaved edges
+        return tuple(_copied(item, memo) for item in x)
+    return memo[id(x)] if id(x) in memo else copy.deepcopy(x, memo)
+
 
 # ---------------------------------------------------------------------- micrograd's way
 def _push(node: Value) -> None:
@@ -238,7 +306,7 @@ def _closure_op(symbol: str) -> Op:
     """The op of nodes made as ``Value(data, children, symbol)``: shown as ``symbol``, with
     no rule for its local derivatives (its ``_backward`` closure does the pushing)."""
 
-    def no_rule(*args: object) -> float:
+    def no_rule(*args: object) -> Any:
         raise TypeError(
             f"the op {symbol!r} of a node made as Value(data, children, {symbol!r}) has only a "
             "_backward closure, no rule to evaluate or differentiate it again; declare it with "
@@ -260,7 +328,7 @@ def _closure_node(node: Value, children: tuple, symbol: str) -> None:
     node._b = NARY
     node._da = None
     node.op = _closure_op(str(symbol))
-    _backward_module.closures = True
+    note_closure_nodes()
 
 
 # ---------------------------------------------------------------------- methods from the table
@@ -269,153 +337,89 @@ _recorder: Callable | None = None
 set through :func:`record_nodes`."""
 
 
-_TEMPLATES = {
-    1: """\
-def {name}(_self_):
-    _x0_ = _self_.data
-    {check}
-    try:
-        _out_ = {forward}
-        (_d0_,) = {local}
-    except (ArithmeticError, ValueError) as _err_:
-        raise _failure_(_op_, _err_, (_self_,)) from None
-    {convert}
-    _node_ = _new_(_Value_)
-    _node_.data = _out_
-    _node_.grad = 0.0
-    _node_._label = None
-    if _enabled_():
-        _node_._a = _self_
-        _node_._da = _d0_
-        _node_._b = None
-        _node_.op = _op_
-    else:
-        _node_._a = _node_._b = _node_.op = None
-    return _node_
-""",
-    2: """\
-def {name}(_self_, _other_):
-    if not isinstance(_other_, _Value_):
-        _other_ = _constant_(_other_)
-    _x0_ = _self_.data
-    _x1_ = _other_.data
-    {check}
-    try:
-        _out_ = {forward}
-        _d0_, _d1_ = {local}
-    except (ArithmeticError, ValueError) as _err_:
-        raise _failure_(_op_, _err_, (_self_, _other_)) from None
-    {convert}
-    _node_ = _new_(_Value_)
-    _node_.data = _out_
-    _node_.grad = 0.0
-    _node_._label = None
-    if _enabled_():
-        _node_._a = _self_
-        _node_._da = _d0_
-        _node_._b = _other_
-        _node_._db = _d1_
-        _node_.op = _op_
-    else:
-        _node_._a = _node_._b = _node_.op = None
-    return _node_
-""",
-}
-"""The function applying a one- or two-operand op: ``{forward}`` and ``{local}`` are the
-entry's rules, inlined (see :func:`_inlined`) or called."""
+def _unary(op: Op) -> Callable[[Value], Value]:
+    """``x.<op>()``: calls the entry's forward and local rule on ``x.data`` (refusing what its
+    domain refuses) and records the node."""
+    forward, local, check, builtin = op.forward, op.local, op.check, op.builtin
+    requires = bool(op.requires)
+    what = f"{op.name}'s result"
+
+    def method(self: Value) -> Value:
+        x = self.data
+        if requires:
+            check((self,), (x,))
+        try:
+            out = forward(x)
+            (d,) = local(x, out)
+        except (ArithmeticError, ValueError) as err:
+            raise _failure(op, err, (self,)) from None
+        if not builtin:  # a user's rule may return ints
+            out, d = to_float(out, what), float(d)
+        node = _new(Value)
+        node.data = out
+        node.grad = 0.0
+        node._label = None
+        if _enabled():
+            node._a = self
+            node._da = d
+            node._b = None
+            node.op = op
+        else:
+            node._a = node._b = node.op = None
+        return node
+
+    return method
 
 
-@cache
-def _lambdas(filename: str) -> tuple[ast.Lambda, ...]:
-    try:
-        with open(filename, encoding="utf-8") as file:
-            return tuple(n for n in ast.walk(ast.parse(file.read())) if isinstance(n, ast.Lambda))
-    except (OSError, SyntaxError, ValueError):
-        return ()
+def _binary(op: Op) -> Callable[[Value, Operand], Value]:
+    """``a.<op>(b)`` (and its operator): a plain-number ``b`` becomes a constant leaf; calls the
+    entry's forward and local rule on the operands' data and records the node."""
+    forward, local, check, builtin = op.forward, op.local, op.check, op.builtin
+    requires = bool(op.requires)
+    what = f"{op.name}'s result"
 
+    def method(self: Value, other: Operand) -> Value:
+        if not isinstance(other, Value):
+            other = _constant(other)
+        a = self.data
+        b = other.data
+        if requires:
+            check((self, other), (a, b))
+        try:
+            out = forward(a, b)
+            da, db = local(a, b, out)
+        except (ArithmeticError, ValueError) as err:
+            raise _failure(op, err, (self, other)) from None
+        if not builtin:  # a user's rule may return ints
+            out, da, db = to_float(out, what), float(da), float(db)
+        node = _new(Value)
+        node.data = out
+        node.grad = 0.0
+        node._label = None
+        if _enabled():
+            node._a = self
+            node._da = da
+            node._b = other
+            node._db = db
+            node.op = op
+        else:
+            node._a = node._b = node.op = None
+        return node
 
-def _inlined(fn: Callable, names: tuple[str, ...], namespace: dict) -> str | None:
-    """The body of the lambda ``fn`` as source over ``names`` (its parameters renamed), with
-    the globals and closure constants it reads added to ``namespace``; None when ``fn`` is no
-    lambda whose source can be read, or a name would mean two things."""
-    code = getattr(fn, "__code__", None)
-    if getattr(fn, "__name__", "") != "<lambda>" or not hasattr(code, "co_positions"):
-        return None
-    params = code.co_varnames[: code.co_argcount]
-    if code.co_flags & 0x0C or len(params) != len(names):  # *args or **kwargs
-        return None
-    at = [(line, col) for line, _, col, _ in code.co_positions()
-          if line is not None and col is not None][1:2]  # the first position after RESUME
-    if not at:
-        return None
-    line, col = at[0]
-    found = [
-        n for n in _lambdas(code.co_filename)
-        if [a.arg for a in n.args.args] == list(params)
-        and (n.body.lineno, n.body.col_offset) <= (line, col)
-        <= (n.body.end_lineno or 0, n.body.end_col_offset or 0)
-    ]
-    if not found:
-        return None
-    body = min(found, key=lambda n: (n.body.end_lineno - n.body.lineno, n.end_col_offset or 0))
-    rename = dict(zip(params, names))
-    closure = dict(zip(code.co_freevars, (c.cell_contents for c in fn.__closure__ or ())))
-    builtins = fn.__globals__.get("__builtins__", {})
-    builtins = builtins if isinstance(builtins, dict) else vars(builtins)
-    tree = ast.parse(ast.unparse(body.body), mode="eval")
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            if node.id in rename:
-                node.id = rename[node.id]
-                continue
-            for scope in (closure, fn.__globals__, builtins):
-                if node.id in scope:
-                    value = scope[node.id]
-                    break
-            else:
-                return None
-            if namespace.setdefault(node.id, value) is not value or node.id.endswith("_"):
-                return None
-    return ast.unparse(tree)
+    return method
 
 
 def _maker(op: Op, record: Callable | None) -> Callable:
     """The function that applies ``op`` to Values: ``f(x)`` or ``f(a, b)`` (a plain-number
-    ``b`` becomes a constant leaf). One maker per arity: it fills that arity's template with
-    the entry's forward and local rule, inlined when they are lambdas (so ``x + y`` runs
-    ``a + b`` and stores ``1.0, 1.0`` without a call), else called; the same code makes
-    ``x + y``, ``x.tanh()`` and a user's op. A user op's results are converted to floats
-    (its rule may return ints)."""
-    n = op.arity
-    if n not in _TEMPLATES:
+    ``b`` becomes a constant leaf), a closure over the entry that calls its forward and local
+    rule; with ``record``, each node it makes goes through ``record(node, op, operands)``."""
+    f: Callable[..., Value]
+    if op.arity == 1:
+        f = _unary(op)
+    elif op.arity == 2:
+        f = _binary(op)
+    else:
         raise TypeError(f"{op.name}: only one- and two-operand ops are applied to Values")
-    names = tuple(f"_x{i}_" for i in range(n))
-    namespace: dict = {}
-    rules = []
-    for rule, params, call in ((op.forward, names, "_forward_"),
-                               (op.local, (*names, "_out_"), "_local_")):
-        scope = dict(namespace)
-        inline = _inlined(rule, params, scope)
-        if inline is not None:
-            namespace = scope
-        rules.append(inline or f"{call}({', '.join(params)})")
-    forward, local = rules
-    outputs = ", ".join(["_out_"] + [f"_d{i}_" for i in range(n)])
-    source = _TEMPLATES[n].format(
-        name=op.name if op.name.isidentifier() else "_op_function_",
-        check=f"_op_.check(({', '.join(('_self_', '_other_')[:n])},), ({', '.join(names)},))"
-        if op.requires else "",
-        forward=forward,
-        local=local,
-        convert="" if op.builtin else f"{outputs} = _to_float_(_out_, _what_), "
-        + ", ".join(f"float(_d{i}_)" for i in range(n)),
-    )
-    namespace.update(_Value_=Value, _constant_=_constant, _failure_=_failure, _op_=op,
-                     _new_=_new, _enabled_=_enabled, _forward_=op.forward, _local_=op.local,
-                     _to_float_=to_float, _what_=f"{op.name}'s result")
-    exec(compile(source, f"<autograd.value: {op.name}>", "exec"), namespace)  # noqa: S102
-    f = namespace[op.name if op.name.isidentifier() else "_op_function_"]
-    f.__module__ = __name__
     if record is not None:
         made = f
 
@@ -519,29 +523,32 @@ def _add_methods(op: Op) -> None:
         _MADE.add(name)
 
 
-def _remove_methods(op: Op) -> None:
-    """Take the methods of ``op`` off Value (for an entry taken out of the table)."""
-    for name, method in _op_methods(op, _recorder).items():
-        if Value.__dict__.get(name) is method:
+def refresh_methods() -> None:
+    """Make Value's table methods those of the table as it is now: the methods of entries
+    taken out of ``ops.OPS`` go, a replaced entry's methods return (the same function objects
+    as before for an unchanged entry)."""
+    for name in _MADE:
+        if name in Value.__dict__:
             delattr(Value, name)
+    _MADE.clear()
+    _install_makers(_recorder)
 
 
 def _install_makers(record: Callable | None) -> None:
-    global _recorder, make
+    global _recorder
     _recorder = record
     for op in ops.OPS.values():
         _add_methods(op)
     for name, method in _family_methods(record).items():
         setattr(Value, name, method)
         _MADE.add(name)
-    make = _make if record is None else partial(_recorded_make, record)
 
 
 def record_nodes(record: Callable | None) -> None:
     """The hook for watching every node an op makes (``detect_anomaly`` uses it):
     ``record(node, op, operands)`` runs on each new node, and what it returns is the result.
-    ``None`` puts the plain makers back, the very functions as before (so it costs nothing
-    when off). Code that imported ``make`` by name keeps the plain one."""
+    The methods and operators are made again with the hook in; ``None`` puts the plain ones
+    back, the very functions as before (so it costs nothing when off)."""
     _install_makers(record)
 
 
@@ -562,8 +569,9 @@ def _constant(x: Operand) -> Value:
     return c
 
 
-def _make(data: float, edges: tuple, op: Op) -> Value:
-    """A node made by ``op`` with interleaved ``(parent, local, ...)`` edges.
+def make(data: float, edges: tuple, op: Op) -> Value:
+    """A node made by ``op`` with interleaved ``(parent, local, ...)`` edges (passed through
+    the :func:`record_nodes` hook when one is set).
 
     Under ``no_grad`` the result is a leaf that records nothing.
     """
@@ -571,11 +579,12 @@ def _make(data: float, edges: tuple, op: Op) -> Value:
     out.data = data
     out.grad = 0.0
     out._label = None
-    if not _enabled():
-        out._a = out._b = out.op = None
-        return out
-    out.op = op
-    n = len(edges)
+    if _enabled():
+        out.op = op
+        n = len(edges)
+    else:
+        out.op = None
+        n = 0
     if n == 2:
         out._a, out._da = edges
         out._b = None
@@ -586,14 +595,9 @@ def _make(data: float, edges: tuple, op: Op) -> Value:
         out._b = NARY
     else:
         out._a = out._b = None
+    if _recorder is not None:
+        return _recorder(out, op, edges[0::2])
     return out
-
-
-make = _make
-
-
-def _recorded_make(record: Callable, data: float, edges: tuple, op: Op) -> Value:
-    return record(_make(data, edges, op), op, edges[0::2])
 
 
 def interleave(parents: Sequence[Value], local_grads: Sequence) -> tuple:
@@ -656,7 +660,7 @@ def _side(seq: Sequence[Operand], what: str) -> tuple[list[float], Sequence[Valu
     """Data of a linear side and its Values (None when the side is all plain numbers)."""
     data = [v.data for v in seq if type(v) is Value]
     if len(data) == len(seq):
-        return data, seq
+        return data, cast("Sequence[Value]", seq)
     if not data:
         floats = [v for v in seq if type(v) is float]
         if len(floats) == len(seq):
@@ -715,9 +719,9 @@ def _linear_rows(rows: Sequence, inputs: Sequence[Operand], biases: Sequence) ->
         if len(weights) != n:
             raise ValueError(f"linear: {len(weights)} weights but {n} inputs")
         wd, wn = _side(weights, "weights")
-        if wn is weights and type(bias) is Value:  # every weight a Value, and the bias
+        if wn is not None and wn is weights and type(bias) is Value:  # all Values, and the bias
             edges = template.copy()
-            edges[0:m:2] = weights
+            edges[0:m:2] = wn
             edges[1:m:2] = xd
             if xn is not None:
                 edges[m + 1 : 2 * m : 2] = wd
@@ -742,7 +746,7 @@ def _linear(
     has_bias = isinstance(bias, Value)
     if has_bias and wn is None and xn is None:  # the products must live in the graph too
         xn = [_constant(x) for x in xd]
-    total = dot(bias.data if has_bias else 0.0, wd, xd)
+    total = dot(bias.data if isinstance(bias, Value) else 0.0, wd, xd)
     edges: list = [1.0] * (2 * (n * (wn is not None) + n * (xn is not None) + has_bias))
     i = 0
     for nodes, local in ((wn, xd), (xn, wd)):

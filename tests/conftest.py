@@ -28,9 +28,6 @@ def restore_op_table():
     what was declared before stays."""
     saved = dict(ops.OPS)
     yield ops.OPS
-    added = [op for name, op in ops.OPS.items() if saved.get(name) is not op]
     ops.OPS.clear()
     ops.OPS.update(saved)
-    for op in added:
-        value_module._remove_methods(op)
-    value_module._install_makers(value_module._recorder)  # a replaced entry's method returns
+    value_module.refresh_methods()

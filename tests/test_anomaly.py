@@ -9,7 +9,6 @@ import pytest
 
 import autograd
 from autograd import AnomalyError, Value, detect_anomaly, linear, ops
-from autograd import backward as backward_module
 from autograd import value as value_module
 from autograd.anomaly import is_active
 
@@ -19,11 +18,21 @@ METHODS = {name: f for name, f in vars(Value).items()
 ADD, MUL, MAKE = Value.__dict__["__add__"], Value.__dict__["__mul__"], value_module.make
 
 
+def backward_checks() -> bool:
+    """Whether backward stops at an infinite gradient (√ at 0 has local derivative inf)."""
+    y = Value(0.0).sqrt() * 2.0
+    try:
+        y.backward()
+    except AnomalyError:
+        return True
+    return False
+
+
 def originals_in_place() -> bool:
     return (
         all(Value.__dict__[name] is f for name, f in METHODS.items())
         and value_module.make is MAKE
-        and backward_module._anomaly_backward is None
+        and not backward_checks()
     )
 
 

@@ -9,7 +9,7 @@ import threading
 import pytest
 from hypothesis import given
 
-from autograd import Value, is_grad_enabled, no_grad, topological_order
+from autograd import Value, is_grad_enabled, linear, no_grad, topological_order
 from autograd import sum as autograd_sum
 from autograd.backward import interior_order
 from autograd.testing import expression_graphs
@@ -298,3 +298,36 @@ def test_threads_with_their_own_graphs_get_the_serial_numbers():
         t.join()
     assert all(results[k] == [serial[k]] * 200 for k in range(len(seeds)))
     assert serial[0][1] == pytest.approx(2 * 0.1 * math.cos(0.01), rel=1e-12)
+
+
+def test_both_loops_skip_a_zero_gradient_sum_and_keep_a_negative_zero():
+    """Σ(x, x, x)·0 gives the sum node grad 0 and finite locals: backward adds nothing into
+    x, so x.grad = −0.0 stays −0.0 (adding the product +0.0 would make it 0.0, IEEE's
+    −0.0 + 0.0); backward_steps follows the same rule and records no product there."""
+    from autograd import backward_steps
+
+    assert repr(-0.0 + 0.0 * 1.0) == "0.0"  # what adding the zero products would give
+    for run in (Value.backward, lambda y: list(backward_steps(y))):
+        x = Value(1.5, label="x")
+        x.grad = -0.0
+        run(autograd_sum([x, x, x]) * 0.0)
+        assert repr(x.grad) == "-0.0"
+    (_, sum_step) = backward_steps(autograd_sum([x, x, x]) * 0.0)
+    assert [(e.local, e.added, repr(e.before), repr(e.after)) for e in sum_step.edges] == [
+        (1.0, None, "-0.0", "-0.0")] * 3
+
+
+def test_neither_loop_skips_a_binary_node_or_an_infinite_local():
+    """A binary node always adds its products, and a sum with an inf local too (0 × inf is
+    NaN, as in PyTorch): both loops give IEEE's numbers."""
+    from autograd import backward_steps
+
+    for run in (Value.backward, lambda y: list(backward_steps(y))):
+        x = Value(1.5)
+        x.grad = -0.0
+        run((x * 1.0) * 0.0)
+        assert repr(x.grad) == repr(-0.0 + 0.0 * 1.0) == "0.0"
+        w = Value(2.0)
+        w.grad = -0.0
+        run(linear([w], [math.inf]) * 0.0)  # w's local derivative is the input, inf
+        assert repr(w.grad) == repr(-0.0 + 0.0 * math.inf) == "nan"

@@ -147,3 +147,39 @@ def test_a_declared_op_is_a_method_at_once(declared):
     assert y.op is ops.OPS["cube"] and y.data == 8.0 and y.local_grads == (12.0,)
     h = Value(3.0).hypot(4.0)
     assert h.data == 5.0 and h.local_grads == (0.6, 0.8) and h.parents[1].data == 4.0
+
+
+@pytest.mark.parametrize("name", ["soft sign", "2x", "x-y", "", "class", "lambda", "None", 3])
+def test_a_name_that_is_no_identifier_is_refused_before_the_table_changes(declared, name):
+    before, attributes = dict(ops.OPS), dict(vars(Value))
+    with pytest.raises(ValueError, match="must be a Python identifier that is not a keyword") as e:
+        declared(name, lambda x: x, lambda x, out: 1.0)
+    assert repr(name) in str(e.value)
+    assert ops.OPS == before and dict(vars(Value)) == attributes
+
+
+def test_a_refused_replacement_keeps_the_earlier_op(declared):
+    first = declared("twice", lambda x: 2 * x, lambda x, out: 2.0)
+    method = Value.twice
+    with pytest.raises(ValueError, match="1 or 2 operands"):
+        declared("twice", lambda a, b, c: a, lambda a, b, c, out: (1, 0, 0))
+    assert ops.OPS["twice"] is first and Value.twice is method
+    assert Value(1.5).twice().data == 3.0
+
+
+def test_the_method_runs_the_loaded_rule_not_the_file(declared, tmp_path, monkeypatch):
+    """A module that declares an op is edited after import: the method keeps calling the
+    functions that were loaded (it never reads the file again)."""
+    marker = tmp_path / "ran"
+    module = tmp_path / "myops.py"
+    module.write_text("from autograd.extend import declare\n"
+                      "op = declare('halve', lambda x: x / 2, lambda x, out: 0.5)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import myops  # noqa: F401
+
+    module.write_text("from autograd.extend import declare\n"
+                      f"op = declare('halve', lambda x: open({str(marker)!r}, 'w') and 7.0,\n"
+                      "             lambda x, out: 0.25)\n")
+    y = Value(3.0).halve()
+    assert y.data == 1.5 and y.local_grads == (0.5,) and not marker.exists()
+    monkeypatch.delitem(__import__("sys").modules, "myops")

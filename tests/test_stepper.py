@@ -321,7 +321,10 @@ def test_collapsed_neurons_step_with_their_products():
         if added:
             pushes += 1
             assert set(added) <= {e.added for e in step.edges}
-    assert pushes == 6 and any(b.neuron and b.mark == "final" for b in drawing.boxes)
+    # the neuron whose ReLU is off has ∂L/∂z = 0: backward adds nothing there, nor does its step
+    skipped = [s for s in view.trace.steps if all(e.added is None for e in s.edges)]
+    assert [(s.node.op_name, s.grad) for s in skipped] == [("linear", 0.0)]
+    assert pushes == 5 and any(b.neuron and b.mark == "final" for b in drawing.boxes)
 
 
 # ---------------------------------------------------------------------------- GIF and frames

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
 
 import autograd
-from autograd import DomainError, Value, ops
+from autograd import DomainError, Value, ops, topological_order
 
 
 @pytest.mark.parametrize("data, expected", [(True, 1.0), (3, 3.0), (2.5, 2.5), (-0.0, -0.0)])
@@ -259,3 +260,41 @@ def test_nan_and_inf_operands_follow_pytorch():
     assert (Value(1e200) ** 2).data == math.inf and (Value(-1e200) ** 3).data == -math.inf
     assert math.isnan(Value(math.inf).sin().data) and math.isnan(Value(-math.inf).cos().data)
     assert (Value(0.0) ** Value(0.0)).data == 1.0
+
+
+def _chain(depth: int) -> tuple[Value, Value]:
+    """x → … → y, ``depth`` nodes of ×, tanh and a three-term sum (n-ary) in turn."""
+    x = y = Value(0.5, label="x")
+    for i in range(depth):
+        y = (y * 1.0001, y.tanh(), autograd.sum([y, x, 0.25]))[i % 3]
+    return x, y
+
+
+@pytest.mark.parametrize("depth", [5_000, 100_000])
+def test_deepcopy_of_a_deep_graph_copies_every_node_without_recursion(depth):
+    x, y = _chain(depth)
+    y.label = "y"
+    y.backward()
+    twin = copy.deepcopy(y)
+    nodes, copies = topological_order(y), topological_order(twin)
+    assert len(copies) == len(nodes) > depth  # (and x, and the constants)
+    assert not {id(n) for n in nodes} & {id(n) for n in copies}  # nothing shared
+    index = {n: i for i, n in enumerate(nodes)}
+    copied = {n: i for i, n in enumerate(copies)}
+    for a, b in zip(nodes, copies, strict=True):
+        assert (repr(a.data), repr(a.grad), a.label, a.op) == (repr(b.data), repr(b.grad),
+                                                               b.label, b.op)
+        assert [index[p] for p in a.parents] == [copied[p] for p in b.parents]
+        assert [repr(d) for d in a.local_grads] == [repr(d) for d in b.local_grads]
+    # the copy is a graph of its own: backward on it gives the original's grads again
+    for n in copies:
+        n.grad = 0.0
+    twin.backward()
+    assert [repr(n.grad) for n in copies] == [repr(n.grad) for n in nodes]
+
+
+def test_shallow_copy_of_a_deep_graph_shares_the_parents():
+    _, y = _chain(100_000)
+    twin = copy.copy(y)
+    assert twin is not y and twin.data == y.data and twin.parents == y.parents
+    assert all(p is q for p, q in zip(twin.parents, y.parents))
