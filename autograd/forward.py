@@ -21,11 +21,10 @@ tangent, as in backward. Nothing here reads or writes ``.grad``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from . import backward as _backward
 from .backward import interior_order, topological_order
-from .functional import Argnums, _as_value, _named, _trace
+from .functional import Argnums, as_value, grad, named_after, trace_call
 from .value import Value, to_float
 
 
@@ -55,12 +54,11 @@ def _nodes(
 def _check_closures(order: Sequence[Value], name: str) -> None:
     """TypeError naming the first node of ``order`` made as ``Value(data, children, op)``:
     it has a ``_backward`` closure, no local derivatives to push a tangent along."""
-    if not _backward.closures:
-        return
     for node in order:
         if node._b is node._nary and node._a[1] is None:
+            symbol = node.op.symbol if node.op is not None else ""
             raise TypeError(
-                f"{name}: {node!r} (op {node.op.symbol!r}) was made as Value(data, children, "
+                f"{name}: {node!r} (op {symbol!r}) was made as Value(data, children, "
                 "op) and has only a _backward closure, no local derivatives to push tangents "
                 "along; declare the op with autograd.declare"
             )
@@ -83,7 +81,7 @@ def _interior(outs: list[Value], name: str) -> list[Value]:
     if not outs:
         return []
     hub = _hub(outs)
-    order = interior_order(hub)
+    order = cast("list[Value]", interior_order(hub))
     order.reverse()
     if hub is not outs[0]:
         order.pop()
@@ -140,7 +138,7 @@ def forward_steps(
     if not outs:
         return
     hub = _hub(outs)
-    order = topological_order(hub)
+    order = cast("list[Value]", topological_order(hub))
     if hub is not outs[0]:
         order.pop()
     _check_closures(order, "forward_steps")
@@ -150,7 +148,7 @@ def forward_steps(
             yield node, tangent[node], []
             continue
         t = None
-        edges = []
+        edges: list[tuple[Any, ...]] = []
         for parent, local in node.edges():
             tp = tangent.get(parent)
             if tp is None:
@@ -173,8 +171,8 @@ def _seeded(
         raise ValueError(f"{name}: {len(primals)} primals but {len(tangents_)} tangents")
     xs = tuple(to_float(p, f"{name}: primal {i}") for i, p in enumerate(primals))
     ts = [to_float(t, f"{name}: tangent {i}") for i, t in enumerate(tangents_)]
-    out, variables, _ = _trace(f, xs, tuple(range(len(xs))), name)
-    return _as_value(out, name), variables, ts
+    out, variables, _ = trace_call(f, xs, tuple(range(len(xs))), name)
+    return as_value(out, name), variables, ts
 
 
 def jvp(
@@ -201,9 +199,9 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """
 
     def jf(*args: Any) -> Any:
-        out, variables, _ = _trace(f, args, argnums, "jacfwd")
+        out, variables, _ = trace_call(f, args, argnums, "jacfwd")
         many = isinstance(out, (list, tuple))
-        outs = [_as_value(o, "jacfwd") for o in (out if many else [out])]
+        outs = [as_value(o, "jacfwd") for o in (cast(Sequence[Any], out) if many else [out])]
         order = _interior(outs, "jacfwd")  # sorted once for all the columns
         columns = [_push(order, outs, {x: 1.0}) for x in variables]
         rows = [
@@ -212,7 +210,7 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         ]
         return tuple(rows) if many else rows[0]
 
-    return _named(jf, "jacfwd", f)
+    return named_after(jf, "jacfwd", f)
 
 
 def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
@@ -223,7 +221,7 @@ def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     :func:`autograd.functional.hvp` (reverse over reverse) and returns the same tuple.
     """
     out, variables, ts = _seeded(f, primals, tangents, "hvp")
-    gradient = _backward.grad(out, variables, create_graph=True)
+    gradient = grad(out, variables, create_graph=True)
     return tuple(tangents_of(gradient, dict(zip(variables, ts))))
 
 
@@ -249,7 +247,7 @@ def cost(root: Value, inputs: Sequence[Value]) -> Cost:
     bit = {x: 1 << i for i, x in enumerate(inputs)}
     depends = dict(bit)  # node -> the inputs it depends on, as a bit set
     forward = reverse = 0
-    for node in topological_order(root):
+    for node in cast("list[Value]", topological_order(root)):
         if node in bit:
             continue
         mask = 0

@@ -47,7 +47,7 @@ def _variable(x: Any, i: int, name: str) -> Value:
     return Value(to_float(x, f"{name}: argument {i}"))
 
 
-def _trace(
+def trace_call(
     f: Callable[..., Any], args: tuple, argnums: Argnums, name: str
 ) -> tuple[Value, list[Value], bool]:
     """Call ``f`` with fresh variables for the ``argnums`` arguments (other numbers become
@@ -68,16 +68,18 @@ def _trace(
     return out, [call[i] for i in nums], nested
 
 
-def _as_value(out: Any, name: str) -> Value:
+def as_value(out: Any, name: str) -> Value:
+    """A transformed function's result as a Value (a number becomes a constant)."""
     return out if isinstance(out, Value) else Value(to_float(out, f"{name}: the function result"))
 
 
 def _derivatives(out: Any, variables: list[Value], nested: bool, argnums: Argnums, name: str):
-    grads = _grad_of_outputs(_as_value(out, name), variables, create_graph=nested)
+    grads = _grad_of_outputs(as_value(out, name), variables, create_graph=nested)
     return grads[0] if isinstance(argnums, int) else tuple(grads)
 
 
-def _named(fn: Callable, kind: str, f: Callable) -> Callable:
+def named_after(fn: Callable, kind: str, f: Callable) -> Callable:
+    """``fn`` renamed ``kind(f)``, as tracebacks and reprs show a transformed function."""
     fn.__name__ = fn.__qualname__ = f"{kind}({getattr(f, '__name__', 'f')})"
     return fn
 
@@ -86,12 +88,12 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
     """``(f(*args), ∂f/∂args[argnums])`` in one forward and one backward pass."""
 
     def value_and_df(*args: Any) -> tuple:
-        out, variables, nested = _trace(f, args, argnums, "value_and_grad")
-        out = _as_value(out, "value_and_grad")
+        out, variables, nested = trace_call(f, args, argnums, "value_and_grad")
+        out = as_value(out, "value_and_grad")
         value = out if nested else out.data
         return value, _derivatives(out, variables, nested, argnums, "value_and_grad")
 
-    return _named(value_and_df, "value_and_grad", f)
+    return named_after(value_and_df, "value_and_grad", f)
 
 
 def grad(
@@ -124,10 +126,10 @@ def _transform(f: Callable[..., Any], argnums: Argnums) -> Callable[..., Any]:
     """The function ``args ↦ ∂f/∂args[argnums]``."""
 
     def df(*args: Any) -> Any:
-        out, variables, nested = _trace(f, args, argnums, "grad")
+        out, variables, nested = trace_call(f, args, argnums, "grad")
         return _derivatives(out, variables, nested, argnums, "grad")
 
-    return _named(df, "grad", f)
+    return named_after(df, "grad", f)
 
 
 def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
@@ -137,12 +139,12 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """
 
     def jf(*args: Any) -> Any:
-        out, variables, nested = _trace(f, args, argnums, "jacobian")
+        out, variables, nested = trace_call(f, args, argnums, "jacobian")
         if isinstance(out, (list, tuple)):
             return tuple(_derivatives(o, variables, nested, argnums, "jacobian") for o in out)
         return _derivatives(out, variables, nested, argnums, "jacobian")
 
-    return _named(jf, "jacobian", f)
+    return named_after(jf, "jacobian", f)
 
 
 def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
@@ -150,7 +152,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
     With an int ``argnums`` it returns the one second derivative ∂²f/∂x².
     """
-    return _named(jacobian(_transform(f, argnums), argnums), "hessian", f)
+    return named_after(jacobian(_transform(f, argnums), argnums), "hessian", f)
 
 
 def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:

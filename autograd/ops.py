@@ -57,7 +57,7 @@ def to_float(x: object, what: str = "Value data") -> float:
         return float(x)
     if isinstance(x, (int, numbers.Real)) or _is_numpy_bool(x):
         try:
-            return float(x)
+            return float(x)  # type: ignore[arg-type]  # a Real or numpy.bool_
         except OverflowError:
             raise OverflowError(f"{what} {_shorten(x)} is too large for a float "
                                 f"(the largest is {_FLOAT_MAX!r})") from None

@@ -266,6 +266,7 @@ class Value:
     sin: ClassVar[Callable[[Value], Value]]  # sin; ∂: cos(x)
     cos: ClassVar[Callable[[Value], Value]]  # cos; ∂: −sin(x)
     leaky_relu: ClassVar[Callable[..., Value]]  # x.leaky_relu(slope=0.01)
+    clamp: ClassVar[Callable[..., Value]]  # x.clamp(lo, hi)
     # ---- end of the generated declarations
 
 
