@@ -116,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Defaults per data set (hidden, activation, epochs, batch size, lr): moons 16,16 "
         "relu 25 16 0.02; xor 4 tanh 300 4 0.05; digits 32 relu 2 16 0.01 (pixels "
         "standardised).",
+        epilog="Signals: Ctrl-C (SIGINT), SIGTERM and SIGHUP stop after the current step (the "
+        "final evaluation at once), write the files and exit with 128 + the signal's number "
+        "(130, 143, 129); a second signal stops at once, but model.json is always written "
+        "whole. A closed output (| head -1) goes to os.devnull; the run finishes and exits "
+        "with 141. Memory: a run is refused (exit code 2) when its estimate, about "
+        f"{BYTES_PER_PARAMETER} bytes per parameter plus {BYTES_PER_GRAPH_EDGE} bytes per "
+        f"parameter for each sample in a batch (--batch-size 0: every training sample), plus "
+        f"{BYTES_PER_DATA_NUMBER} bytes per number of data, exceeds the machine's physical "
+        "memory (4 GiB where the system does not say).",
     )
     t.add_argument("--data", choices=sorted(DEFAULTS), default="moons",
                    help="data set: moons (two half circles; the default), xor (4 points; "

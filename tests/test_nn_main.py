@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import autograd
-from nn import MLP, History, fit, load
+from nn import MLP, History, fit, load, save
 from nn import __main__ as cli
 from nn import io as nn_io
 from nn.interrupts import Interrupts
@@ -32,6 +32,10 @@ def test_help_documents_every_option():
     for option in ("--data", "--hidden", "--epochs", "--optimizer", "--lr", "--seed", "--out",
                    "--batch-size", "--activation", "--init", "--no-progress"):
         assert option in proc.stdout
+    text = " ".join(proc.stdout.split())
+    assert "SIGTERM and SIGHUP stop after the current step" in text and "(130, 143, 129)" in text
+    assert f"about {cli.BYTES_PER_PARAMETER} bytes per parameter" in text
+    assert "exceeds the machine's physical memory" in text and "exits with 141" in text
 
 
 def test_train_xor_writes_plot_model_and_reports_accuracy(tmp_path, capsys):
@@ -365,3 +369,22 @@ def test_the_data_sizes_the_check_assumes_are_the_data_sets():
         assert len(X_train[0]) == inputs
         seen = len(X_train) if name == "xor" else len(X_train) + len(X_test)  # xor tests on X
         assert seen == (samples or args.samples)
+
+
+@pytest.mark.parametrize("batch", ["0", "16"])
+def test_the_memory_estimate_covers_what_a_run_allocates(tmp_path, batch):
+    """A small run's peak of Python allocations (data, model, one epoch of Adam, the model
+    file), measured by tracemalloc, is under the estimate, and the estimate is not loose."""
+    args = cli.build_parser().parse_args(["train", "--hidden", "32,32", "--samples", "100",
+                                          "--batch-size", batch])
+    tracemalloc.start()
+    X_train, _, y_train, _ = cli.load_data(args)
+    model = MLP(2, [32, 32, 1], rng=0)
+    fit(model, X_train, y_train, loss="bce_with_logits", optimizer="adam", epochs=1,
+        batch_size=int(batch) or None, progress=False)
+    save(model, tmp_path / "model.json")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    needed, parameters, samples, per_batch = cli.memory_needed(args)
+    assert (parameters, samples, per_batch) == (1185, 100, int(batch) or 100)
+    assert peak < needed < 3 * peak
