@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import autograd
-from nn import MLP, History, fit, load, save
+from nn import MLP, History, fit, load, save, xor
 from nn import __main__ as cli
 from nn import io as nn_io
 from nn.interrupts import Interrupts
@@ -388,3 +388,26 @@ def test_the_memory_estimate_covers_what_a_run_allocates(tmp_path, batch):
     needed, parameters, samples, per_batch = cli.memory_needed(args)
     assert (parameters, samples, per_batch) == (1185, 100, int(batch) or 100)
     assert peak < needed < 3 * peak
+
+
+def test_a_first_signal_while_the_files_are_written_lets_them_all_finish(tmp_path, monkeypatch,
+                                                                        capsys):
+    real_write = nn_io.write_atomic
+
+    def terminated_write(path, data):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_write(path, data)
+
+    monkeypatch.setattr(nn_io, "write_atomic", terminated_write)
+    code = cli.main(["train", "--data", "xor", "--epochs", "3", "--out", str(tmp_path),
+                     "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 143
+    assert "final train accuracy" in captured.out
+    assert "interrupted (SIGTERM) while writing the files; finished them" in captured.err
+    assert {"model.json", "loss.png"} <= set(os.listdir(tmp_path))
+    reference = MLP(2, [4, 1], activation="tanh", init="xavier_uniform", rng=0)
+    X, y = xor()
+    fit(reference, X, y, loss="bce_with_logits", optimizer="adam", lr=0.05, epochs=3,
+        batch_size=4, progress=False, seed=0)
+    assert load(tmp_path / "model.json").state_dict() == reference.state_dict()
