@@ -381,16 +381,18 @@ def train(args: argparse.Namespace, data: tuple[list, list, list, list],
         print(err, file=sys.stderr)
         history, code = err.history, 1
     else:
+        accuracies = None
         try:
             if interrupts.received is None:
                 with interrupts.at_once():
-                    train_acc = evaluate(model, X_train, y_train, loss=loss)["accuracy"]
-                    test_acc = evaluate(model, X_test, y_test, loss=loss)["accuracy"]
-                print(f"final train accuracy {train_acc:.1%}, test accuracy {test_acc:.1%}")
+                    accuracies = [evaluate(model, X, y, loss=loss)["accuracy"]
+                                  for X, y in ((X_train, y_train), (X_test, y_test))]
         except KeyboardInterrupt:
             pass
-        if interrupts.received is not None:
+        if accuracies is None:
             stopped = "training finished; final accuracies skipped"
+        else:
+            print("final train accuracy {:.1%}, test accuracy {:.1%}".format(*accuracies))
     if stopped:
         print(f"{stopped} ({_signal_name(interrupts.received)}); writing the model trained "
               f"so far", file=sys.stderr)
@@ -401,11 +403,11 @@ def train(args: argparse.Namespace, data: tuple[list, list, list, list],
     except KeyboardInterrupt:
         print(f"interrupted again ({_signal_name(interrupts.received)}); stopped writing the "
               f"files", file=sys.stderr)
-    if interrupts.received is not None:
-        if not stopped:
-            print(f"interrupted ({_signal_name(interrupts.received)}) while writing the files; "
-                  f"finished them", file=sys.stderr)
-        code = 128 + interrupts.received
+    if interrupts.received is not None and not stopped:
+        print(f"interrupted ({_signal_name(interrupts.received)}) while writing the files; "
+              f"finished them", file=sys.stderr)
+    if interrupts.received is not None or stopped:
+        code = 128 + (interrupts.received or signal.SIGINT)
     return code
 
 
