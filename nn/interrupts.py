@@ -64,18 +64,9 @@ class Interrupts:
         wait until the next hold ends."""
         self._stopping = True
 
-    @contextmanager
-    def hold(self) -> Iterator[None]:
+    def hold(self) -> _Hold:
         """No KeyboardInterrupt inside; one that a signal made due is raised at the end."""
-        self._holding += 1
-        try:
-            yield
-        finally:
-            self._holding -= 1
-        if not self._holding:
-            if self._due:
-                self._raise()
-            self._stopping = False
+        return _Hold(self)
 
     @contextmanager
     def at_once(self) -> Iterator[None]:
@@ -85,6 +76,26 @@ class Interrupts:
             yield
         finally:
             self._eager = eager
+
+
+class _Hold:
+    """The context manager :meth:`Interrupts.hold` returns (a class: it runs every step)."""
+
+    __slots__ = ("interrupts",)
+
+    def __init__(self, interrupts: Interrupts) -> None:
+        self.interrupts = interrupts
+
+    def __enter__(self) -> None:
+        self.interrupts._holding += 1
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        interrupts = self.interrupts
+        interrupts._holding -= 1
+        if exc_type is None and not interrupts._holding:
+            if interrupts._due:
+                interrupts._raise()
+            interrupts._stopping = False
 
 
 @contextmanager
