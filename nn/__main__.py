@@ -13,7 +13,7 @@ inf) stops with the last finite model written and exit code 1; a file that canno
 in --out goes to a new folder in the system's temporary folder instead (exit code 1), and the
 output says where. An output whose reader left (``| head -1``) goes to os.devnull; the run
 still writes its files and exits with 141 (128 + SIGPIPE, what a shell reports for
-``yes | head -1``) unless another code applies.
+``yes | head -1``) unless another code applies (1 for an output that failed otherwise).
 """
 
 from __future__ import annotations
@@ -293,16 +293,16 @@ def _bytes(n: float) -> str:
 
 
 class _OutputMayClose:
-    """A text stream whose reader may leave (``| head -1``, a closed terminal). The first
-    write or flush that finds it gone (EPIPE, EIO) points its file descriptor at os.devnull,
-    Python's recipe for a broken pipe, and sets ``gone``; output then goes nowhere and the
-    run goes on."""
+    """A text stream whose reader may leave (``| head -1``, a closed terminal) or that may
+    fail (a full disk). The first write or flush that fails points its file descriptor at
+    os.devnull, Python's recipe for a broken pipe, and keeps the error in ``lost``; output
+    then goes nowhere and the run goes on."""
 
     def __init__(self, stream: Any) -> None:
-        self.stream, self.gone = stream, False
+        self.stream, self.lost = stream, None
 
     def write(self, text: str) -> int:
-        if not self.gone:
+        if self.lost is None:
             try:
                 self.stream.write(text)
             except OSError as err:
@@ -310,16 +310,14 @@ class _OutputMayClose:
         return len(text)
 
     def flush(self) -> None:
-        if not self.gone:
+        if self.lost is None:
             try:
                 self.stream.flush()
             except OSError as err:
                 self._lost(err)
 
     def _lost(self, err: OSError) -> None:
-        if err.errno not in (errno.EPIPE, errno.EIO):
-            raise err
-        self.gone = True
+        self.lost = err
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, self.stream.fileno())  # so the exit's own flush finds a reader
@@ -445,7 +443,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"interrupted ({_signal_name(interrupts.received)}) before the first "
                       f"step finished; nothing written", file=sys.stderr)
                 code = 128 + (interrupts.received or signal.SIGINT)
-    return code or (EXIT_OUTPUT_GONE if any(s.gone for s in streams) else 0)
+    lost = [s.lost.errno for s in streams if s.lost is not None]
+    if code or not lost:
+        return code
+    return EXIT_OUTPUT_GONE if set(lost) <= {errno.EPIPE, errno.EIO} else 1
 
 
 if __name__ == "__main__":

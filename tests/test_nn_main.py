@@ -243,6 +243,15 @@ def trained_like_the_cli(flags, epochs):
     return model
 
 
+def xor_like_the_cli(epochs):
+    """The xor run the command makes by default (4 tanh, Xavier, Adam at 0.05, batch 4) for
+    ``epochs`` epochs, in this process."""
+    model = MLP(2, [4, 1], activation="tanh", init="xavier_uniform", rng=0)
+    fit(model, *xor(), loss="bce_with_logits", optimizer="adam", lr=0.05, epochs=epochs,
+        batch_size=4, progress=False, seed=0)
+    return model
+
+
 @pytest.mark.parametrize("signum", STOPS, ids=lambda s: signal.Signals(s).name)
 def test_each_stop_signal_keeps_the_trained_model_and_exits_128_plus_its_number(tmp_path,
                                                                                  signum):
@@ -406,8 +415,17 @@ def test_a_first_signal_while_the_files_are_written_lets_them_all_finish(tmp_pat
     assert "final train accuracy" in captured.out
     assert "interrupted (SIGTERM) while writing the files; finished them" in captured.err
     assert {"model.json", "loss.png"} <= set(os.listdir(tmp_path))
-    reference = MLP(2, [4, 1], activation="tanh", init="xavier_uniform", rng=0)
-    X, y = xor()
-    fit(reference, X, y, loss="bce_with_logits", optimizer="adam", lr=0.05, epochs=3,
-        batch_size=4, progress=False, seed=0)
-    assert load(tmp_path / "model.json").state_dict() == reference.state_dict()
+    assert load(tmp_path / "model.json").state_dict() == xor_like_the_cli(3).state_dict()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_an_output_that_fails_otherwise_loses_nothing_either(tmp_path):
+    """stdout on /dev/full (every write: no space left): the run writes its files, says
+    nothing more and exits with 1."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "nn", "train", "--data", "xor", "--epochs", "3", "--out",
+             str(tmp_path), "--no-progress"], cwd=ROOT, stdout=full, stderr=subprocess.PIPE,
+            text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 1 and proc.stderr == ""
+    assert load(tmp_path / "model.json").state_dict() == xor_like_the_cli(3).state_dict()
