@@ -227,14 +227,15 @@ def fit(
                 for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=True,
                                                         seed=rng), 1):
                     optimizer.zero_grad()
+                    overflow = None
                     try:
                         loss_value, preds = forward_backward(xb, yb)
-                        what = f"the loss is {loss_value}"
                     except OverflowError as err:  # an op whose result is too large for a float
-                        loss_value, what = math.nan, f"overflow ({err})"
+                        loss_value, overflow = math.nan, f"overflow ({err})"
                     with interrupt.hold():  # a second Ctrl-C never cuts an update in half
                         if not math.isfinite(loss_value):
-                            _diverged(model, last_finite, epoch, step, history, what)
+                            _diverged(model, last_finite, epoch, step, history,
+                                      overflow or f"the loss is {loss_value}")
                         optimizer.step()
                         total += loss_value * len(xb)
                         outputs += preds
