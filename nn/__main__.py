@@ -4,11 +4,16 @@ Writes to --out: model.json (see nn.save), graph.svg (one training sample's forw
 loss, when the graph drawer is available) and loss.png (loss and accuracy per epoch, when
 matplotlib is installed).
 
-A bad argument, including an --out that cannot be written, is one line on stderr and exit
-code 2, found before training. Ctrl-C stops after the current step, writes what was trained
-so far and exits with 130; divergence (NaN or inf) stops with the last finite model written
-and exit code 1; a file that cannot be written in --out goes to a new folder in the system's
-temporary folder instead (exit code 1), and the output says where.
+A bad argument, including an --out that cannot be written or a run too big for the
+machine's memory, is one line on stderr and exit code 2, found before anything is made.
+Ctrl-C (SIGINT), SIGTERM and SIGHUP stop after the current step (or the final evaluation at
+once), write what was trained so far and exit with 128 + the signal's number (130, 143, 129);
+a second signal stops at once, but model.json is always written whole. Divergence (NaN or
+inf) stops with the last finite model written and exit code 1; a file that cannot be written
+in --out goes to a new folder in the system's temporary folder instead (exit code 1), and the
+output says where. An output whose reader left (``| head -1``) goes to os.devnull; the run
+still writes its files and exits with 141 (128 + SIGPIPE, what a shell reports for
+``yes | head -1``) unless another code applies (1 for an output that failed otherwise).
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import functools
 import io
 import math
 import os
+import signal
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +36,9 @@ import autograd
 from autograd.files import write_atomic
 
 from . import data as datasets
+from .interrupts import Interrupts
 from .io import save
-from .layers import MLP
+from .layers import MLP, config_parameters
 from .optim import OPTIMIZERS
 from .train import LOSSES, DivergenceError, History, TrainingInterrupted, evaluate, fit
 
@@ -40,6 +48,15 @@ DEFAULTS = {
     "xor": ("bce_with_logits", 1, [4], "tanh", 300, 4, 0.05),
     "digits": ("cross_entropy", 10, [32], "relu", 2, 16, 0.01),
 }
+# data set -> (inputs per sample, samples; None: --samples)
+SIZES = {"moons": (2, None), "xor": (2, 4), "digits": (64, 1797)}
+# what a run costs in memory, measured on CPython 3.11 (64-bit): per parameter, its Value,
+# grad, optimizer state and share of model.json; per parameter and sample in a batch, the
+# batch's recorded graph; per number of the data set (inputs and label)
+BYTES_PER_PARAMETER, BYTES_PER_GRAPH_EDGE, BYTES_PER_DATA_NUMBER = 1024, 40, 100
+EXIT_OUTPUT_GONE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
 # activation -> the initialisation that keeps its layers' variance steady
 AUTO_INIT = {"relu": "kaiming_uniform", "leaky_relu": "kaiming_uniform",
              "tanh": "xavier_uniform", "sigmoid": "xavier_uniform"}
@@ -99,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
         "Defaults per data set (hidden, activation, epochs, batch size, lr): moons 16,16 "
         "relu 25 16 0.02; xor 4 tanh 300 4 0.05; digits 32 relu 2 16 0.01 (pixels "
         "standardised).",
+        epilog="Signals: Ctrl-C (SIGINT), SIGTERM and SIGHUP stop after the current step (the "
+        "final evaluation at once), write the files and exit with 128 + the signal's number "
+        "(130, 143, 129); a second signal stops at once, but model.json is always written "
+        "whole. A closed output (| head -1) goes to os.devnull; the run finishes and exits "
+        "with 141. Memory: a run is refused (exit code 2) when its estimate, about "
+        f"{BYTES_PER_PARAMETER} bytes per parameter plus {BYTES_PER_GRAPH_EDGE} bytes per "
+        f"parameter for each sample in a batch (--batch-size 0: every training sample), plus "
+        f"{BYTES_PER_DATA_NUMBER} bytes per number of data, exceeds the machine's physical "
+        "memory (4 GiB where the system does not say).",
     )
     t.add_argument("--data", choices=sorted(DEFAULTS), default="moons",
                    help="data set: moons (two half circles; the default), xor (4 points; "
@@ -182,10 +208,12 @@ def draw_graph(model: MLP, x: list, target: int, loss: str, path: Path) -> None:
         raise RuntimeError(f"{type(err).__name__}: {err}") from None
 
 
-def write_outputs(model: MLP, history: History, sample: tuple, loss: str, out: Path) -> bool:
+def write_outputs(model: MLP, history: History, sample: tuple, loss: str, out: Path,
+                  hold: Callable[[], AbstractContextManager] = nullcontext) -> bool:
     """Write model.json, graph.svg and loss.png to ``out``, saying what was written. A file
     that cannot be written there goes to one new folder in the temporary folder instead; a
-    missing drawer or matplotlib only skips its file. Returns False if a file is not in out."""
+    missing drawer or matplotlib only skips its file. model.json is written first, inside
+    ``hold()`` (no interrupt cuts it short). Returns False if a file is not in out."""
     fallback = functools.cache(lambda: Path(tempfile.mkdtemp(prefix="nn-run-")))
     writers = {
         "model.json": lambda path: save(model, path),
@@ -194,23 +222,25 @@ def write_outputs(model: MLP, history: History, sample: tuple, loss: str, out: P
     }
     all_in_out = True
     for name, write in writers.items():
-        path = out / name
-        try:
+        with hold() if name == "model.json" else nullcontext():
+            path = out / name
             try:
-                write(path)
-            except OSError as err:
-                all_in_out = False
-                print(f"could not write {path} ({err.strerror or err}); writing it to the "
-                      f"fallback folder", file=sys.stderr)
-                path = fallback() / name
-                write(path)
-        except ImportError as err:
-            print(f"{name} skipped ({err.name or 'a module'} is not installed)")
-        except (OSError, RuntimeError) as err:
-            all_in_out = all_in_out and not isinstance(err, OSError)
-            print(f"{name} skipped ({err})", file=sys.stderr if isinstance(err, OSError) else None)
-        else:
-            print(f"wrote {path}")
+                try:
+                    write(path)
+                except OSError as err:
+                    all_in_out = False
+                    print(f"could not write {path} ({err.strerror or err}); writing it to the "
+                          f"fallback folder", file=sys.stderr)
+                    path = fallback() / name
+                    write(path)
+            except ImportError as err:
+                print(f"{name} skipped ({err.name or 'a module'} is not installed)")
+            except (OSError, RuntimeError) as err:
+                all_in_out = all_in_out and not isinstance(err, OSError)
+                print(f"{name} skipped ({err})",
+                      file=sys.stderr if isinstance(err, OSError) else None)
+            else:
+                print(f"wrote {path}")
     return all_in_out
 
 
@@ -224,9 +254,104 @@ def _writable(folder: Path) -> None:
     os.unlink(probe)
 
 
-def train(args: argparse.Namespace, data: tuple[list, list, list, list]) -> int:
+def memory_limit() -> int:
+    """The machine's physical memory in bytes (SC_PHYS_PAGES × SC_PAGE_SIZE), or 4 GiB where
+    the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return 4 * 2**30
+
+
+def memory_needed(args: argparse.Namespace) -> tuple[int, int, int, int]:
+    """(bytes, parameters, samples, batch size) of the run ``args`` ask for, estimated from
+    the flags alone: parameters × (BYTES_PER_PARAMETER + batch × BYTES_PER_GRAPH_EDGE) +
+    samples × (inputs + 1) × BYTES_PER_DATA_NUMBER."""
+    _, n_out, hidden, _, _, batch, _ = DEFAULTS[args.data]
+    inputs, samples = SIZES[args.data]
+    samples = samples or args.samples
+    params = config_parameters({"type": "MLP", "nin": inputs,
+                                "nouts": [*(args.hidden or hidden), n_out],
+                                "activation": "relu", "output_activation": None})
+    if args.batch_size is not None:
+        batch = args.batch_size
+    batch = min(batch or samples, samples)
+    needed = (params * (BYTES_PER_PARAMETER + batch * BYTES_PER_GRAPH_EDGE)
+              + samples * (inputs + 1) * BYTES_PER_DATA_NUMBER)
+    return needed, params, samples, batch
+
+
+def _bytes(n: float) -> str:
+    """``n`` bytes in decimal units: 512 bytes, 1.5 GB."""
+    if n < 1000:
+        return f"{n:.0f} bytes"
+    for unit in ("KB", "MB", "GB"):
+        n /= 1000
+        if n < 1000:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1000:,.1f} TB"
+
+
+class _OutputMayClose:
+    """A text stream whose reader may leave (``| head -1``, a closed terminal) or that may
+    fail (a full disk). The first write or flush that fails points its file descriptor at
+    os.devnull, Python's recipe for a broken pipe, and keeps the error in ``lost``; output
+    then goes nowhere and the run goes on."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream, self.lost = stream, None
+
+    def write(self, text: str) -> int:
+        if self.lost is None:
+            try:
+                self.stream.write(text)
+            except OSError as err:
+                self._lost(err)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.lost is None:
+            try:
+                self.stream.flush()
+            except OSError as err:
+                self._lost(err)
+
+    def _lost(self, err: OSError) -> None:
+        self.lost = err
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())  # so the exit's own flush finds a reader
+            os.close(devnull)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass  # a stream without a file descriptor: nothing is flushed at exit
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def _outputs_may_close() -> Iterator[tuple[_OutputMayClose, _OutputMayClose]]:
+    """sys.stdout and sys.stderr as :class:`_OutputMayClose` while open (flushed at the end)."""
+    streams = _OutputMayClose(sys.stdout), _OutputMayClose(sys.stderr)
+    sys.stdout, sys.stderr = streams
+    try:
+        yield streams
+    finally:
+        for stream in streams:
+            stream.flush()
+        sys.stdout, sys.stderr = (stream.stream for stream in streams)
+
+
+def _signal_name(signum: int | None) -> str:
+    return signal.Signals(signum or signal.SIGINT).name
+
+
+def train(args: argparse.Namespace, data: tuple[list, list, list, list],
+          interrupts: Interrupts) -> int:
     """Train as ``args`` say on ``data`` (X_train, X_test, y_train, y_test), write the outputs
-    and return the exit code: 0, 1 (diverged, or a file not in --out) or 130 (Ctrl-C)."""
+    and return the exit code: 0, 1 (diverged, or a file not in --out) or 128 + the number of
+    the signal that stopped the run. Raises KeyboardInterrupt only before the first finished
+    step (nothing to keep)."""
     loss, n_out, hidden, activation, epochs, batch_size, lr = DEFAULTS[args.data]
     hidden = args.hidden if args.hidden is not None else hidden
     activation = args.activation or activation
@@ -236,48 +361,92 @@ def train(args: argparse.Namespace, data: tuple[list, list, list, list]) -> int:
         batch_size = args.batch_size or None
     lr = args.lr if args.lr is not None else lr
     X_train, X_test, y_train, y_test = data
-    model = MLP(len(X_train[0]), [*hidden, n_out], activation=activation, init=init,
-                rng=args.seed)
+    with interrupts.at_once():  # nothing to keep yet
+        model = MLP(len(X_train[0]), [*hidden, n_out], activation=activation, init=init,
+                    rng=args.seed)
     print(f"{args.data}: {len(X_train)} training and {len(X_test)} test samples; "
           f"{model.num_parameters()} parameters")
     print(model)
     print("training (Ctrl-C stops after the current step and keeps the model)")
-    code = 0
+    code, stopped = 0, None
     try:
         history = fit(model, X_train, y_train, loss=loss, optimizer=args.optimizer, lr=lr,
                       epochs=epochs, batch_size=batch_size, progress=not args.no_progress,
                       seed=args.seed)
     except TrainingInterrupted as stop:
-        print(f"{stop}; writing the model trained so far", file=sys.stderr)
-        history, code = stop.history, 130
+        history, stopped = stop.history, f"{stop}"
     except DivergenceError as err:
         print(err, file=sys.stderr)
         history, code = err.history, 1
     else:
-        train_acc = evaluate(model, X_train, y_train, loss=loss)["accuracy"]
-        test_acc = evaluate(model, X_test, y_test, loss=loss)["accuracy"]
-        print(f"final train accuracy {train_acc:.1%}, test accuracy {test_acc:.1%}")
-    if not write_outputs(model, history, (X_train[0], y_train[0]), loss, args.out):
-        code = code or 1
+        accuracies = None
+        try:
+            if interrupts.received is None:
+                with interrupts.at_once():
+                    accuracies = [evaluate(model, X, y, loss=loss)["accuracy"]
+                                  for X, y in ((X_train, y_train), (X_test, y_test))]
+        except KeyboardInterrupt:
+            pass
+        if accuracies is None:
+            stopped = "training finished; final accuracies skipped"
+        else:
+            print("final train accuracy {:.1%}, test accuracy {:.1%}".format(*accuracies))
+    if stopped:
+        print(f"{stopped} ({_signal_name(interrupts.received)}); writing the model trained "
+              f"so far", file=sys.stderr)
+    try:
+        if not write_outputs(model, history, (X_train[0], y_train[0]), loss, args.out,
+                             interrupts.hold):
+            code = code or 1
+    except KeyboardInterrupt:
+        print(f"interrupted again ({_signal_name(interrupts.received)}); stopped writing the "
+              f"files", file=sys.stderr)
+    if interrupts.received is not None and not stopped:
+        print(f"interrupted ({_signal_name(interrupts.received)}) while writing the files; "
+              f"finished them", file=sys.stderr)
+    if interrupts.received is not None or stopped:
+        code = 128 + (interrupts.received or signal.SIGINT)
     return code
+
+
+def _prepare(args: argparse.Namespace) -> tuple[list, list, list, list]:
+    """Check that the run fits in memory, load the data and check --out; a problem is a
+    usage error (exit 2) before anything is allocated or made."""
+    needed, params, samples, batch = memory_needed(args)
+    limit = memory_limit()
+    if needed > limit:
+        args.usage_error(f"--hidden/--samples/--batch-size: the run needs about "
+                         f"{_bytes(needed)} of memory ({params:,} parameters, {samples:,} "
+                         f"samples, {batch:,} per batch), more than the {_bytes(limit)} this "
+                         f"machine has")
+    try:
+        data = load_data(args)
+    except ValueError as err:
+        args.usage_error(f"--samples/--test-size: {err}")
+    try:
+        _writable(args.out)
+    except OSError as err:
+        args.usage_error(f"argument --out: cannot write to {str(args.out)!r}: "
+                         f"{err.strerror or err}")
+    return data
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        try:
-            data = load_data(args)
-        except ValueError as err:
-            args.usage_error(f"--samples/--test-size: {err}")
-        try:
-            _writable(args.out)
-        except OSError as err:
-            args.usage_error(f"argument --out: cannot write to {str(args.out)!r}: "
-                             f"{err.strerror or err}")
-        return train(args, data)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    with _outputs_may_close() as streams:
+        with Interrupts(STOP_SIGNALS) as interrupts:
+            try:
+                with interrupts.at_once():  # nothing to keep yet
+                    data = _prepare(args)
+                code = train(args, data, interrupts)
+            except KeyboardInterrupt:
+                print(f"interrupted ({_signal_name(interrupts.received)}) before the first "
+                      f"step finished; nothing written", file=sys.stderr)
+                code = 128 + (interrupts.received or signal.SIGINT)
+    lost = [s.lost.errno for s in streams if s.lost is not None]
+    if code or not lost:
+        return code
+    return EXIT_OUTPUT_GONE if set(lost) <= {errno.EPIPE, errno.EIO} else 1
 
 
 if __name__ == "__main__":

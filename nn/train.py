@@ -11,7 +11,9 @@ before the update) or parameter (checked after every epoch) stops ``fit`` with
 :class:`DivergenceError` naming the epoch and the loss or the first such parameter (dotted
 name); the model keeps its last finite parameters (see the exception). Ctrl-C stops
 after the current step with :class:`TrainingInterrupted` (a KeyboardInterrupt), the model
-consistent; a second Ctrl-C stops at once. Inputs may be lists, NumPy arrays or any
+consistent; a second Ctrl-C stops at once, and the model keeps the parameters of the last
+finished step (an update is never cut in half; a program can route SIGTERM and SIGHUP here
+too, see :mod:`nn.interrupts`). Inputs may be lists, NumPy arrays or any
 sequences of real numbers.
 """
 
@@ -20,8 +22,6 @@ from __future__ import annotations
 import math
 import numbers
 import random
-import signal
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -34,6 +34,7 @@ from . import losses
 from .data import batches
 from .functional import logsumexp
 from .init import get_rng
+from .interrupts import deferred
 from .module import Module
 from .optim import OPTIMIZERS, LRSchedule, Optimizer
 
@@ -100,30 +101,6 @@ class TrainingInterrupted(KeyboardInterrupt):
     def __init__(self, epoch: int, step: int, history: History):
         super().__init__(f"training interrupted after step {step} of epoch {epoch}")
         self.epoch, self.step, self.history = epoch, step, history
-
-
-class _DeferInterrupt:
-    """While open, a first SIGINT (Ctrl-C) only sets ``pending``, so the loop can stop between
-    steps; a second raises KeyboardInterrupt at once. Only in the main thread, and only over
-    Python's default handler (a program's own handler is left alone)."""
-
-    def __init__(self) -> None:
-        self.pending, self._old = False, None
-
-    def __enter__(self) -> _DeferInterrupt:
-        if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
-            self._old = signal.signal(signal.SIGINT, self._note)
-        return self
-
-    def _note(self, signum: int, frame: object) -> None:
-        if self.pending:
-            raise KeyboardInterrupt
-        self.pending = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
 
 
 def _first_non_finite(model: Module) -> tuple[str, float] | None:
@@ -213,8 +190,9 @@ def fit(
     Raises TypeError for epochs that are not an int (a bool included), ValueError for
     negative epochs or if a parameter is NaN or ±inf before training,
     :class:`DivergenceError` when the loss (each step) or a parameter (each epoch) stops
-    being finite, and
-    :class:`TrainingInterrupted` after the step during which Ctrl-C was pressed.
+    being finite, and :class:`TrainingInterrupted` after the step during which Ctrl-C was
+    pressed (after the last finished step for a second Ctrl-C; a plain KeyboardInterrupt if
+    none had finished).
     """
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral):
         raise TypeError(f"fit: epochs must be an int, got {type(epochs).__name__}: {epochs!r}")
@@ -242,47 +220,66 @@ def fit(
     replay = (_compiled_step(model, loss_fn, params, l2, X[0], y[0], layers=compiled is True)
               if compiled else None)
     bar = _progress(epochs, progress)
-    with _DeferInterrupt() as interrupt, _closing(bar):
-        for epoch, _ in enumerate(bar, 1):
-            total, outputs, targets = 0.0, [], []
-            lr_used = optimizer.lr
-            last_finite = [p.data for p in params]
-            for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=True, seed=rng), 1):
-                optimizer.zero_grad()
-                try:
-                    if replay is None:
-                        preds = [model(x) for x in xb]
-                        batch_loss = loss_fn(preds, yb)
-                        if l2:
-                            batch_loss = batch_loss + losses.l2_penalty(params, l2)
-                        batch_loss.backward()
-                        loss_value, preds = batch_loss.data, [_data(p) for p in preds]
-                    else:
-                        loss_value, preds = replay(xb, yb)
-                except OverflowError as err:  # an op whose result is too large for a float
-                    _diverged(model, last_finite, epoch, step, history, f"overflow ({err})")
-                if not math.isfinite(loss_value):
-                    _diverged(model, last_finite, epoch, step, history,
-                              f"the loss is {loss_value}")
-                optimizer.step()
-                total += loss_value * len(xb)
-                outputs += preds
-                targets += yb
-                if interrupt.pending:
-                    raise TrainingInterrupted(epoch, step, history)
-            bad = _first_non_finite(model)
-            if bad is not None:
-                _diverged(model, last_finite, epoch, step, history,
-                          f"parameter {bad[0]!r} is {bad[1]}", bad[0])
-            history["loss"].append(total / len(X))
-            history["lr"].append(lr_used)
-            for name, metric in named_metrics.items():
-                history[name].append(metric(outputs, targets, decode))
-            if scheduler is not None:
-                scheduler.step()
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items() if k != "lr"},
-                                refresh=False)  # shown with the next count, not a stale one
+
+    def forward_backward(xb: list, yb: list) -> tuple[float, list]:
+        """The batch's loss and outputs; every parameter's grad set to ∂loss/∂p."""
+        if replay is not None:
+            return replay(xb, yb)
+        preds = [model(x) for x in xb]
+        batch_loss = loss_fn(preds, yb)
+        if l2:
+            batch_loss = batch_loss + losses.l2_penalty(params, l2)
+        batch_loss.backward()
+        return batch_loss.data, [_data(p) for p in preds]
+
+    done = None  # (epoch, step) of the last finished step
+    try:
+        with deferred() as interrupt, _closing(bar):
+            for epoch, _ in enumerate(bar, 1):
+                total, outputs, targets = 0.0, [], []
+                lr_used = optimizer.lr
+                last_finite = [p.data for p in params]
+                for step, (xb, yb) in enumerate(batches(X, y, batch_size, shuffle=True,
+                                                        seed=rng), 1):
+                    optimizer.zero_grad()
+                    overflow = None
+                    try:
+                        loss_value, preds = forward_backward(xb, yb)
+                    except OverflowError as err:  # an op whose result is too large for a float
+                        loss_value, overflow = math.nan, f"overflow ({err})"
+                    with interrupt.hold():  # a second Ctrl-C never cuts an update in half
+                        if not math.isfinite(loss_value):
+                            _diverged(model, last_finite, epoch, step, history,
+                                      overflow or f"the loss is {loss_value}")
+                        optimizer.step()
+                        total += loss_value * len(xb)
+                        outputs += preds
+                        targets += yb
+                        done = (epoch, step)
+                    if interrupt.received is not None:
+                        interrupt.stop()
+                        raise TrainingInterrupted(epoch, step, history)
+                with interrupt.hold():  # the history gets the whole epoch or none of it
+                    bad = _first_non_finite(model)
+                    if bad is not None:
+                        _diverged(model, last_finite, epoch, step, history,
+                                  f"parameter {bad[0]!r} is {bad[1]}", bad[0])
+                    history["loss"].append(total / len(X))
+                    history["lr"].append(lr_used)
+                    for name, metric in named_metrics.items():
+                        history[name].append(metric(outputs, targets, decode))
+                    if scheduler is not None:
+                        scheduler.step()
+                if hasattr(bar, "set_postfix"):
+                    bar.set_postfix({k: f"{v[-1]:.4g}" for k, v in history.items()
+                                     if k != "lr"}, refresh=False)  # shown with the next count
+            if interrupt.received is not None:  # arrived after the last step's look
+                interrupt.stop()
+                raise TrainingInterrupted(*done, history)
+    except KeyboardInterrupt as stop:  # a second Ctrl-C, at once: keep the last finished step
+        if isinstance(stop, TrainingInterrupted) or done is None:
+            raise
+        raise TrainingInterrupted(*done, history) from None
     return history
 
 

@@ -4,18 +4,23 @@ keeps its model through Ctrl-C, divergence, a failed write or a missing matplotl
 import json
 import math
 import os
+import re
+import select
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 import autograd
+from nn import MLP, History, fit, load, save, xor
 from nn import __main__ as cli
-from nn import load
+from nn import io as nn_io
+from nn.interrupts import Interrupts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,6 +32,10 @@ def test_help_documents_every_option():
     for option in ("--data", "--hidden", "--epochs", "--optimizer", "--lr", "--seed", "--out",
                    "--batch-size", "--activation", "--init", "--no-progress"):
         assert option in proc.stdout
+    text = " ".join(proc.stdout.split())
+    assert "SIGTERM and SIGHUP stop after the current step" in text and "(130, 143, 129)" in text
+    assert f"about {cli.BYTES_PER_PARAMETER} bytes per parameter" in text
+    assert "exceeds the machine's physical memory" in text and "exits with 141" in text
 
 
 def test_train_xor_writes_plot_model_and_reports_accuracy(tmp_path, capsys):
@@ -181,3 +190,242 @@ def test_without_matplotlib_the_model_and_graph_are_still_written(tmp_path):
     assert not (tmp_path / "loss.png").exists()
     if hasattr(autograd, "draw"):
         assert (tmp_path / "graph.svg").exists() or "graph.svg skipped" in proc.stdout
+
+
+# --- a run is kept whatever stops it: signals, a closed output; sizes refused up front ---
+
+STOPS = [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+
+
+def _default_stop_signals():
+    """In the child: every stop signal at its default, whatever the test runner ignores."""
+    for signum in STOPS:
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def start(*args):
+    """`python -u -m nn train ARGS` in a child, stdout and stderr as unbuffered byte pipes."""
+    return subprocess.Popen(
+        [sys.executable, "-u", "-m", "nn", "train", *args], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=_default_stop_signals)
+
+
+def read_until(stream, pattern, timeout=60):
+    """Read ``stream`` as it comes until the regex ``pattern`` matches; return what was read."""
+    seen, deadline = b"", time.monotonic() + timeout
+    while not re.search(pattern, seen):
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {pattern!r} within {timeout}s; read {seen[-300:]!r}"
+        if select.select([stream], [], [], left)[0]:
+            chunk = os.read(stream.fileno(), 4096)
+            assert chunk, f"the stream ended before {pattern!r}; read {seen[-300:]!r}"
+            seen += chunk
+    return seen
+
+
+def finish(proc, stderr_so_far=b""):
+    try:
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    return stdout.decode(), (stderr_so_far + stderr).decode()
+
+
+def trained_like_the_cli(flags, epochs):
+    """The moons run the command makes of ``flags`` (defaults: 16,16 relu, Kaiming, Adam at
+    0.02, binary cross-entropy on logits), full batch for ``epochs`` epochs, in this process."""
+    args = cli.build_parser().parse_args(["train", *flags])
+    X_train, _, y_train, _ = cli.load_data(args)
+    model = MLP(2, [16, 16, 1], activation="relu", init="kaiming_uniform", rng=args.seed)
+    fit(model, X_train, y_train, loss="bce_with_logits", optimizer="adam", lr=0.02,
+        epochs=epochs, batch_size=None, progress=False, seed=args.seed)
+    return model
+
+
+def xor_like_the_cli(epochs):
+    """The xor run the command makes by default (4 tanh, Xavier, Adam at 0.05, batch 4) for
+    ``epochs`` epochs, in this process."""
+    model = MLP(2, [4, 1], activation="tanh", init="xavier_uniform", rng=0)
+    fit(model, *xor(), loss="bce_with_logits", optimizer="adam", lr=0.05, epochs=epochs,
+        batch_size=4, progress=False, seed=0)
+    return model
+
+
+@pytest.mark.parametrize("signum", STOPS, ids=lambda s: signal.Signals(s).name)
+def test_each_stop_signal_keeps_the_trained_model_and_exits_128_plus_its_number(tmp_path,
+                                                                                 signum):
+    out, flags = tmp_path / "run", ["--batch-size", "0", "--seed", "3"]
+    proc = start(*flags, "--epochs", "100000", "--out", str(out))
+    seen = read_until(proc.stderr, rb"\| *[1-9]\d*/100000")  # an epoch (one step) is done
+    proc.send_signal(signum)
+    stdout, stderr = finish(proc, seen)
+    assert proc.returncode == 128 + signum
+    assert "Traceback" not in stderr
+    name = signal.Signals(signum).name
+    stop = re.search(rf"training interrupted after step 1 of epoch (\d+) \({name}\); writing "
+                     rf"the model trained so far", stderr)
+    assert stop, stderr
+    assert f"wrote {out / 'model.json'}" in stdout and f"wrote {out / 'loss.png'}" in stdout
+    model = load(out / "model.json")
+    assert model.nouts == [16, 16, 1] and model.nin == 2
+    reference = trained_like_the_cli(flags, epochs=int(stop[1]))
+    assert model.state_dict() == reference.state_dict()
+
+
+def test_ctrl_c_during_the_final_evaluation_still_writes_the_trained_model(tmp_path):
+    """One full-batch epoch on 2000 points, then the final accuracies (2000 forward passes,
+    a second or so): the signal goes a tenth of a second after the progress bar closed (the
+    end of fit's last iteration; the loop's last look for a signal comes right after)."""
+    out, flags = tmp_path / "run", ["--samples", "2000", "--batch-size", "0", "--epochs", "1"]
+    proc = start(*flags, "--out", str(out))
+    seen = read_until(proc.stderr, rb"\| 1/1 [^\n]*\n")
+    time.sleep(0.1)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = finish(proc, seen)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "final train accuracy" not in stdout
+    assert ("training finished; final accuracies skipped (SIGINT); writing the model trained "
+            "so far") in stderr
+    assert time.monotonic() - started < 30
+    assert load(out / "model.json").state_dict() == trained_like_the_cli(flags, 1).state_dict()
+    assert (out / "loss.png").exists()
+
+
+def test_signals_again_and_again_while_writing_never_lose_model_json(tmp_path):
+    """The first SIGTERM stops training; more follow every few milliseconds while the files
+    are written: model.json is whole (no temporary file left), the rest may be skipped."""
+    out, flags = tmp_path / "run", ["--batch-size", "0", "--seed", "5"]
+    proc = start(*flags, "--epochs", "100000", "--out", str(out))
+    seen = read_until(proc.stderr, rb"\| *[1-9]\d*/100000")
+    proc.send_signal(signal.SIGTERM)
+    seen += read_until(proc.stderr, rb"writing the model trained so far")
+    while proc.poll() is None and not (out / "model.json").exists():
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.005)
+    stdout, stderr = finish(proc, seen)
+    assert proc.returncode == 143 and "Traceback" not in stderr
+    assert f"wrote {out / 'model.json'}" in stdout
+    epoch = int(re.search(r"after step 1 of epoch (\d+)", stderr)[1])
+    assert load(out / "model.json").state_dict() == \
+        trained_like_the_cli(flags, epoch).state_dict()
+    assert not [f for f in os.listdir(out) if f.endswith(".tmp")]
+
+
+def test_a_second_signal_inside_the_model_write_waits_for_it(tmp_path, monkeypatch):
+    """Two real SIGINTs arrive while model.json is being written: the file is finished, then
+    the interrupt stops the writing; graph.svg and loss.png are not begun."""
+    model = MLP(2, [3, 1], rng=0)
+    real_write = nn_io.write_atomic
+
+    def interrupted_write(path, data):
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_write(path, data)
+
+    monkeypatch.setattr(nn_io, "write_atomic", interrupted_write)
+    with Interrupts() as interrupts, pytest.raises(KeyboardInterrupt):
+        cli.write_outputs(model, History(loss=[1.0], accuracy=[0.5]), ([0.0, 1.0], 1), "mse",
+                          tmp_path, interrupts.hold)
+    assert interrupts.received == signal.SIGINT
+    assert os.listdir(tmp_path) == ["model.json"]
+    assert load(tmp_path / "model.json").state_dict() == model.state_dict()
+
+
+def test_a_reader_that_leaves_loses_nothing(tmp_path):
+    """`python -m nn train | head -1`: the pipe is closed after one line; the run finishes,
+    writes its files and exits with 141 (128 + SIGPIPE) without a traceback."""
+    out, flags = tmp_path / "run", ["--batch-size", "0", "--epochs", "10"]
+    proc = start(*flags, "--out", str(out))
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert first.startswith(b"moons: 150 training and 50 test samples; 337 parameters")
+    assert proc.returncode == 141, stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
+    assert load(out / "model.json").state_dict() == trained_like_the_cli(flags, 10).state_dict()
+    assert (out / "loss.png").exists()
+
+
+@pytest.mark.parametrize("flags, parameters, samples", [
+    (["--hidden", "100000000"], 4 * 10**8 + 1, 200),  # (2+1)·h + (h+1)·1
+    (["--samples", str(10**9)], 337, 10**9),
+])
+def test_a_run_too_big_for_memory_is_refused_at_once(tmp_path, flags, parameters, samples):
+    proc = run("train", *flags, "--out", str(tmp_path / "run"))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and proc.stdout == ""
+    assert proc.stderr.startswith("python -m nn train: error: --hidden/--samples/--batch-size:"
+                                  " the run needs about ")
+    assert f"({parameters:,} parameters, {samples:,} samples, 16 per batch)" in proc.stderr
+    limit = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert f"more than the {limit / 1e9:.1f} GB this machine has" in proc.stderr
+    assert not (tmp_path / "run").exists()
+    tracemalloc.start()
+    started = time.perf_counter()
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["train", *flags, "--out", str(tmp_path / "run")])
+    took, peak = time.perf_counter() - started, tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert refused.value.code == 2 and took < 0.1 and peak < 1e6
+
+
+def test_the_data_sizes_the_check_assumes_are_the_data_sets():
+    for name, (inputs, samples) in cli.SIZES.items():
+        args = cli.build_parser().parse_args(["train", "--data", name])
+        X_train, X_test, *_ = cli.load_data(args)
+        assert len(X_train[0]) == inputs
+        seen = len(X_train) if name == "xor" else len(X_train) + len(X_test)  # xor tests on X
+        assert seen == (samples or args.samples)
+
+
+@pytest.mark.parametrize("batch", ["0", "16"])
+def test_the_memory_estimate_covers_what_a_run_allocates(tmp_path, batch):
+    """A small run's peak of Python allocations (data, model, one epoch of Adam, the model
+    file), measured by tracemalloc, is under the estimate, and the estimate is not loose."""
+    args = cli.build_parser().parse_args(["train", "--hidden", "32,32", "--samples", "100",
+                                          "--batch-size", batch])
+    tracemalloc.start()
+    X_train, _, y_train, _ = cli.load_data(args)
+    model = MLP(2, [32, 32, 1], rng=0)
+    fit(model, X_train, y_train, loss="bce_with_logits", optimizer="adam", epochs=1,
+        batch_size=int(batch) or None, progress=False)
+    save(model, tmp_path / "model.json")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    needed, parameters, samples, per_batch = cli.memory_needed(args)
+    assert (parameters, samples, per_batch) == (1185, 100, int(batch) or 100)
+    assert peak < needed < 3 * peak
+
+
+def test_a_first_signal_while_the_files_are_written_lets_them_all_finish(tmp_path, monkeypatch,
+                                                                        capsys):
+    real_write = nn_io.write_atomic
+
+    def terminated_write(path, data):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_write(path, data)
+
+    monkeypatch.setattr(nn_io, "write_atomic", terminated_write)
+    code = cli.main(["train", "--data", "xor", "--epochs", "3", "--out", str(tmp_path),
+                     "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 143
+    assert "final train accuracy" in captured.out
+    assert "interrupted (SIGTERM) while writing the files; finished them" in captured.err
+    assert {"model.json", "loss.png"} <= set(os.listdir(tmp_path))
+    assert load(tmp_path / "model.json").state_dict() == xor_like_the_cli(3).state_dict()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_an_output_that_fails_otherwise_loses_nothing_either(tmp_path):
+    """stdout on /dev/full (every write: no space left): the run writes its files, says
+    nothing more and exits with 1."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "nn", "train", "--data", "xor", "--epochs", "3", "--out",
+             str(tmp_path), "--no-progress"], cwd=ROOT, stdout=full, stderr=subprocess.PIPE,
+            text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 1 and proc.stderr == ""
+    assert load(tmp_path / "model.json").state_dict() == xor_like_the_cli(3).state_dict()

@@ -326,3 +326,76 @@ def test_hinge_fit_refuses_0_1_labels_before_the_first_step():
     hist = fit(model, X, y, loss="hinge", epochs=1, progress=False)
     assert hist["loss"][0] == pytest.approx(
         sum(max(0.0, 1 - t * s) for s, t in zip(scores, y)) / len(y), rel=1e-12)
+
+
+def test_a_second_ctrl_c_stops_at_once_with_the_last_finished_step():
+    """Two SIGINTs during the forward pass of epoch 3's only step: the second stops fit in
+    that forward pass; the model and history are those of 2 full epochs, as a plain fit of
+    2 epochs computes them."""
+    X, y = xor()
+    calls = []
+
+    def interrupting_loss(preds, targets):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(10**6):  # the second raises in here, before any loss is made
+                pass
+            pytest.fail("a second SIGINT did not stop the step")
+        return mse_loss(preds, targets)
+
+    model = MLP(2, [3, 1], rng=0)
+    with pytest.raises(TrainingInterrupted) as info:
+        fit(model, X, y, loss=interrupting_loss, epochs=10, lr=0.1, progress=False, seed=0)
+    assert (info.value.epoch, info.value.step, len(info.value.history["loss"])) == (2, 1, 2)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    reference = MLP(2, [3, 1], rng=0)
+    history = fit(reference, X, y, loss="mse", epochs=2, lr=0.1, progress=False, seed=0)
+    assert model.state_dict() == reference.state_dict()
+    assert info.value.history == history
+
+
+def test_a_second_ctrl_c_during_the_first_step_is_a_plain_keyboard_interrupt():
+    X, y = xor()
+
+    def interrupting_loss(preds, targets):
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        return mse_loss(preds, targets)
+
+    model = MLP(2, [3, 1], rng=0)
+    before = model.state_dict()
+    with pytest.raises(KeyboardInterrupt) as info:
+        fit(model, X, y, loss=interrupting_loss, epochs=10, lr=0.1, progress=False)
+    assert not isinstance(info.value, TrainingInterrupted)
+    assert model.state_dict() == before
+
+
+class _SignalledSGD(SGD):
+    """SGD that receives two SIGINTs halfway through the update of step ``at``."""
+
+    def __init__(self, params, lr, at):
+        super().__init__(params, lr)
+        self.at, self.steps = at, 0
+
+    def _update(self):
+        self.steps += 1
+        for i, p in enumerate(self.params):
+            if self.steps == self.at and i == len(self.params) // 2:
+                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), signal.SIGINT)
+            p.data -= self.lr * p.grad
+
+
+def test_a_second_ctrl_c_never_cuts_an_update_in_half():
+    X, y = xor()
+    model = MLP(2, [3, 1], rng=0)
+    with pytest.raises(TrainingInterrupted) as info:
+        fit(model, X, y, optimizer=_SignalledSGD(model.parameters(), 0.1, at=4), epochs=10,
+            progress=False, seed=0)
+    assert (info.value.epoch, info.value.step) == (4, 1)
+    reference = MLP(2, [3, 1], rng=0)
+    fit(reference, X, y, optimizer=SGD(reference.parameters(), 0.1), epochs=4, progress=False,
+        seed=0)
+    assert model.state_dict() == reference.state_dict()
