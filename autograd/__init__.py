@@ -24,6 +24,7 @@ from .mode import is_grad_enabled, no_grad
 from .ops import DomainError, OverflowDomainError, ZeroDivisionDomainError
 from .program import GradProgram
 from .stepper import Stepper, step_through
+from .symbolic import latex, to_sympy
 from .trace import Trace, backward_steps, backward_trace, explain
 from .value import Value, linear, linear_layer, sum  # noqa: F401 (not in __all__)
 
@@ -50,12 +51,14 @@ __all__ = [
     "grad",
     "gradcheck",
     "hessian",
+    "latex",
     "interior_order",
     "is_grad_enabled",
     "linear",
     "linear_layer",
     "no_grad",
     "step_through",
+    "to_sympy",
     "topological_order",
     "value_and_grad",
 ]

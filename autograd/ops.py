@@ -289,7 +289,10 @@ class Op:
     operator: the Python operator that applies it on Values (``"add"``: ``x + y`` and, for
     two operands, the reflected ``1 + x``), or None;
     code: what the compiler cannot derive from forward and local, as source templates
-    (:class:`Code`); underivable: why it cannot ("" when everything is derived).
+    (:class:`Code`); underivable: why it cannot ("" when everything is derived);
+    sympy: the op as mathematics, ``sympy(sp, *operands)`` → a sympy expression, given the
+    sympy module (imported only when exporting) and the operands' expressions; for linear,
+    ``sympy(sp, weights, inputs, bias)`` (None: :func:`autograd.to_sympy` refuses the op).
     A rule returns :data:`MASK` for a derivative PyTorch computes with ``where`` (an off
     ReLU), so an inf or NaN gradient arriving there gives 0 instead of 0 × inf = NaN.
     """
@@ -309,6 +312,7 @@ class Op:
     underivable: str = field(default="", repr=False)
     method: str | None = field(default=None, repr=False)
     operator: str | None = field(default=None, repr=False)
+    sympy: Callable[..., Any] | None = field(default=None, repr=False)
 
     @property
     def arity(self) -> int:
@@ -423,9 +427,12 @@ def _binary(name, symbol, forward, local, derivatives, **kw) -> Op:
                        operator=PYTHON_OPERATORS[name], **kw))
 
 
-ADD = _binary("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), ("1", "1"))
-SUB = _binary("sub", "−", lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), ("1", "−1"))
-MUL = _binary("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a), ("b", "a"))
+ADD = _binary("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), ("1", "1"),
+              sympy=lambda sp, a, b: a + b)
+SUB = _binary("sub", "−", lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), ("1", "−1"),
+              sympy=lambda sp, a, b: a - b)
+MUL = _binary("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a), ("b", "a"),
+              sympy=lambda sp, a, b: a * b)
 DIV = _binary(
     "div",
     "÷",
@@ -434,6 +441,7 @@ DIV = _binary(
     ("1/b", "−a/b²"),
     requires=(Require("b ≠ 0", lambda a, b: b != 0, ZeroDivisionDomainError),),
     safe=((-3.0, 3.0), (0.2, 3.0)),
+    sympy=lambda sp, a, b: a / b,
 )
 POW = _binary(
     "pow",
@@ -453,9 +461,10 @@ POW = _binary(
     safe=((0.2, 3.0), (-2.0, 2.0)),
     code=Code("power({a}, {b})", ("{b} * power({a}, {b} - 1)", "xlogy({out}, {a})")),
     underivable="its rule reads the operands' numbers (a == 0, b == 0)",
+    sympy=lambda sp, a, b: a**b,
 )
-NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1")
-EXP = _unary("exp", "exp", _exp, lambda x, out: (out,), "exp(x)")
+NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1", sympy=lambda sp, x: -x)
+EXP = _unary("exp", "exp", _exp, lambda x, out: (out,), "exp(x)", sympy=lambda sp, x: sp.exp(x))
 LOG = _unary(
     "log",
     "log",
@@ -464,9 +473,12 @@ LOG = _unary(
     "1/x",
     requires=(Require("x > 0", lambda x: x > 0),),
     safe=((0.2, 5.0),),
+    sympy=lambda sp, x: sp.log(x),
 )
-TANH = _unary("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,), "1 − out²")
-SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), "out·(1 − out)")
+TANH = _unary("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,), "1 − out²",
+              sympy=lambda sp, x: sp.tanh(x))
+SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), "out·(1 − out)",
+                 sympy=lambda sp, x: 1 / (1 + sp.exp(-x)))
 RELU = _unary(
     "relu",
     "relu",
@@ -474,8 +486,10 @@ RELU = _unary(
     lambda x, out: (where(x <= 0, MASK, 1.0),),
     "0 (a mask) if x ≤ 0 else 1",
     kinks=(0.0,),
+    sympy=lambda sp, x: sp.Max(0, x),
 )
-SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)")
+SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)",
+                  sympy=lambda sp, x: sp.log(1 + sp.exp(x)))
 SQRT = _unary(
     "sqrt",
     "√",
@@ -484,10 +498,12 @@ SQRT = _unary(
     "1/(2·out)",
     requires=(Require("x ≥ 0", lambda x: x >= 0),),
     safe=((0.2, 5.0),),
+    sympy=lambda sp, x: sp.sqrt(x),
 )
-ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,))
-SIN = _unary("sin", "sin", _sin, lambda x, out: (cos(x),), "cos(x)")
-COS = _unary("cos", "cos", _cos, lambda x, out: (-sin(x),), "−sin(x)")
+ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,),
+             sympy=lambda sp, x: sp.Abs(x))
+SIN = _unary("sin", "sin", _sin, lambda x, out: (cos(x),), "cos(x)", sympy=lambda sp, x: sp.sin(x))
+COS = _unary("cos", "cos", _cos, lambda x, out: (-sin(x),), "−sin(x)", sympy=lambda sp, x: sp.cos(x))
 
 
 @_family("pow_const", {"p": 2.0}, {"p": 3.0}, {"p": -1.0}, {"p": 0.5}, {"p": -1.5},
@@ -520,6 +536,7 @@ def pow_const(p: float) -> Op:
                   ("ratio(0.5, {out})",) if p == 0.5 else None),
         underivable=("its first-order rule is sqrt's, written for floats only" if p == 0.5
                      else "its forward x**p is a closure over p, which the compiler cannot read"),
+        sympy=lambda sp, x: x ** (sp.Integer(int(p)) if integral else sp.Float(p)),
     )
 
 
@@ -536,12 +553,14 @@ def leaky_relu(slope: float = 0.01) -> Op:
         (f"1 if x > 0 else {slope:g}",),
         kinks=(0.0,),
         params=(("slope", slope),),
+        sympy=lambda sp, x: sp.Piecewise((x, x > 0), (sp.Float(slope) * x, True)),
     )
 
 
 SUM = register(
     Op("sum", "Σ", ("*",), lambda *xs: total(xs), lambda *a: (1.0,) * (len(a) - 1), ("1",),
-       code=Code(" + ", ("1",)), underivable="n-ary: a long sum is split over lines")
+       code=Code(" + ", ("1",)), underivable="n-ary: a long sum is split over lines",
+       sympy=lambda sp, *xs: sp.Add(*xs))
 )
 
 
@@ -598,6 +617,7 @@ def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
         ("xᵢ (to wᵢ)", "wᵢ (to xᵢ)", "1 (to b)"),
         params=(("n", n), ("weights", weights), ("inputs", inputs), ("bias", bias)),
         code=Code(" + ", ()),
+        sympy=lambda sp, w, x, b: sp.Add(b, *map(mul, w, x)),
     )
 
 
@@ -613,6 +633,7 @@ def declare(
     safe: tuple[tuple[float, float], ...] | None = None,
     kinks: tuple[float, ...] = (),
     code: Code | None = None,
+    sympy: Callable[..., Any] | None = None,
 ) -> Op:
     """Declare a user op with one or two operands and add it to the table.
 
@@ -625,6 +646,8 @@ def declare(
     needed only by :func:`autograd.compile`. Apply it with ``autograd.apply(op, x)``; it
     draws, steps, checks and differentiates like a built-in op. Declaring a name again
     replaces an earlier user op (re-running a notebook cell); built-in names are refused.
+    ``sympy``: ``sympy(sp, *operands)`` → the op's sympy expression (``sp`` is the sympy
+    module), needed only by :func:`autograd.to_sympy`.
     """
     names = tuple(inspect.signature(forward).parameters)
     if len(names) not in (1, 2):
@@ -656,6 +679,7 @@ def declare(
         builtin=False,
         code=code,
         method=name,
+        sympy=sympy,
     ))
 
 
