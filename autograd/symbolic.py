@@ -43,8 +43,9 @@ def to_sympy(node: Value, symbols: Mapping[Value, Any] | None = None):
     ``symbols`` maps Values (leaves or not) to the expressions that stand for them. The
     expression is built once per node in topological order and left unevaluated (one sympy
     node per graph node, as written; ``.doit()`` or ``sympy.simplify`` evaluates), so a node
-    used twice is one shared subexpression and a deep graph takes linear time. ``sympy.diff(to_sympy(L), x)`` at the
-    leaves' numbers is ``x.grad`` after ``L.backward()`` wherever every op is differentiable.
+    used twice is one shared subexpression and a deep graph takes linear time.
+    ``sympy.diff(to_sympy(L), x)`` at the leaves' numbers is ``x.grad`` after
+    ``L.backward()`` wherever every op is differentiable.
 
     Raises ValueError for an op without a sympy form, a node made as ``Value(data, children,
     op)`` (no op entry), or two leaves with one label (pass ``symbols`` to tell them apart).
