@@ -92,8 +92,8 @@ def _sympy_form(v: Value):
 
 
 def latex(node: Value, symbols: Mapping[Value, Any] | None = None) -> str:
-    """LaTeX of :func:`to_sympy`'s expression, numbers written as the text views write them
-    (six significant digits, never ``-0``)."""
+    """LaTeX of :func:`to_sympy`'s expression, products with ``\\cdot``, numbers written as
+    the text views write them (six significant digits, never ``-0``)."""
     return _printer()(to_sympy(node, symbols))
 
 
@@ -104,4 +104,4 @@ def _printer():
         def _print_Float(self, expr) -> str:
             return tex_number(float(expr))
 
-    return Printer().doprint
+    return Printer({"mul_symbol": "dot"}).doprint  # x·3, not "x 3", for an unevaluated product

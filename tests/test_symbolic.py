@@ -167,7 +167,7 @@ def six(x: float) -> float:
 def test_latex_of_a_node_uses_the_text_digits():
     x = Value(2.0, label="x")
     text = latex((x * 0.1234567891).tanh() + Value(1e-9))
-    assert r"\tanh" in text and "0.123457" in text and r"1 \times 10^{-9}" in text
+    assert r"\tanh" in text and r"x \cdot 0.123457" in text and r"1 \times 10^{-9}" in text
 
 
 @settings(max_examples=100, deadline=None)
