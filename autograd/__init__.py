@@ -25,6 +25,7 @@ from .mode import is_grad_enabled, no_grad
 from .ops import DomainError, OverflowDomainError, ZeroDivisionDomainError
 from .program import GradProgram
 from .stepper import Stepper, step_through
+from .symbolic import latex, to_sympy
 from .trace import Trace, backward_steps, backward_trace, explain
 from .value import Value, linear, sum  # noqa: F401 (not in __all__)
 
@@ -51,12 +52,14 @@ __all__ = [
     "grad",
     "gradcheck",
     "hessian",
+    "latex",
     "is_grad_enabled",
     "jacfwd",
     "jvp",
     "linear",
     "no_grad",
     "step_through",
+    "to_sympy",
     "topological_order",
     "value_and_grad",
 ]

@@ -298,7 +298,10 @@ class Op:
     operator: the Python operator that applies it on Values (``"add"``: ``x + y`` and, for
     two operands, the reflected ``1 + x``), or None;
     code: what the compiler cannot derive from forward and local, as source templates
-    (:class:`Code`); underivable: why it cannot ("" when everything is derived).
+    (:class:`Code`); underivable: why it cannot ("" when everything is derived);
+    sympy: the op as mathematics, ``sympy(sp, *operands)`` → a sympy expression, given the
+    sympy module (imported only when exporting) and the operands' expressions; for linear,
+    ``sympy(sp, weights, inputs, bias)`` (None: :func:`autograd.to_sympy` refuses the op).
     A rule returns :data:`MASK` for a derivative PyTorch computes with ``where`` (an off
     ReLU), so an inf or NaN gradient arriving there gives 0 instead of 0 × inf = NaN.
     """
@@ -318,6 +321,7 @@ class Op:
     underivable: str = field(default="", repr=False)
     method: str | None = field(default=None, repr=False)
     operator: str | None = field(default=None, repr=False)
+    sympy: Callable[..., Any] | None = field(default=None, repr=False)
 
     @property
     def arity(self) -> int:
@@ -432,9 +436,12 @@ def _binary(name, symbol, forward, local, derivatives, **kw) -> Op:
                        operator=PYTHON_OPERATORS[name], **kw))
 
 
-ADD = _binary("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), ("1", "1"))
-SUB = _binary("sub", "−", lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), ("1", "−1"))
-MUL = _binary("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a), ("b", "a"))
+ADD = _binary("add", "+", lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), ("1", "1"),
+              sympy=lambda sp, a, b: a + b)
+SUB = _binary("sub", "−", lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), ("1", "−1"),
+              sympy=lambda sp, a, b: a - b)
+MUL = _binary("mul", "×", lambda a, b: a * b, lambda a, b, out: (b, a), ("b", "a"),
+              sympy=lambda sp, a, b: a * b)
 DIV = _binary(
     "div",
     "÷",
@@ -443,6 +450,7 @@ DIV = _binary(
     ("1/b", "−a/b²"),
     requires=(Require("b ≠ 0", lambda a, b: b != 0, ZeroDivisionDomainError),),
     safe=((-3.0, 3.0), (0.2, 3.0)),
+    sympy=lambda sp, a, b: a / b,
 )
 def _is_zero(x):
     """x == 0 on a float, a Value (a bool: Values compare by identity) or code (a condition)."""
@@ -472,9 +480,10 @@ POW = _binary(
         Require("a ≠ 0 when b < 0", lambda a, b: a != 0 or b >= 0, ZeroDivisionDomainError),
     ),
     safe=((0.2, 3.0), (-2.0, 2.0)),
+    sympy=lambda sp, a, b: a**b,
 )
-NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1")
-EXP = _unary("exp", "exp", _exp, lambda x, out: (out,), "exp(x)")
+NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1", sympy=lambda sp, x: -x)
+EXP = _unary("exp", "exp", _exp, lambda x, out: (out,), "exp(x)", sympy=lambda sp, x: sp.exp(x))
 LOG = _unary(
     "log",
     "log",
@@ -483,9 +492,12 @@ LOG = _unary(
     "1/x",
     requires=(Require("x > 0", lambda x: x > 0),),
     safe=((0.2, 5.0),),
+    sympy=lambda sp, x: sp.log(x),
 )
-TANH = _unary("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,), "1 − out²")
-SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), "out·(1 − out)")
+TANH = _unary("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,), "1 − out²",
+              sympy=lambda sp, x: sp.tanh(x))
+SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), "out·(1 − out)",
+                 sympy=lambda sp, x: 1 / (1 + sp.exp(-x)))
 RELU = _unary(
     "relu",
     "relu",
@@ -493,8 +505,10 @@ RELU = _unary(
     lambda x, out: (where(x <= 0, MASK, 1.0),),
     "0 (a mask) if x ≤ 0 else 1",
     kinks=(0.0,),
+    sympy=lambda sp, x: sp.Max(0, x),
 )
-SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)")
+SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)",
+                  sympy=lambda sp, x: sp.log(1 + sp.exp(x)))
 SQRT = _unary(
     "sqrt",
     "√",
@@ -503,10 +517,12 @@ SQRT = _unary(
     "1/(2·out)",
     requires=(Require("x ≥ 0", lambda x: x >= 0),),
     safe=((0.2, 5.0),),
+    sympy=lambda sp, x: sp.sqrt(x),
 )
-ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,))
-SIN = _unary("sin", "sin", _sin, lambda x, out: (cos(x),), "cos(x)")
-COS = _unary("cos", "cos", _cos, lambda x, out: (-sin(x),), "−sin(x)")
+ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,),
+             sympy=lambda sp, x: sp.Abs(x))
+SIN = _unary("sin", "sin", _sin, lambda x, out: (cos(x),), "cos(x)", sympy=lambda sp, x: sp.sin(x))
+COS = _unary("cos", "cos", _cos, lambda x, out: (-sin(x),), "−sin(x)", sympy=lambda sp, x: sp.cos(x))
 
 
 @_family("pow_const", {"p": 2.0}, {"p": 3.0}, {"p": -1.0}, {"p": 0.5}, {"p": -1.5},
@@ -539,6 +555,7 @@ def pow_const(p: float) -> Op:
                   ("ratio(0.5, {out})",) if p == 0.5 else None),
         underivable=("its first-order rule is sqrt's, written for floats only" if p == 0.5
                      else "its forward x**p is a closure over p, which the compiler cannot read"),
+        sympy=lambda sp, x: x ** (sp.Integer(int(p)) if integral else sp.Float(p)),
     )
 
 
@@ -555,12 +572,14 @@ def leaky_relu(slope: float = 0.01) -> Op:
         (f"1 if x > 0 else {slope:g}",),
         kinks=(0.0,),
         params=(("slope", slope),),
+        sympy=lambda sp, x: sp.Piecewise((x, x > 0), (sp.Float(slope) * x, True)),
     )
 
 
 SUM = register(
     Op("sum", "Σ", ("*",), lambda *xs: total(xs), lambda *a: (1.0,) * (len(a) - 1), ("1",),
-       code=Code(" + ", ("1",)), underivable="n-ary: a long sum is split over lines")
+       code=Code(" + ", ("1",)), underivable="n-ary: a long sum is split over lines",
+       sympy=lambda sp, *xs: sp.Add(*xs))
 )
 
 
@@ -607,7 +626,7 @@ class LinearOp(Op):
     numbers has no edges; its numbers are the stored local derivatives of the other side.
     """
 
-    def _sides(self, node, values: tuple) -> tuple[tuple, tuple, Any]:
+    def sides(self, node, values: tuple) -> tuple[tuple, tuple, Any]:
         """(weights, inputs, bias) from operand values, a plain-number side from ``node``'s
         stored local derivatives (``node`` may be None when both sides are operands)."""
         p = dict(self.params)
@@ -619,11 +638,11 @@ class LinearOp(Op):
         return w, x, values[-1] if p["bias"] else 0.0
 
     def evaluate(self, node, values: tuple):
-        w, x, b = self._sides(node, values)
+        w, x, b = self.sides(node, values)
         return dot(b, w, x)
 
     def local_of(self, node, values: tuple, out) -> tuple:
-        w, x, _ = self._sides(node, values)
+        w, x, _ = self.sides(node, values)
         p = dict(self.params)
         return (tuple(x) if p["weights"] else ()) + (tuple(w) if p["inputs"] else ()) + (
             (1.0,) if p["bias"] else ()
@@ -632,7 +651,7 @@ class LinearOp(Op):
     def code_of(self, node, names: tuple[str, ...], out: str) -> tuple[str, tuple[str, ...]]:
         """``b + w0*x0 + w1*x1 + ...`` (the engine's order; ``0.0 + ...`` without a bias,
         as :func:`dot` starts); a plain-number side is inlined."""
-        w, x, b = self._sides(node, tuple(names))
+        w, x, b = self.sides(node, tuple(names))
         ws = [n if isinstance(n, str) else literal(n) for n in w]
         xs = [n if isinstance(n, str) else literal(n) for n in x]
         terms = [f"{wi}*{xi}" for wi, xi in zip(ws, xs)]
@@ -653,6 +672,7 @@ def linear(n: int, weights: bool, inputs: bool, bias: bool) -> LinearOp:
         ("xᵢ (to wᵢ)", "wᵢ (to xᵢ)", "1 (to b)"),
         params=(("n", n), ("weights", weights), ("inputs", inputs), ("bias", bias)),
         code=Code(" + ", ()),
+        sympy=lambda sp, w, x, b: sp.Add(b, *map(mul, w, x)),
     )
 
 
@@ -668,6 +688,7 @@ def declare(
     safe: tuple[tuple[float, float], ...] | None = None,
     kinks: tuple[float, ...] = (),
     code: Code | None = None,
+    sympy: Callable[..., Any] | None = None,
 ) -> Op:
     """Declare a user op with one or two operands and add it to the table.
 
@@ -683,6 +704,8 @@ def declare(
     needed only by :func:`autograd.compile`. Apply it with ``autograd.apply(op, x)``; it
     draws, steps, checks and differentiates like a built-in op. Declaring a name again
     replaces an earlier user op (re-running a notebook cell); built-in names are refused.
+    ``sympy``: ``sympy(sp, *operands)`` → the op's sympy expression (``sp`` is the sympy
+    module), needed only by :func:`autograd.to_sympy`.
     """
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise ValueError(f"declare {name!r}: an op's name must be a Python identifier that is "
@@ -714,6 +737,7 @@ def declare(
         builtin=False,
         code=code,
         method=name,
+        sympy=sympy,
     )
     old = OPS.get(name)
     if old is None or old.builtin:

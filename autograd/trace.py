@@ -444,6 +444,46 @@ class Explanation:
         except Exception as err:  # display never raises
             return f"<pre>{html.escape(repr(err))}</pre>"
 
+    def latex(self) -> str:
+        """The sum as written on a board, as a LaTeX ``aligned`` block: symbols, then the
+        numbers substituted, then the products (for more than one term), then the result;
+        numbers as in the text (six significant digits, never ``-0``)."""
+        from .notation import tex_factor, tex_name, tex_number
+
+        x, L = tex_name(self.node), tex_name(self.root)
+
+        def d(a: str, b: str) -> str:
+            return rf"\frac{{\partial {a}}}{{\partial {b}}}"
+
+        if not self.terms:
+            lines = [rf"{d(L, x)} &= {tex_number(self.grad)}"
+                     r" \quad \text{(the root: backward starts from this seed)}"]
+        else:
+            names = [tex_name(c) for c, _, _ in self.terms]
+            lines = [
+                f"{d(L, x)} &= " + " + ".join(rf"{d(L, c)} \, {d(c, x)}" for c in names),
+                "&= " + " + ".join(rf"{tex_factor(g)} \times {tex_factor(local)}"
+                                   for _, g, local in self.terms),
+            ]
+            if len(self.terms) > 1:
+                lines.append("&= " + " + ".join(tex_factor(g * local)
+                                                for _, g, local in self.terms))
+            lines.append(f"&= {tex_number(self.total)}")
+        held = self.held
+        if held is not None and repr(held) != repr(self.grad):
+            note = (rf"\text{{(${x}$.grad is 0 now: backward() has not filled it yet)}}"
+                    if held == 0 else
+                    rf"\text{{(${x}$.grad = ${tex_number(held)}$: a leaf's grad accumulates "
+                    r"across backward calls)}")
+            lines.append(f"& {note}")
+        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        try:
+            return f"$$\n{self.latex()}\n$$"
+        except Exception as err:  # display never raises
+            return rf"$\text{{{type(err).__name__}}}$"
+
 
 def explain(node: Node, root: Node) -> Explanation:
     """∂root/∂node written out as Σ over node's consumers in root's graph of
