@@ -572,7 +572,7 @@ def leaky_relu(slope: float = 0.01) -> Op:
         (f"1 if x > 0 else {slope:g}",),
         kinks=(0.0,),
         params=(("slope", slope),),
-        sympy=lambda sp, x: sp.Piecewise((x, x > 0), (sp.Float(slope) * x, True)),
+        sympy=lambda sp, x: sp.Max(x, 0) + sp.Rational(slope) * sp.Min(x, 0),
     )
 
 
@@ -597,6 +597,7 @@ def clamp(lo: float, hi: float) -> Op:
         (f"1 if {lo:g} ≤ x ≤ {hi:g} else 0 (a mask)",),
         kinks=(lo, hi),
         params=(("lo", lo), ("hi", hi)),
+        sympy=lambda sp, x: sp.Min(sp.Max(x, sp.Rational(lo)), sp.Rational(hi)),
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from .backward import topological_order
 from .notation import tex_number
-from .ops import LinearOp
+from .ops import LinearOp, Mask
 from .value import Value
 
 
@@ -45,7 +45,9 @@ def to_sympy(node: Value, symbols: Mapping[Value, Any] | None = None):
     node per graph node, as written; ``.doit()`` or ``sympy.simplify`` evaluates), so a node
     used twice is one shared subexpression and a deep graph takes linear time.
     ``sympy.diff(to_sympy(L), x)`` at the leaves' numbers is ``x.grad`` after
-    ``L.backward()`` wherever every op is differentiable.
+    ``L.backward()`` wherever every op is differentiable. A node whose every local derivative
+    is a mask and whose op has no sympy form (``detached_max``, what log-sum-exp subtracts) is
+    held constant, so it is its number.
 
     Raises ValueError for an op without a sympy form, a node made as ``Value(data, children,
     op)`` (no op entry), or two leaves with one label (pass ``symbols`` to tell them apart).
@@ -85,6 +87,8 @@ def _sympy_form(v: Value):
             "so no sympy form")
     op = v.op
     assert op is not None  # an interior node has its op
+    if op.sympy is None and all(type(d) is Mask for d in v.local_grads):
+        return lambda sp, *operands: _number(sp, v.data)  # held constant (detached_max)
     if op.sympy is None:
         label = f" (label {v.label!r})" if v.label else ""
         raise ValueError(

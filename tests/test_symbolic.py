@@ -226,3 +226,18 @@ def test_explanation_latex_never_shows_minus_zero_and_display_never_raises():
     assert r"&= 0 + 0 \\" in text and r"&= 0 \times (-1) + 0 \times 1" in text
     broken = autograd.trace.Explanation("x", "L", (("c", object(), 1.0),), 0.0)
     assert broken._repr_latex_().startswith("$")
+
+
+def test_a_held_constant_exports_as_its_number():
+    """cross_entropy subtracts detached_max(z), held constant: sympy's derivative of the
+    export must still be the engine's p − y."""
+    import nn
+
+    z = [Value(v, label=f"z{k}") for k, v in enumerate((2.0, 1.0, -1.0))]
+    loss = nn.cross_entropy(z, 1)
+    loss.backward()
+    expr = to_sympy(loss)
+    at = {sp.Symbol(f"z{k}", real=True): v.data for k, v in enumerate(z)}
+    for k, zk in enumerate(z):
+        d = float(sp.diff(expr, sp.Symbol(f"z{k}", real=True)).doit().evalf(30, subs=at))
+        assert math.isclose(d, zk.grad, rel_tol=1e-12, abs_tol=1e-15)
