@@ -214,16 +214,15 @@ def subscript(k: int) -> str:
 
 
 def names(layer: Layer) -> dict[str, str]:
-    """The symbols of a layer's quantities: ``z₂``, ``a₂``, ``W₂``, ``b₂``, ``δ₂`` and its input
-    (``x``, or the output of the layer below: ``a₁``)."""
+    """The symbols of a layer's quantities: ``z₂``, ``a₂`` (which is z₂ in a linear layer),
+    ``W₂``, ``b₂``, ``δ₂`` and its input (``x``, or the output of the layer below: ``a₁``)."""
     k = subscript(layer.number)
     below = layer.source
     if below is None:
         x = "x" if layer.number == 1 else f"x{k}"
     else:
-        x = ("a" if below.acts is not None else "z") + subscript(below.number)
-    return {"z": f"z{k}", "a": f"a{k}" if layer.acts is not None else f"z{k}", "W": f"W{k}",
-            "b": f"b{k}", "d": f"δ{k}", "x": x}
+        x = f"a{subscript(below.number)}"
+    return {"z": f"z{k}", "a": f"a{k}", "W": f"W{k}", "b": f"b{k}", "d": f"δ{k}", "x": x}
 
 
 def values(items: Sequence[Sequence[Any]]) -> list[list[float]]:

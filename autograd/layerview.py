@@ -151,8 +151,9 @@ class _Graph:
             self.boxes.append(Box(f"{k}b", "parameter", f"{nm['b']}  ({m})",
                                   values([layer.bias]), [list(layer.bias)], where))
             self.box_of.update((b, f"{k}b") for b in layer.bias)
+        same = f" = {nm['a']}" if layer.acts is None else ""
         self.boxes.append(Box(f"{k}z", "intermediate",
-                              f"{nm['z']} = {nm['W']}{nm['x']}{bias}  ({n} × {m})",
+                              f"{nm['z']} = {nm['W']}{nm['x']}{bias}{same}  ({n} × {m})",
                               values(layer.rows), layer.rows, where))
         self.box_of.update((z, f"{k}z") for r in layer.rows for z in r)
         if layer.acts is not None:
@@ -243,7 +244,8 @@ def _steps(graph: _Graph, trace: Trace, precision: int) -> list[LayerStep]:
             writes = (a_box, f"{k}z") if above is not None else (f"{k}z",)
             reads = reads + (f"{k}a",)
         else:
-            text = f"{nm['d']} = ∂L/∂{nm['z']} = {given}   (linear: f′ = 1)\n  = {substituted}"
+            text = (f"{nm['d']} = ∂L/∂{nm['z']} = {given}   (linear: {nm['a']} = {nm['z']}, "
+                    f"f′ = 1)\n  = {substituted}")
             writes = (f"{k}z",)
         out.append(LayerStep(where, "delta", text + ("" if above is None else
                                                       "   (a row per sample)"), delta,

@@ -109,7 +109,7 @@ def test_relu_network_agrees_with_pytorch():
     np.testing.assert_allclose(got["layers.0", "dL/dW"], W1.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(got["layers.0", "dL/db"], b1.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(got["layers.1", "dL/db"], b2.grad.numpy(), rtol=1e-12)
-    assert "(linear: f′ = 1)" in view.steps[1].formula
+    assert "(linear: a₂ = z₂, f′ = 1)" in view.steps[1].formula
     assert "relu′(z₁)" in view.steps[4].formula
 
 
