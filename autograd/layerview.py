@@ -186,9 +186,10 @@ class _Graph:
 
     def boxes_reading(self, nodes: list[list[Value]]) -> tuple[str, ...]:
         """The boxes of the consumers of ``nodes`` outside their own box."""
-        inside = {self.box_of[v] for row in nodes for v in row}
-        found = {self.box_of[c] for c in self.order for p in c.parents
-                 if p in {v for row in nodes for v in row}} - inside
+        members = {v for row in nodes for v in row}
+        inside = {self.box_of[v] for v in members}
+        found = {self.box_of[c] for c in self.order
+                 if not members.isdisjoint(c.parents)} - inside
         return tuple(b.id for b in self.boxes if b.id in found)
 
 

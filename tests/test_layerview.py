@@ -237,3 +237,27 @@ def test_widget_steps_when_ipywidgets_is_installed():
     view = step_through(loss, layers=True)
     view.show(2)
     assert view.step == 2 and "δ₂ = ∂L/∂z₂" in view.text.value
+
+
+def test_a_layer_read_beyond_the_layer_above_gets_its_own_dL_da_step():
+    x = [Value(0.3), Value(-0.8)]
+    W1 = [[Value(0.5), Value(-0.2)], [Value(0.1), Value(0.9)]]
+    h = [linear(w, x, Value(0.0)).tanh() for w in W1]
+    W2 = [Value(1.5), Value(-0.7)]
+    out = linear(W2, h, Value(0.1)).sigmoid()
+    loss = out * out + h[0]  # h₀ also reaches the loss directly
+    view = step_through(loss, layers=True, groups={})
+    quantities = [(s.layer, s.quantity) for s in view.steps]
+    assert ("layer 1", "dL/da") in quantities
+    loss.backward()
+    step = next(s for s in view.steps if s.layer == "layer 1" and s.quantity == "dL/da")
+    assert step.value == [[h[0].grad, h[1].grad]]
+    assert by(view, "delta")[1].value == [[a.parents[0].grad for a in h]]
+    assert "δ₁ = ∂L/∂z₁ = ∂L/∂a₁ ⊙ tanh′(z₁)" in by(view, "delta")[1].formula
+
+
+def test_bad_input_is_refused_by_name():
+    with pytest.raises(TypeError, match="root must be a Value"):
+        draw(3.0, layers=True)
+    with pytest.raises(ValueError, match="precision"):
+        step_through(Value(1.0) * 2, layers=True, precision=0)
