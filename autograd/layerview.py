@@ -223,8 +223,9 @@ def _steps(graph: _Graph, trace: Trace, precision: int) -> list[LayerStep]:
         upstream = grads(layer.outputs)
         above = layer.into
         if above is None:
+            yhat = " = ∂L/∂ŷ" if layer is graph.layers[-1] else ""
             out.append(LayerStep(where, "dL/da", (
-                f"∂L/∂{nm['a']} = what the nodes above {nm['a']} pass down (the chain rule "
+                f"∂L/∂{nm['a']}{yhat} = what the nodes above {nm['a']} pass down (the chain rule "
                 f"through them; a row per sample)\n  = {M(upstream)}"), upstream,
                 graph.boxes_reading(layer.outputs), (a_box,)))
             given = f"∂L/∂{nm['a']}"
