@@ -99,7 +99,7 @@ def find_layers(root: Value, groups: Mapping[Value, str] | None = None) -> list[
         after = consumers.get(node, [])
         act = after[0] if (len(after) == 1 and node is not root and after[0].op.arity == 1
                            and after[0]._edges[1] is not None) else None
-        key = (tuple((type(x), id(x) if isinstance(x, Value) else x) for x in inputs),
+        key = (tuple(id(x) if isinstance(x, Value) else float(x).hex() for x in inputs),
                bias is not None, act.op if act is not None else None)
         copies = instances.setdefault(key, [])
         for members in copies:  # equal plain-number inputs: another sample, same numbers
