@@ -261,3 +261,17 @@ def test_bad_input_is_refused_by_name():
         draw(3.0, layers=True)
     with pytest.raises(ValueError, match="precision"):
         step_through(Value(1.0) * 2, layers=True, precision=0)
+
+
+def test_samples_with_equal_or_signed_zero_inputs_stay_apart():
+    w, b = [Value(0.5, label="w0"), Value(-2.0, label="w1")], Value(0.25, label="b")
+    xs = [[0.0, 1.0], [-0.0, 1.0], [0.0, 1.0], [float("nan"), 1.0]]
+    loss = linear(w, xs[0], b).tanh()
+    for x in xs[1:]:
+        loss = loss + linear(w, x, b).tanh()
+    (layer,) = find_layers(loss, {})
+    assert [[repr(v) for v in row] for row in layer.inputs] == [
+        [repr(v) for v in row] for row in xs]
+    view = step_through(loss, layers=True, groups={})
+    loss.backward()
+    assert repr(by(view, "dL/dW")[0].value) == repr([[w[0].grad, w[1].grad]])  # NaN as torch
