@@ -263,10 +263,10 @@ def _steps(graph: _Graph, trace: Trace, precision: int) -> list[LayerStep]:
             (f"{k}z", x_box), (f"{k}W",)))
         if layer.bias is not None:
             gb = [g.get(b, 0.0) for b in layer.bias]
-            total = (f"Σₛ {nm['d']} over the {samples} samples" if samples > 1
-                     else nm["d"])
+            total, sums = ((f"Σₛ {nm['d']} over the {samples} samples", f"\n  = Σₛ {M(delta)}")
+                           if samples > 1 else (nm["d"], ""))
             out.append(LayerStep(where, "dL/db", (
-                f"∂L/∂{nm['b']} = {total}\n  = Σₛ {M(delta)}\n  = {M([gb])[1:-1]}"), gb,
+                f"∂L/∂{nm['b']} = {total}{sums}\n  = {M([gb])[1:-1]}"), gb,
                 (f"{k}z",), (f"{k}b",)))
     return out
 
