@@ -585,6 +585,7 @@ def draw(
     collapse: bool = False,
     groups: Mapping[Value, str] | None = None,
     precision: int = 4,
+    layers: bool = False,
 ) -> Drawing:
     """Draw the graph ``root`` depends on.
 
@@ -597,8 +598,14 @@ def draw(
     module path such as ``layers.0.neurons.3``, drawn as one box together with its
     activation; its edges carry ∂activation/∂input). ``groups`` maps parameters to module
     paths (``model.module_paths()``); None: those registered, an ``nn`` model's (see
-    :mod:`autograd.groups`).
+    :mod:`autograd.groups`). ``layers=True``: one box per layer quantity (x, z, a, W, b as
+    matrices) and scalar boxes for the rest (:mod:`autograd.layerview`).
     """
+    if layers:
+        from .layerview import draw_layers
+
+        return draw_layers(root, rankdir=rankdir, groups=groups, max_nodes=max_nodes,
+                           precision=precision)
     return _draw(root, rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                  highlight=highlight, max_nodes=max_nodes, depth=depth, collapse=collapse,
                  groups=groups, precision=precision)

@@ -18,6 +18,7 @@ and the page, whose frames are computed here, so its script only shows them.
 from __future__ import annotations
 
 import html
+import json
 import os
 from collections import Counter
 from collections.abc import Iterator
@@ -150,6 +151,10 @@ class Stepper:
     def __str__(self) -> str:
         return str(self.trace)
 
+    def to_json(self) -> dict:
+        """The trace as a dict: the document :meth:`~autograd.trace.Trace.to_json` writes."""
+        return json.loads(self.trace.to_json())
+
     def _repr_html_(self) -> str:
         try:
             return self.html()
@@ -265,8 +270,14 @@ def _kind(got: int, need: int) -> str:
     return "final" if got == need else "partial" if got else "pending"
 
 
-def step_through(root: Value, grad: float = 1.0, **draw_options: Any) -> Stepper:
+def step_through(root: Value, grad: float = 1.0, *, layers: bool = False,
+                 **draw_options: Any) -> Stepper:
     """The backward pass of ``root`` frame by frame (display it in Jupyter, or ``save`` it);
     no ``.grad`` changes. ``draw_options`` go to :func:`autograd.draw` (``depth``,
-    ``collapse``, ``groups``, ``max_nodes``, ``rankdir``, ``precision``)."""
+    ``collapse``, ``groups``, ``max_nodes``, ``rankdir``, ``precision``). ``layers=True``:
+    layer by layer with the δ formulas (:class:`autograd.layerview.LayerView`)."""
+    if layers:
+        from .layerview import LayerView
+
+        return LayerView(root, grad, **draw_options)
     return Stepper(root, grad, **draw_options)

@@ -36,8 +36,7 @@ _FRAGMENT = """<div id="{uid}" class="stepgrad-stepper" tabindex="0"><style>{css
 <span class="sg-help"> (keys: ← → Home End)</span></div>
 <pre class="sg-eq">{eq}</pre>
 <div class="sg-graph">{picture}</div>
-<div class="sg-table"><p>All steps (∂L/∂node, then per edge: local derivative, product added,
-parent's grad before and after):</p>{table}</div>
+<div class="sg-table"><p>{caption}</p>{table}</div>
 <script type="application/json" class="sg-data">{data}</script>
 <script>{script}</script></div>
 """
@@ -82,18 +81,24 @@ def _asset(name: str) -> str:
     return files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
-def fragment(data: dict, picture: str, eq: str, table: str) -> str:
+CAPTION = ("All steps (∂L/∂node, then per edge: local derivative, product added,\n"
+           "parent's grad before and after):")
+
+
+def fragment(data: dict, picture: str, eq: str, table: str, script: str = "stepper.js",
+             caption: str = CAPTION) -> str:
     """The stepper as one HTML fragment showing the last frame (``eq``: its equation):
     controls, ``picture`` (the tagged SVG, or why there is none), the step ``table`` (works
-    without script), the ``data`` and the script. The id hashes data and picture, so two
-    steppers on one notebook page keep apart."""
+    without script) under ``caption``, the ``data`` and the ``script`` (a package data file
+    that shows frame k; the layer view brings its own). The id hashes data and picture, so
+    two steppers on one notebook page keep apart."""
     payload = script_json(data)
     uid = "stepgrad-" + hashlib.sha1((payload + picture).encode("utf-8", "replace")
                                      ).hexdigest()[:12]
     return _FRAGMENT.format(
         uid=uid, n=data["n"], css=_asset("stepper.css"), eq=html.escape(eq), picture=picture,
-        table=table, data=payload,
-        script=_asset("stepper.js").replace('"STEPGRAD_ID"', json.dumps(uid)),
+        table=table, caption=html.escape(caption, quote=False), data=payload,
+        script=_asset(script).replace('"STEPGRAD_ID"', json.dumps(uid)),
     )
 
 
