@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from .backward import topological_order
 from .files import printable, write_atomic
 from .groups import Groups, check_groups
+from .trace import number_text
 from .value import Value
 
 if TYPE_CHECKING:
@@ -218,6 +219,7 @@ class Box:
     neuron: bool = False
     note: str = ""
     mark: str = ""  # in a frame of backward: "pending", "partial" or "final"
+    name: str = ""  # what the step text calls it: its label, else #id (the root: L)
 
 
 @dataclass(frozen=True)
@@ -250,21 +252,17 @@ MARKS = {"": "", "pending": " · pending", "partial": " · partial", "final": " 
 
 def grad_text(grad: float, mark: str, precision: int = 4) -> str:
     """The grad line of a box: ``grad 0.664 ✓ final`` (the mark only in frames)."""
-    return f"grad {_format(grad, precision)}{MARKS[mark]}"
+    return f"grad {number_text(grad, precision)}{MARKS[mark]}"
 
 
 def added_text(added: float, precision: int = 4) -> str:
     """The second line of an edge label in a frame: the product pushed through it."""
-    return f"+= {_format(added, precision)}"
+    return f"+= {number_text(added, precision)}"
 
 
 def _as_float(x: Any) -> float:
     """A float from a float or a Value (grads and locals may be Values in higher order)."""
     return float(x.data if isinstance(x, Value) else x)
-
-
-def _format(x: float, precision: int) -> str:
-    return format(x, f".{precision}g")
 
 
 def _layer_of(group: str) -> str:
@@ -301,6 +299,7 @@ class _Graph:
 
     def __init__(self, root: Value, order: list[Value], collapse: bool, groups: Groups) -> None:
         self.root = root
+        self.index = {node: i for i, node in enumerate(order)}  # the trace's ids
         self.params: dict[Value, str] = {}
         for node in order:
             path = None if node._edges else groups.get(node)
@@ -338,6 +337,13 @@ class _Graph:
             for p in params:
                 if uses[p] == node._edges[0::2].count(p):
                     self.rep[p] = out
+
+    def name(self, node: Value) -> str:
+        """The node's name in the step text (see :class:`autograd.trace.NodeInfo`): its
+        label, else ``#id``; an unlabelled root is ``L``, as ``Trace.root_name``."""
+        if node.label:
+            return node.label
+        return "L" if node is self.root else f"#{self.index[node]}"
 
     def find(self, node: Value) -> Value:
         return self.rep.get(node, node)
@@ -471,7 +477,7 @@ class Drawing:
 
     # ------------------------------------------------------------------ text and tables
     def _fmt(self, x: float) -> str:
-        return _format(x, self.precision)
+        return number_text(x, self.precision)
 
     def _grad(self, box: Box) -> str:
         return grad_text(box.grad, box.mark, self.precision)[5:]
@@ -562,9 +568,9 @@ def _node_label(box: Box, show_grad: bool, precision: int, label: str | None, ra
     fields = [box.symbol] if box.symbol else []
     if label is not None:
         fields.append(label)
-    elif not box.symbol:
-        fields.append("constant")
-    fields.append(f"data {_format(box.data, precision)}")
+    if box.neuron or label is None:  # the name the step text uses
+        fields.append(box.name if box.symbol else f"{box.name} constant")
+    fields.append(f"data {number_text(box.data, precision)}")
     if show_grad:
         fields.append(grad_text(box.grad, box.mark, precision))
     if box.note:
@@ -697,13 +703,15 @@ def _boxes(
             role = "intermediate"
         else:
             role = "parameter" if node in graph.params else "input"
-        label, lit = node.label, node in marked
+        label, lit, name = node.label, node in marked, graph.name(node)
         symbol = node.op.symbol if node.op is not None else ""
         if neuron:
             core, inside = graph.core[node], members.get(node, [])
             symbol = core.op.symbol + (f" → {symbol}" if core is not node else "")
             label = graph.path[node]
-            notes.insert(0, f"{sum(1 for m in inside if not m._edges)} parameters")
+            name = " → ".join(graph.name(n) for n in dict.fromkeys((core, node)))
+            count = len({p for p in core._edges[0::2] if p in graph.params})
+            notes.insert(0, f"{count} parameters")
             lit = lit or any(m in marked for m in inside)
         grad, mark, added = _as_float(node.grad), "", None
         pusher = graph.core.get(node, node)  # whose step pushes through the edges drawn in
@@ -712,7 +720,7 @@ def _boxes(
             lit = lit or (moment.visited is not None and graph.find(moment.visited) is node)
             added = moment.pushed.get(pusher)
         boxes.append(Box(ids[node], role, symbol, label, _as_float(node.data), grad, lit, neuron,
-                         "; ".join(notes), mark))
+                         "; ".join(notes), mark, name))
         edges.extend(Edge(ids[p], ids[node], local, added[i] if added else None)
                      for p, local, i in shown)
         pushers.extend(pusher for _ in shown)
@@ -738,7 +746,7 @@ def _digraph(
     """
 
     def fmt(x: float) -> str:
-        return _format(x, precision)
+        return number_text(x, precision)
 
     pin = pinned or Layout("", {}, {}, {})
     dot = graphviz.Digraph("computation_graph")

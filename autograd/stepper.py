@@ -29,7 +29,7 @@ from .files import write_atomic
 from .gif import animate
 from .groups import check_groups
 from .stepper_page import PAGE, fragment, state_codes, tag_svg
-from .trace import Trace, backward_trace
+from .trace import Trace, backward_trace, number_text
 from .value import Value
 
 
@@ -122,8 +122,9 @@ class Stepper:
         self._check(k)
         L = self.trace.root_name
         if k == 0:
-            return printable(f"before the first step: ∂{L}/∂{L} = {self.trace.seed:.6g} (the "
-                             f"seed); {len(self)} steps to go")
+            seed = number_text(self.trace.seed)
+            return printable(f"before the first step: ∂{L}/∂{L} = {seed} (the seed); "
+                             f"{len(self)} steps to go")
         return "\n".join(map(printable, self.trace.steps[k - 1].equation(L).split("\n")))
 
     # ------------------------------------------------------------------ Jupyter

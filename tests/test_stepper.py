@@ -477,3 +477,63 @@ def test_no_label_can_end_or_break_the_pages_script(tmp_path):
     data = json.loads(raw)
     assert data["eq"] == [view.equation(k) for k in range(len(view) + 1)]
     assert all(label in "".join(data["eq"]) for label in HOSTILE)
+
+
+# ---------------------------------------------------------------------------- network size
+def mlp_loss():
+    """MLP(4, [8, 8, 1]) on 4 fixed samples, squared errors summed: the learner's network."""
+    nn = pytest.importorskip("nn")
+    import random
+
+    from autograd import sum as total
+
+    model = nn.MLP(4, [8, 8, 1], rng=0)
+    r = random.Random(1)
+    xs = [[r.uniform(-1, 1) for _ in range(4)] for _ in range(4)]
+    ys = [r.uniform(-1, 1) for _ in range(4)]
+    return model, total([(model(x) - y) ** 2 for x, y in zip(xs, ys, strict=True)])
+
+
+def box_lines(drawing: Drawing) -> set[str]:
+    """Every line of text the boxes of ``drawing``'s DOT source show (a constant's line is
+    its name, then ``constant``)."""
+    lines = set()
+    for label in re.findall(r'^\s*n\d+ \[label="(.*?)"', drawing.dot_source, re.M):
+        lines.update(line.removesuffix(" constant") for line in label.strip("{}").split("|"))
+    return lines
+
+
+def test_every_name_in_the_step_text_is_on_a_box():
+    _, loss = mlp_loss()
+    order = topological_order(loss)
+    view = step_through(loss)
+    for k in (1, 2, 3, 40, len(view)):
+        text = view.equation(k)
+        names = set(re.findall(r"#\d+", text))
+        lines = box_lines(view.frame(k))
+        assert names and names <= lines, (k, names - lines)
+        for name in names:  # the number is the node's position in topological order
+            assert order[int(name[1:])].label is None
+    # the unlabelled root is L in the text and on its box, nowhere #id
+    root = f"#{len(order) - 1}"
+    assert view.equation(1).startswith("step 1: L (Σ)") and "L" in box_lines(view.frame(1))
+    assert all(root not in view.equation(k) for k in range(len(view) + 1))
+    assert root not in str(view.trace) and root not in box_lines(view.frame(0))
+
+
+def test_no_minus_zero_on_screen(tmp_path):
+    a, z = Value(2.0, label="a"), Value(-0.0, label="z")
+    az = a * z
+    loss = az * -3.0
+    view = step_through(loss)
+    pushed = view.trace.steps[0].edges[1]  # L pushes 1 × ∂L/∂(-3) = 1 × az into the -3
+    for x in (az.data, pushed.local, pushed.added):  # the engine's numbers are -0.0
+        assert x == 0 and math.copysign(1.0, x) == -1.0
+    minus_zero = re.compile(r"-0(?![.\d])")
+    assert not any(minus_zero.search(view.equation(k)) for k in range(len(view) + 1))
+    assert not minus_zero.search(str(view.trace))
+    for k in (0, 1, 2):
+        assert not minus_zero.search(view.frame(k).dot_source)
+    assert "+= 0" in view.frame(1).dot_source and "data 0" in view.frame(1).dot_source
+    if shutil.which("dot"):
+        assert not minus_zero.search(view.save(tmp_path / "p.html").read_text(encoding="utf-8"))
