@@ -19,6 +19,7 @@ WebAssembly, run in-process by wasmtime; SVG only).
 from __future__ import annotations
 
 import html
+import inspect
 import json
 import os
 import re
@@ -591,6 +592,7 @@ def draw(
     collapse: bool = False,
     groups: Mapping[Value, str] | None = None,
     precision: int = 4,
+    **unknown: Any,
 ) -> Drawing:
     """Draw the graph ``root`` depends on.
 
@@ -603,11 +605,28 @@ def draw(
     module path such as ``layers.0.neurons.3``, drawn as one box together with its
     activation; its edges carry ∂activation/∂input). ``groups`` maps parameters to module
     paths (``model.module_paths()``); None: those registered, an ``nn`` model's (see
-    :mod:`autograd.groups`).
+    :mod:`autograd.groups`). Any other keyword is a TypeError naming the options.
     """
+    check_options("draw", unknown)
     return _draw(root, rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                  highlight=highlight, max_nodes=max_nodes, depth=depth, collapse=collapse,
                  groups=groups, precision=precision)
+
+
+def option_names() -> list[str]:
+    """The keyword options :func:`draw` takes."""
+    return [p.name for p in inspect.signature(draw).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+def check_options(where: str, given: Iterable[str], also: Iterable[str] = ()) -> None:
+    """TypeError naming the first of ``given`` that is neither a :func:`draw` option nor in
+    ``also``, and the options there are."""
+    names = option_names() + [n for n in also if n not in option_names()]
+    for name in given:
+        if name not in names:
+            raise TypeError(f"{where}() got an unknown option {name!r}; the options are "
+                            + ", ".join(names))
 
 
 def _draw(

@@ -24,7 +24,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .draw import Drawing, Layout, Moment, _draw, _select, grad_text, layout, printable
+from .draw import (
+    Drawing,
+    GraphvizNotFound,
+    Layout,
+    Moment,
+    RenderError,
+    _draw,
+    _select,
+    check_options,
+    grad_text,
+    layout,
+    printable,
+)
 from .files import write_atomic
 from .gif import animate
 from .groups import check_groups
@@ -173,9 +185,9 @@ class Stepper:
         step table below works without script)."""
         n = len(self)
         try:
-            drawing, data = self.page_data()
+            drawing, data = self.page_data()  # a graph past max_nodes raises here, as frame
             picture = tag_svg(drawing, data)
-        except Exception as err:  # no renderer, too big, ...: say why, keep the equations
+        except (ImportError, GraphvizNotFound, RenderError) as err:  # no picture: say why
             data = {"boxes": [], "states": [], "width": 1,
                     "frames": [{"v": None, "g": "", "e": []}] * (n + 1)}
             picture = f"<p>No picture: {html.escape(' '.join(str(err).split()))}</p>"
@@ -236,11 +248,20 @@ class Stepper:
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike, format: str = "svg", delay: float = 1.0) -> Path:
-        """Write the stepper: ``.html`` (the self-contained page), ``.gif`` (one frame per
-        step, ``delay`` seconds each, looping; needs Graphviz ``dot``) or, for a path without
-        one of those suffixes, a folder of ``frame_000.<format>`` files (``svg`` or ``png``)."""
+        """Write the stepper; the suffix says what: ``.html``/``.htm`` the self-contained
+        page, ``.gif`` an animation (one frame per step, ``delay`` seconds each, looping;
+        needs Graphviz ``dot``), ``.svg``/``.png`` the last frame's image, and a path with no
+        suffix a folder of ``frame_000.<format>`` files (``svg`` or ``png``). Any other
+        suffix is a ValueError. A graph past ``max_nodes`` raises the ValueError
+        :meth:`frame` raises, whatever the suffix."""
         path = Path(path)
         suffix = path.suffix.lower()
+        if suffix not in ("", ".html", ".htm", ".gif", ".svg", ".png"):
+            raise ValueError(f"step_through: cannot save {str(path)!r}: use .html or .htm (the "
+                             "page), .gif (an animation), .svg or .png (the last frame) or a "
+                             "path with no suffix (a folder of frames)")
+        if suffix in (".svg", ".png"):
+            return self.frame(len(self)).save(path)
         if suffix in (".html", ".htm"):
             return write_atomic(path, PAGE.format(
                 title=html.escape(printable(f"Stepping through backward: {self.trace.root_name}")),
@@ -269,5 +290,7 @@ def _kind(got: int, need: int) -> str:
 def step_through(root: Value, grad: float = 1.0, **draw_options: Any) -> Stepper:
     """The backward pass of ``root`` frame by frame (display it in Jupyter, or ``save`` it);
     no ``.grad`` changes. ``draw_options`` go to :func:`autograd.draw` (``depth``,
-    ``collapse``, ``groups``, ``max_nodes``, ``rankdir``, ``precision``)."""
+    ``collapse``, ``groups``, ``max_nodes``, ``rankdir``, ``precision``); any other name is a
+    TypeError naming the options."""
+    check_options("step_through", draw_options, also=("layers",))
     return Stepper(root, grad, **draw_options)

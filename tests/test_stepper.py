@@ -13,6 +13,7 @@ import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
 
 import pytest
 
@@ -537,3 +538,59 @@ def test_no_minus_zero_on_screen(tmp_path):
     assert "+= 0" in view.frame(1).dot_source and "data 0" in view.frame(1).dot_source
     if shutil.which("dot"):
         assert not minus_zero.search(view.save(tmp_path / "p.html").read_text(encoding="utf-8"))
+
+
+def test_unknown_options_are_refused_at_the_call():
+    from autograd import draw
+
+    f = example()
+    for call, where in ((lambda: draw(f, layerz=True), "draw"),
+                        (lambda: step_through(f, dept=2), "step_through")):
+        with pytest.raises(TypeError, match=rf"^{where}\(\) got an unknown option") as err:
+            call()
+        assert "depth" in str(err.value) and "max_nodes" in str(err.value)
+    assert "layers" in str(pytest.raises(TypeError, step_through, f, foo=1).value)
+
+
+def test_save_picks_what_to_write_by_suffix(tmp_path):
+    needs_dot()
+    view = step_through(example())
+    last = view.frame(len(view))
+    svg = view.save(tmp_path / "steps.svg")
+    assert svg.is_file() and svg.read_bytes() == last.image("svg")[0]
+    png = view.save(tmp_path / "steps.png")
+    assert png.is_file() and png.read_bytes() == last.image("png")[0]
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    for bad in ("steps.pdf", "steps.txt", "frames.d"):
+        with pytest.raises(ValueError, match=r"\.html.*\.gif.*\.svg or \.png.*no suffix"):
+            view.save(tmp_path / bad)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.png", "steps.svg"]
+
+
+def test_past_max_nodes_page_frame_and_images_raise_the_same_error(tmp_path):
+    _, loss = mlp_loss()
+    count = len(topological_order(loss))
+    view = step_through(loss, max_nodes=count - 1)
+    messages = set()
+    for call in (lambda: view.frame(0), view.html, lambda: view.save(tmp_path / "s.html"),
+                 lambda: view.save(tmp_path / "s.gif"), lambda: view.save(tmp_path / "s.svg"),
+                 lambda: view.save(tmp_path / "frames")):
+        with pytest.raises(ValueError, match=f"has {count} nodes, more than max_nodes="
+                                             f"{count - 1}; pass max_nodes=None") as err:
+            call()
+        messages.add(str(err.value))
+    assert len(messages) == 1 and list(tmp_path.iterdir()) == []
+    shown = view._repr_mimebundle_()["text/html"]  # display never raises: why, and the table
+    assert f"max_nodes={count - 1}" in shown and "stepgrad-trace" in shown
+
+
+def test_collapse_over_a_batch_counts_each_neurons_parameters_once():
+    model, loss = mlp_loss()
+    paths = model.module_paths()
+    per_neuron = Counter(paths.values())  # the oracle: the model's own parameter lists
+    assert set(per_neuron.values()) == {4 + 1, 8 + 1}
+    drawing = step_through(loss, collapse=True).frame(0)
+    neurons = [b for b in drawing.boxes if b.neuron]
+    assert len(neurons) == 4 * (8 + 8 + 1)  # one box per neuron and sample
+    for box in neurons:
+        assert box.note.split(";")[0] == f"{per_neuron[box.label]} parameters"
