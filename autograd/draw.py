@@ -360,9 +360,26 @@ class _Graph:
             if self.find(p) is not node
         ]
 
-    def cut(self, depth: int) -> None:
-        """Keep the nodes at most ``depth`` edges above the root (shortest path)."""
-        level = {self.root: 0}
+    def cut(self, depth: int, around: Iterable[Value] = ()) -> None:
+        """Keep the nodes at most ``depth`` edges above the root (shortest path) and, for
+        each node of ``around`` (say the node a step visits), those at most ``depth`` edges
+        above it or below it."""
+        keep = self._above([self.root], depth)
+        starts = list(dict.fromkeys(self.find(n) for n in around))
+        if starts:
+            keep |= self._above(starts, depth)
+            below: dict[Value, int] = {n: 0 for n in starts}
+            for node in self.nodes:  # topological order: parents before consumers
+                for parent, _, _ in self.incoming(node):
+                    d = below.get(parent)
+                    if d is not None and d < depth and below.get(node, depth + 1) > d + 1:
+                        below[node] = d + 1
+            keep |= below.keys()
+        self.nodes = [n for n in self.nodes if n in keep]
+
+    def _above(self, starts: list[Value], depth: int) -> set[Value]:
+        """The nodes at most ``depth`` edges above one of ``starts``."""
+        level = dict.fromkeys(starts, 0)
         for node in reversed(self.nodes):
             d = level.get(node)
             if d is None or d >= depth:
@@ -370,7 +387,7 @@ class _Graph:
             for parent, _, _ in self.incoming(node):
                 if level.get(parent, depth + 1) > d + 1:
                     level[parent] = d + 1
-        self.nodes = [n for n in self.nodes if n in level]
+        return set(level)
 
 
 def _highlight_set(order: list[Value], highlight: Iterable[Value | str]) -> set[Value]:
@@ -644,9 +661,11 @@ def _draw(
     moment: Moment | None = None,
     ids: bool = False,
     pinned: Layout | None = None,
+    around: Iterable[Value] = (),
 ) -> Drawing:
     """:func:`draw`, or with ``moment`` a frame of backward: boxes show the moment's grads
-    and marks, the visited node is highlighted and its edges carry the products it pushes.
+    and marks, the visited node is highlighted and its edges carry the products it pushes;
+    with ``depth``, the visited node's neighbourhood and those of ``around`` are drawn too.
     ``ids`` gives every edge a DOT ``id`` (``e0, e1, ...``, as in ``Drawing.edges``);
     ``pinned`` puts every box and edge where that layout has them."""
     if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -661,14 +680,16 @@ def _draw(
             '(or pip install "stepgrad[draw]")'
         ) from err
 
-    graph, order = _select(root, max_nodes, depth, collapse, groups)
+    if moment is not None and moment.visited is not None:
+        around = [*around, moment.visited]
+    graph, order = _select(root, max_nodes, depth, collapse, groups, around)
     marked = _highlight_set(order, highlight)
     boxes, edges, pushers = _boxes(graph, marked, moment)
     digraph = _digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision, ids,
                        pinned)
     drawing = Drawing(digraph, boxes, edges, precision)
     drawing.pinned = pinned is not None
-    box_of = {node: f"n{i}" for i, node in enumerate(graph.nodes)}
+    box_of = {node: f"n{graph.index[node]}" for node in graph.nodes}
     box_of.update((node, box_of[out]) for node, out in graph.rep.items() if out in box_of)
     drawing._nodes, drawing._box_of, drawing._pushers = graph.nodes, box_of, pushers
     return drawing
@@ -680,10 +701,12 @@ def _select(
     depth: int | None = None,
     collapse: bool = False,
     groups: Mapping[Value, str] | None = None,
+    around: Iterable[Value] = (),
 ) -> tuple[_Graph, list[Value]]:
     """Which boxes :func:`draw` draws for ``root`` with these options (``graph.nodes``, box
     ``n{i}`` for the i-th; ``graph.find(node)`` is the drawn node a node is inside), and the
-    whole graph in topological order. Raises as :func:`draw` does, before any drawing."""
+    whole graph in topological order; with ``depth``, also the neighbourhoods of the nodes
+    ``around`` (see :meth:`_Graph.cut`). Raises as :func:`draw` does, before any drawing."""
     if not isinstance(root, Value):
         raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
     if depth is not None and (not isinstance(depth, int) or depth < 0):
@@ -692,7 +715,7 @@ def _select(
     check_size(len(order), max_nodes, depth, collapse)
     graph = _Graph(root, order, collapse, check_groups(groups, "draw"))
     if depth is not None:
-        graph.cut(depth)
+        graph.cut(depth, around)
     if max_nodes is not None and len(graph.nodes) > max_nodes:
         raise _too_big(len(graph.nodes), max_nodes)
     return graph, order
@@ -701,9 +724,10 @@ def _select(
 def _boxes(
     graph: _Graph, marked: set[Value], moment: Moment | None = None
 ) -> tuple[list[Box], list[Edge], list[Value]]:
-    """One Box per drawn node (ids ``n0, n1, ...`` in topological order), the edges, and per
-    edge the node whose backward step pushes through it."""
-    ids = {node: f"n{i}" for i, node in enumerate(graph.nodes)}
+    """One Box per drawn node (id ``n{i}`` for the i-th node of the whole graph in
+    topological order, as the trace's ``#i``: a box keeps its id whatever else is drawn),
+    the edges, and per edge the node whose backward step pushes through it."""
+    ids = {node: f"n{graph.index[node]}" for node in graph.nodes}
     members: dict[Value, list[Value]] = {}
     for node, out in graph.rep.items():
         members.setdefault(out, []).append(node)

@@ -198,7 +198,8 @@ class Stepper:
         """The page's drawing and frames, from one pass of :func:`moments`.
 
         The drawing is the one every frame is laid out like: each box holds its widest text
-        of any frame, each edge the product it will carry. The data: ``boxes`` (ids ``n0,
+        of any frame, each edge the product it will carry; with ``depth``, it draws every
+        box some frame draws. The data: ``boxes`` (ids ``n0,
         n1, ...``), ``states`` (per box, the ``[grad text, mark]`` pairs it shows) and per
         frame ``v`` (the visited box or None), ``g`` (each box's index into its states, in
         base 36, ``width`` characters each: :func:`~autograd.stepper_page.frame_states`
@@ -206,8 +207,9 @@ class Stepper:
         if self._page is None:
             options = self.draw_options
             precision = options.get("precision", 4)
+            around = [s.node.value for s in self.trace.steps]  # each frame's neighbourhood
             graph, _ = _select(self.root, options.get("max_nodes", 300), options.get("depth"),
-                               options.get("collapse", False), options["groups"])
+                               options.get("collapse", False), options["groups"], around)
             states: list[dict[tuple[str, str], int]] = [{} for _ in graph.nodes]
             widest: dict[Value, tuple[str, float, str]] = {}
             rows, visited = [], []
@@ -221,7 +223,7 @@ class Stepper:
                 rows.append(row)
                 visited.append(m.visited)
             pushed = {s.node.value: tuple(e.added for e in s.edges) for s in self.trace.steps}
-            drawing = _draw(self.root, ids=True, **options, moment=Moment(
+            drawing = _draw(self.root, ids=True, around=around, **options, moment=Moment(
                 {v: g for v, (_, g, _) in widest.items()},
                 {v: mark for v, (_, _, mark) in widest.items()}, None, pushed))
             edges: dict[Value, list[str]] = {}

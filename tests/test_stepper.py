@@ -306,7 +306,13 @@ def test_big_graphs_step_like_draw_shows_them(tmp_path):
         step_through(deeper).frame(0)
     assert "max_nodes=300" in step_through(deeper)._repr_mimebundle_()["text/html"]
     cut = step_through(deeper, depth=3)
-    assert len(cut.frame(5).boxes) == 6 and "data-node=" in cut.html()  # ×, 2, +, 1, tanh, ×
+    top = {b.id for b in D.draw(deeper, depth=3).boxes}  # ×, 2, +, 1, tanh, ×
+    visited = f"n{cut.trace.steps[4].node.id}"
+    frame = cut.frame(5)  # the root's levels and the step's neighbourhood
+    assert len(top) == 6 and top | {visited} <= {b.id for b in frame.boxes}
+    assert [b.id for b in frame.boxes if b.highlighted] == [visited]
+    with pytest.raises(ValueError, match="max_nodes=300"):  # the page draws every frame's boxes
+        cut.html()
 
 
 def test_collapsed_neurons_step_with_their_products():
@@ -594,3 +600,23 @@ def test_collapse_over_a_batch_counts_each_neurons_parameters_once():
     assert len(neurons) == 4 * (8 + 8 + 1)  # one box per neuron and sample
     for box in neurons:
         assert box.note.split(";")[0] == f"{per_neuron[box.label]} parameters"
+
+
+def test_depth_follows_the_step():
+    _, loss = mlp_loss()
+    trace = step_through(loss).trace
+    parents = {s.node.id: {e.parent.id for e in s.edges} for s in trace.steps}
+    consumers: dict[int, set[int]] = {}
+    for child, ps in parents.items():
+        for p in ps:
+            consumers.setdefault(p, set()).add(child)
+    root = trace.root.id
+    view = step_through(loss, depth=1)
+    for k in range(len(view) + 1):
+        v = trace.steps[k - 1].node.id if k else root
+        want = {root, v} | parents[root] | parents.get(v, set()) | consumers.get(v, set())
+        drawing = view.frame(k)
+        assert {b.id for b in drawing.boxes} == {f"n{i}" for i in want}, k
+        assert [b.id for b in drawing.boxes if b.highlighted] == ([f"n{v}"] if k else [])
+    deep = step_through(loss, depth=3)
+    assert all(any(b.highlighted for b in deep.frame(k).boxes) for k in range(1, len(deep) + 1))
