@@ -275,6 +275,11 @@ def _layer_of(group: str) -> str:
     return ".".join(parts[:-1])
 
 
+def _indices(path: str) -> tuple[int, ...]:
+    """The numbers in a module path: ``layers.1.neurons.3`` → (1, 3)."""
+    return tuple(int(part) for part in path.split(".") if part.isdigit())
+
+
 def _too_big(count: int, max_nodes: int) -> ValueError:
     return ValueError(
         f"draw: the graph has {count} nodes, more than max_nodes={max_nodes}; pass "
@@ -310,34 +315,54 @@ class _Graph:
                                     f"path {path!r}, which is not a str")
                 self.params[node] = path
         self.rep: dict[Value, Value] = {}  # absorbed node → the output of its neuron box
-        self.core: dict[Value, Value] = {}  # neuron output → its linear node
-        self.path: dict[Value, str] = {}  # neuron output → module path
-        if collapse:
-            self._collapse(order)
+        self.core: dict[Value, Value] = {}  # neuron output → its linear node (collapsed)
+        self.path: dict[Value, str] = {}  # neuron output → module path (collapsed)
+        self.neuron: dict[Value, tuple[str, bool]] = {}  # a neuron's nodes → (module path,
+        # whether it is the activation)
+        self.sample: dict[Value, int] = {}  # node → the first of the root's inputs it feeds
+        self._neurons(order, collapse)
         self.nodes = [n for n in order if n not in self.rep] if self.rep else order
 
-    def _collapse(self, order: list[Value]) -> None:
+    def _neurons(self, order: list[Value], collapse: bool) -> None:
+        """Find each neuron (a node whose parameter inputs share one module path, with its
+        activation: the one-input node that alone consumes it) and, with ``collapse``, fold
+        it into one box with the parameters only it uses."""
         uses: Counter[Value] = Counter()
         consumer: dict[Value, Value] = {}
-        for node in order:
+        for i, p in enumerate(self.root._edges[0::2]):
+            self.sample.setdefault(p, i)
+        for node in reversed(order):
             for p in node._edges[0::2]:
                 uses[p] += 1
                 consumer[p] = node
+                if node in self.sample:
+                    self.sample[p] = min(self.sample.get(p, self.sample[node]), self.sample[node])
         for node in order:
             params = [p for p in node._edges[0::2] if p in self.params]
             paths = {self.params[p] for p in params}
             if len(paths) != 1 or "" in paths:
                 continue
-            out = node
+            out, path = node, paths.pop()
             if uses[node] == 1 and len(consumer[node]._edges) == 2 and (
                 consumer[node]._edges[1] is not None  # not a micrograd-style closure node
             ):
                 out = consumer[node]
+            self.neuron[node], self.neuron[out] = (path, False), (path, out is not node)
+            if not collapse:
+                continue
+            if out is not node:
                 self.rep[node] = out
-            self.core[out], self.path[out] = node, paths.pop()
+            self.core[out], self.path[out] = node, path
             for p in params:
                 if uses[p] == node._edges[0::2].count(p):
                     self.rep[p] = out
+
+    def stacking(self, node: Value) -> tuple:
+        """Where ``node`` goes among the boxes of its rank (top to bottom with ``rankdir``
+        LR): by the root input it feeds (the sample), then by module path (a neuron's or a
+        parameter's), so neuron 0 is on top."""
+        path = self.neuron[node][0] if node in self.neuron else ""
+        return self.sample.get(node, 0), _indices(path), self.index[node]
 
     def name(self, node: Value) -> str:
         """The node's name in the step text (see :class:`autograd.trace.NodeInfo`): its
@@ -685,8 +710,9 @@ def _draw(
     graph, order = _select(root, max_nodes, depth, collapse, groups, around)
     marked = _highlight_set(order, highlight)
     boxes, edges, pushers = _boxes(graph, marked, moment)
+    stacking = {f"n{graph.index[n]}": graph.stacking(n) for n in graph.nodes}
     digraph = _digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision, ids,
-                       pinned)
+                       pinned, stacking)
     drawing = Drawing(digraph, boxes, edges, precision)
     drawing.pinned = pinned is not None
     box_of = {node: f"n{graph.index[node]}" for node in graph.nodes}
@@ -780,8 +806,11 @@ def _digraph(
     precision: int,
     ids: bool = False,
     pinned: Layout | None = None,
+    stacking: Mapping[str, tuple] | None = None,
 ) -> graphviz.Digraph:
-    """The DOT graph: legend, boxes coloured by role, edges labelled ×∂child/∂parent.
+    """The DOT graph: legend, boxes coloured by role, edges labelled ×∂child/∂parent. Boxes
+    and edges are written sorted by ``stacking`` (box id → key) with ``ordering=out``, so
+    that each node's consumers are stacked in that order (neuron 0 on top).
 
     Edges into a neuron box carry no local label (a dense layer would bury the picture in
     them); the table lists them. In a frame, pending boxes are dashed and the edges the
@@ -793,7 +822,8 @@ def _digraph(
 
     pin = pinned or Layout("", {}, {}, {})
     dot = graphviz.Digraph("computation_graph")
-    dot.attr(rankdir=rankdir, nodesep="0.25", ranksep="0.4")
+    dot.attr(rankdir=rankdir, nodesep="0.25", ranksep="0.4", ordering="out", mclimit="0.001")
+    place = stacking or {}
     if pinned is not None:
         dot.attr(bb=pinned.bb)
     dot.attr("node", shape="Mrecord", style="filled", fontname="Helvetica", fontsize="11",
@@ -803,7 +833,8 @@ def _digraph(
         _legend(legend, boxes, pin)
     layers: dict[str, Any] = {}
     neurons = set()
-    for box in boxes:
+    flip = rankdir in ("LR", "RL")  # dot lays out top-down, then turns: the order flips
+    for box in sorted(boxes, key=lambda b: place.get(b.id, ()), reverse=flip):
         extra = {"color": "#15803d", "penwidth": "2"} if box.neuron else {}
         if box.highlighted:
             extra = {"color": _HIGHLIGHT, "penwidth": "3"}
@@ -826,7 +857,10 @@ def _digraph(
     if neurons:
         dot.attr(concentrate="true")  # merges the parallel edges of dense layers
     seen: Counter[tuple[str, str]] = Counter()
-    for i, e in enumerate(edges):
+    for i in sorted(range(len(edges)), key=lambda i: (place.get(edges[i].parent, ()),
+                                                       place.get(edges[i].child, ())),
+                    reverse=flip):
+        e = edges[i]
         shown = show_local and e.local is not None and e.child not in neurons
         lines = [f"×{fmt(e.local)}"] if shown else []
         extra = {"id": f"e{i}"} if ids else {}
