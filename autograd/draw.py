@@ -887,9 +887,12 @@ def _legend(legend: graphviz.Digraph, boxes: list[Box], pin: Layout) -> None:
         legend.node("legend_highlighted", "visited at this step" if frame else "highlighted",
                     shape="box", style="rounded", color=_HIGHLIGHT, penwidth="3",
                     **pin.node("legend_highlighted"))
-    if frame:
-        legend.node("legend_pending", "pending: nothing arrived yet", shape="box",
-                    style="rounded,dashed", **pin.node("legend_pending"))
+    if frame:  # a box's border and grad line in each state
+        for mark, text, style in (("pending", "nothing arrived yet", "rounded,dashed"),
+                                  ("partial", "some consumers pushed", "rounded"),
+                                  ("final", "every consumer pushed", "rounded")):
+            legend.node(f"legend_{mark}", f"{MARKS[mark].strip(' ·')}: {text}", shape="box",
+                        style=style, **pin.node(f"legend_{mark}"))
 
 
 def _bb(pin: Layout, cluster: str) -> dict[str, str]:

@@ -15,7 +15,7 @@
   var adds = Array.prototype.slice.call(root.querySelectorAll("text[data-edge]"));
   var slider = root.querySelector(".sg-slider"), eq = root.querySelector(".sg-eq"),
     count = root.querySelector(".sg-count"), k = 0;
-  function show(j) {
+  function show(j, moved) {  // moved: bring the visited box into view
     k = Math.max(0, Math.min(d.n, j));
     var f = d.frames[k];
     grads.forEach(function (t, i) {
@@ -27,6 +27,7 @@
         g.classList.toggle("sg-" + m, state[1] === m);
       });
       g.classList.toggle("sg-visited", f.v === d.boxes[i]);
+      if (f.v === d.boxes[i] && moved) g.scrollIntoView({block: "nearest", inline: "nearest"});
     });
     adds.forEach(function (t) {
       var on = f.e.indexOf(t.getAttribute("data-edge")) >= 0;
@@ -41,13 +42,13 @@
     var m = {ArrowRight: k + 1, ArrowLeft: k - 1, Home: 0, End: d.n}[e.key];
     if (m === undefined) return;
     e.preventDefault();
-    show(m);
+    show(m, true);
   }
-  root.querySelector(".sg-prev").onclick = function () { show(k - 1); };
-  root.querySelector(".sg-next").onclick = function () { show(k + 1); };
-  root.querySelector(".sg-first").onclick = function () { show(0); };
-  root.querySelector(".sg-last").onclick = function () { show(d.n); };
-  slider.oninput = function () { show(parseInt(slider.value, 10)); };
+  root.querySelector(".sg-prev").onclick = function () { show(k - 1, true); };
+  root.querySelector(".sg-next").onclick = function () { show(k + 1, true); };
+  root.querySelector(".sg-first").onclick = function () { show(0, true); };
+  root.querySelector(".sg-last").onclick = function () { show(d.n, true); };
+  slider.oninput = function () { show(parseInt(slider.value, 10), true); };
   if (root.parentNode === document.body) document.addEventListener("keydown", key);
   else root.addEventListener("keydown", key);
   show(0);
