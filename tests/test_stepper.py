@@ -620,3 +620,32 @@ def test_depth_follows_the_step():
         assert [b.id for b in drawing.boxes if b.highlighted] == ([f"n{v}"] if k else [])
     deep = step_through(loss, depth=3)
     assert all(any(b.highlighted for b in deep.frame(k).boxes) for k in range(1, len(deep) + 1))
+
+
+def test_network_page_is_small_and_reads_right_without_its_style(tmp_path):
+    needs_dot()
+    _, loss = mlp_loss()
+    view = step_through(loss)
+    path = view.save(tmp_path / "mlp.html")
+    size = path.stat().st_size
+    print(f"{len(topological_order(loss))}-node MLP page: {size} bytes")
+    assert size <= 1_000_000
+    data, svg = page_parts(path.read_text(encoding="utf-8"))
+    last = view.frame(len(view))  # the engine's last frame: what the SVG shows unstyled
+    marks = {b.id: b.mark for b in last.boxes}
+    pushed = {f"e{i}" for i, e in enumerate(last.edges) if e.added is not None}
+    tree = ET.fromstring(svg)
+    seen = set()
+    for g in tree.iter(f"{SVG}g"):
+        title = g.findtext(f"{SVG}title")
+        outline = next((el for el in g if el.tag == f"{SVG}rect"), None)
+        if g.get("class", "").startswith("node") and title in marks:
+            seen.add(title)
+            assert (outline.get("stroke-dasharray") is not None) == (marks[title] == "pending")
+        elif g.get("class", "").startswith("edge") and g.get("id", "").startswith("e"):
+            red = [el.get("stroke") == "#dc2626" for el in g if el.tag == f"{SVG}path"]
+            assert red == [g.get("id") in pushed], g.get("id")
+        elif title in ("legend_pending", "legend_partial", "legend_final"):
+            seen.add(title)
+            assert bool(outline.get("stroke-dasharray")) == (title == "legend_pending")
+    assert seen == set(marks) | {"legend_pending", "legend_partial", "legend_final"}
