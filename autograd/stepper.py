@@ -8,8 +8,9 @@ pushed into it and *final* once none is left; the node visited at step ``k`` is 
 each edge it pushes through is labelled with the product it adds. In Jupyter the view is a
 slider with prev/next buttons; ``view.save("steps.html")`` writes a self-contained page (one
 SVG laid out once by Graphviz, the numbers of every frame, prev/next, a slider, ←/→/Home/End,
-no network), ``view.save("steps.gif")`` an animation and ``view.save("frames/")`` one
-image per frame.
+no network; it scrolls the visited box into view), ``view.save("steps.gif")`` an
+animation, ``view.save("steps.svg")`` the last frame and ``view.save("frames")`` one image per
+frame.
 
 Every view reads the same replay of the trace's records, :func:`moments`: the drawn frames,
 and the page, whose frames are computed here, so its script only shows them.
@@ -70,8 +71,9 @@ class Stepper:
     """The backward pass of ``root``, frame by frame (see the module docstring).
 
     ``len(view)`` is the number of steps; ``frame(k)`` a :class:`~autograd.draw.Drawing`;
-    ``equation(k)`` the chain-rule line(s) of step ``k``; ``save(path)`` writes .html, .gif
-    or a folder of frames. ``widget`` is the ipywidgets view (None without ipywidgets).
+    ``equation(k)`` the chain-rule line(s) of step ``k``; ``save(path)`` writes .html, .gif,
+    the last frame as .svg or .png, or a folder of frames. ``widget`` is the ipywidgets
+    view (None without ipywidgets).
     Drawing options (``depth``, ``collapse``, ``groups``, ``max_nodes``, ``rankdir``,
     ``precision``) are those of :func:`autograd.draw`.
     """
