@@ -137,7 +137,7 @@ def tag_svg(drawing: Drawing, data: dict) -> str:
                     shape.set("stroke-dasharray", "5,2")
                 else:
                     shape.attrib.pop("stroke-dasharray", None)
-        elif kind == "edge":
+        elif kind == "edge" and g.find(f"{q}title") is not None:
             g.remove(g.find(f"{q}title"))  # n1->n2: the page reads edges by id
         if kind == "edge" and gid.startswith("e") and texts:
             if drawing.edges[int(gid[1:])].added is not None:
