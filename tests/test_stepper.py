@@ -526,6 +526,10 @@ def test_every_name_in_the_step_text_is_on_a_box():
     assert view.equation(1).startswith("step 1: L (Σ)") and "L" in box_lines(view.frame(1))
     assert all(root not in view.equation(k) for k in range(len(view) + 1))
     assert root not in str(view.trace) and root not in box_lines(view.frame(0))
+    collapsed = step_through(loss, collapse=True)  # a neuron box names the nodes inside it
+    for k in (1, 3, 40, len(collapsed)):
+        words = {w for line in box_lines(collapsed.frame(k)) for w in line.split()}
+        assert set(re.findall(r"#\d+", collapsed.equation(k))) <= words, k
 
 
 def test_no_minus_zero_on_screen(tmp_path):
