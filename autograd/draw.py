@@ -19,6 +19,7 @@ WebAssembly, run in-process by wasmtime; SVG only).
 from __future__ import annotations
 
 import html
+import inspect
 import json
 import os
 import re
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from .backward import topological_order
 from .files import printable, write_atomic
 from .groups import Groups, check_groups
+from .trace import number_text
 from .value import Value
 
 if TYPE_CHECKING:
@@ -218,6 +220,7 @@ class Box:
     neuron: bool = False
     note: str = ""
     mark: str = ""  # in a frame of backward: "pending", "partial" or "final"
+    name: str = ""  # what the step text calls it: its label, else #id (the root: L)
 
 
 @dataclass(frozen=True)
@@ -250,21 +253,17 @@ MARKS = {"": "", "pending": " · pending", "partial": " · partial", "final": " 
 
 def grad_text(grad: float, mark: str, precision: int = 4) -> str:
     """The grad line of a box: ``grad 0.664 ✓ final`` (the mark only in frames)."""
-    return f"grad {_format(grad, precision)}{MARKS[mark]}"
+    return f"grad {number_text(grad, precision)}{MARKS[mark]}"
 
 
 def added_text(added: float, precision: int = 4) -> str:
     """The second line of an edge label in a frame: the product pushed through it."""
-    return f"+= {_format(added, precision)}"
+    return f"+= {number_text(added, precision)}"
 
 
 def _as_float(x: Any) -> float:
     """A float from a float or a Value (grads and locals may be Values in higher order)."""
     return float(x.data if isinstance(x, Value) else x)
-
-
-def _format(x: float, precision: int) -> str:
-    return format(x, f".{precision}g")
 
 
 def _layer_of(group: str) -> str:
@@ -274,6 +273,11 @@ def _layer_of(group: str) -> str:
     while parts and parts[-1].isdigit():
         parts.pop()
     return ".".join(parts[:-1])
+
+
+def _indices(path: str) -> tuple[int, ...]:
+    """The numbers in a module path: ``layers.1.neurons.3`` → (1, 3)."""
+    return tuple(int(part) for part in path.split(".") if part.isdigit())
 
 
 def _too_big(count: int, max_nodes: int) -> ValueError:
@@ -301,6 +305,7 @@ class _Graph:
 
     def __init__(self, root: Value, order: list[Value], collapse: bool, groups: Groups) -> None:
         self.root = root
+        self.index = {node: i for i, node in enumerate(order)}  # the trace's ids
         self.params: dict[Value, str] = {}
         for node in order:
             path = None if node._edges else groups.get(node)
@@ -310,34 +315,61 @@ class _Graph:
                                     f"path {path!r}, which is not a str")
                 self.params[node] = path
         self.rep: dict[Value, Value] = {}  # absorbed node → the output of its neuron box
-        self.core: dict[Value, Value] = {}  # neuron output → its linear node
-        self.path: dict[Value, str] = {}  # neuron output → module path
-        if collapse:
-            self._collapse(order)
+        self.core: dict[Value, Value] = {}  # neuron output → its linear node (collapsed)
+        self.path: dict[Value, str] = {}  # neuron output → module path (collapsed)
+        self.neuron: dict[Value, tuple[str, bool]] = {}  # a neuron's nodes → (module path,
+        # whether it is the activation)
+        self.sample: dict[Value, int] = {}  # node → the first of the root's inputs it feeds
+        self._neurons(order, collapse)
         self.nodes = [n for n in order if n not in self.rep] if self.rep else order
 
-    def _collapse(self, order: list[Value]) -> None:
+    def _neurons(self, order: list[Value], collapse: bool) -> None:
+        """Find each neuron (a node whose parameter inputs share one module path, with its
+        activation: the one-input node that alone consumes it) and, with ``collapse``, fold
+        it into one box with the parameters only it uses."""
         uses: Counter[Value] = Counter()
         consumer: dict[Value, Value] = {}
-        for node in order:
+        for i, p in enumerate(self.root._edges[0::2]):
+            self.sample.setdefault(p, i)
+        for node in reversed(order):
             for p in node._edges[0::2]:
                 uses[p] += 1
                 consumer[p] = node
+                if node in self.sample:
+                    self.sample[p] = min(self.sample.get(p, self.sample[node]), self.sample[node])
         for node in order:
             params = [p for p in node._edges[0::2] if p in self.params]
             paths = {self.params[p] for p in params}
             if len(paths) != 1 or "" in paths:
                 continue
-            out = node
+            out, path = node, paths.pop()
             if uses[node] == 1 and len(consumer[node]._edges) == 2 and (
                 consumer[node]._edges[1] is not None  # not a micrograd-style closure node
             ):
                 out = consumer[node]
+            self.neuron[node], self.neuron[out] = (path, False), (path, out is not node)
+            if not collapse:
+                continue
+            if out is not node:
                 self.rep[node] = out
-            self.core[out], self.path[out] = node, paths.pop()
+            self.core[out], self.path[out] = node, path
             for p in params:
                 if uses[p] == node._edges[0::2].count(p):
                     self.rep[p] = out
+
+    def stacking(self, node: Value) -> tuple:
+        """Where ``node`` goes among the boxes of its rank (top to bottom with ``rankdir``
+        LR): by the root input it feeds (the sample), then by module path (a neuron's or a
+        parameter's), so neuron 0 is on top."""
+        path = self.neuron[node][0] if node in self.neuron else ""
+        return self.sample.get(node, 0), _indices(path), self.index[node]
+
+    def name(self, node: Value) -> str:
+        """The node's name in the step text (see :class:`autograd.trace.NodeInfo`): its
+        label, else ``#id``; an unlabelled root is ``L``, as ``Trace.root_name``."""
+        if node.label:
+            return node.label
+        return "L" if node is self.root else f"#{self.index[node]}"
 
     def find(self, node: Value) -> Value:
         return self.rep.get(node, node)
@@ -353,9 +385,26 @@ class _Graph:
             if self.find(p) is not node
         ]
 
-    def cut(self, depth: int) -> None:
-        """Keep the nodes at most ``depth`` edges above the root (shortest path)."""
-        level = {self.root: 0}
+    def cut(self, depth: int, around: Iterable[Value] = ()) -> None:
+        """Keep the nodes at most ``depth`` edges above the root (shortest path) and, for
+        each node of ``around`` (say the node a step visits), those at most ``depth`` edges
+        above it or below it."""
+        keep = self._above([self.root], depth)
+        starts = list(dict.fromkeys(self.find(n) for n in around))
+        if starts:
+            keep |= self._above(starts, depth)
+            below: dict[Value, int] = {n: 0 for n in starts}
+            for node in self.nodes:  # topological order: parents before consumers
+                for parent, _, _ in self.incoming(node):
+                    d = below.get(parent)
+                    if d is not None and d < depth and below.get(node, depth + 1) > d + 1:
+                        below[node] = d + 1
+            keep |= below.keys()
+        self.nodes = [n for n in self.nodes if n in keep]
+
+    def _above(self, starts: list[Value], depth: int) -> set[Value]:
+        """The nodes at most ``depth`` edges above one of ``starts``."""
+        level = dict.fromkeys(starts, 0)
         for node in reversed(self.nodes):
             d = level.get(node)
             if d is None or d >= depth:
@@ -363,7 +412,7 @@ class _Graph:
             for parent, _, _ in self.incoming(node):
                 if level.get(parent, depth + 1) > d + 1:
                     level[parent] = d + 1
-        self.nodes = [n for n in self.nodes if n in level]
+        return set(level)
 
 
 def _highlight_set(order: list[Value], highlight: Iterable[Value | str]) -> set[Value]:
@@ -471,7 +520,7 @@ class Drawing:
 
     # ------------------------------------------------------------------ text and tables
     def _fmt(self, x: float) -> str:
-        return _format(x, self.precision)
+        return number_text(x, self.precision)
 
     def _grad(self, box: Box) -> str:
         return grad_text(box.grad, box.mark, self.precision)[5:]
@@ -562,9 +611,9 @@ def _node_label(box: Box, show_grad: bool, precision: int, label: str | None, ra
     fields = [box.symbol] if box.symbol else []
     if label is not None:
         fields.append(label)
-    elif not box.symbol:
-        fields.append("constant")
-    fields.append(f"data {_format(box.data, precision)}")
+    if box.neuron or label is None:  # the name the step text uses
+        fields.append(box.name if box.symbol else f"{box.name} constant")
+    fields.append(f"data {number_text(box.data, precision)}")
     if show_grad:
         fields.append(grad_text(box.grad, box.mark, precision))
     if box.note:
@@ -586,6 +635,7 @@ def draw(
     groups: Mapping[Value, str] | None = None,
     precision: int = 4,
     layers: bool = False,
+    **unknown: Any,
 ) -> Drawing:
     """Draw the graph ``root`` depends on.
 
@@ -599,8 +649,10 @@ def draw(
     activation; its edges carry ∂activation/∂input). ``groups`` maps parameters to module
     paths (``model.module_paths()``); None: those registered, an ``nn`` model's (see
     :mod:`autograd.groups`). ``layers=True``: one box per layer quantity (x, z, a, W, b as
-    matrices) and scalar boxes for the rest (:mod:`autograd.layerview`).
+    matrices) and scalar boxes for the rest (:mod:`autograd.layerview`). Any other keyword is a
+    TypeError naming the options.
     """
+    check_options("draw", unknown)
     if layers:
         from .layerview import draw_layers
 
@@ -609,6 +661,22 @@ def draw(
     return _draw(root, rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                  highlight=highlight, max_nodes=max_nodes, depth=depth, collapse=collapse,
                  groups=groups, precision=precision)
+
+
+def option_names() -> list[str]:
+    """The keyword options :func:`draw` takes."""
+    return [p.name for p in inspect.signature(draw).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+def check_options(where: str, given: Iterable[str], also: Iterable[str] = ()) -> None:
+    """TypeError naming the first of ``given`` that is neither a :func:`draw` option nor in
+    ``also``, and the options there are."""
+    names = option_names() + [n for n in also if n not in option_names()]
+    for name in given:
+        if name not in names:
+            raise TypeError(f"{where}() got an unknown option {name!r}; the options are "
+                            + ", ".join(names))
 
 
 def _draw(
@@ -626,9 +694,11 @@ def _draw(
     moment: Moment | None = None,
     ids: bool = False,
     pinned: Layout | None = None,
+    around: Iterable[Value] = (),
 ) -> Drawing:
     """:func:`draw`, or with ``moment`` a frame of backward: boxes show the moment's grads
-    and marks, the visited node is highlighted and its edges carry the products it pushes.
+    and marks, the visited node is highlighted and its edges carry the products it pushes;
+    with ``depth``, the visited node's neighbourhood and those of ``around`` are drawn too.
     ``ids`` gives every edge a DOT ``id`` (``e0, e1, ...``, as in ``Drawing.edges``);
     ``pinned`` puts every box and edge where that layout has them."""
     if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -643,14 +713,17 @@ def _draw(
             '(or pip install "stepgrad[draw]")'
         ) from err
 
-    graph, order = _select(root, max_nodes, depth, collapse, groups)
+    if moment is not None and moment.visited is not None:
+        around = [*around, moment.visited]
+    graph, order = _select(root, max_nodes, depth, collapse, groups, around)
     marked = _highlight_set(order, highlight)
     boxes, edges, pushers = _boxes(graph, marked, moment)
+    stacking = {f"n{graph.index[n]}": graph.stacking(n) for n in graph.nodes}
     digraph = _digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision, ids,
-                       pinned)
+                       pinned, stacking)
     drawing = Drawing(digraph, boxes, edges, precision)
     drawing.pinned = pinned is not None
-    box_of = {node: f"n{i}" for i, node in enumerate(graph.nodes)}
+    box_of = {node: f"n{graph.index[node]}" for node in graph.nodes}
     box_of.update((node, box_of[out]) for node, out in graph.rep.items() if out in box_of)
     drawing._nodes, drawing._box_of, drawing._pushers = graph.nodes, box_of, pushers
     return drawing
@@ -662,10 +735,12 @@ def _select(
     depth: int | None = None,
     collapse: bool = False,
     groups: Mapping[Value, str] | None = None,
+    around: Iterable[Value] = (),
 ) -> tuple[_Graph, list[Value]]:
     """Which boxes :func:`draw` draws for ``root`` with these options (``graph.nodes``, box
     ``n{i}`` for the i-th; ``graph.find(node)`` is the drawn node a node is inside), and the
-    whole graph in topological order. Raises as :func:`draw` does, before any drawing."""
+    whole graph in topological order; with ``depth``, also the neighbourhoods of the nodes
+    ``around`` (see :meth:`_Graph.cut`). Raises as :func:`draw` does, before any drawing."""
     if not isinstance(root, Value):
         raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
     if depth is not None and (not isinstance(depth, int) or depth < 0):
@@ -674,7 +749,7 @@ def _select(
     check_size(len(order), max_nodes, depth, collapse)
     graph = _Graph(root, order, collapse, check_groups(groups, "draw"))
     if depth is not None:
-        graph.cut(depth)
+        graph.cut(depth, around)
     if max_nodes is not None and len(graph.nodes) > max_nodes:
         raise _too_big(len(graph.nodes), max_nodes)
     return graph, order
@@ -683,9 +758,10 @@ def _select(
 def _boxes(
     graph: _Graph, marked: set[Value], moment: Moment | None = None
 ) -> tuple[list[Box], list[Edge], list[Value]]:
-    """One Box per drawn node (ids ``n0, n1, ...`` in topological order), the edges, and per
-    edge the node whose backward step pushes through it."""
-    ids = {node: f"n{i}" for i, node in enumerate(graph.nodes)}
+    """One Box per drawn node (id ``n{i}`` for the i-th node of the whole graph in
+    topological order, as the trace's ``#i``: a box keeps its id whatever else is drawn),
+    the edges, and per edge the node whose backward step pushes through it."""
+    ids = {node: f"n{graph.index[node]}" for node in graph.nodes}
     members: dict[Value, list[Value]] = {}
     for node, out in graph.rep.items():
         members.setdefault(out, []).append(node)
@@ -704,13 +780,15 @@ def _boxes(
             role = "intermediate"
         else:
             role = "parameter" if node in graph.params else "input"
-        label, lit = node.label, node in marked
+        label, lit, name = node.label, node in marked, graph.name(node)
         symbol = node.op.symbol if node.op is not None else ""
         if neuron:
             core, inside = graph.core[node], members.get(node, [])
             symbol = core.op.symbol + (f" → {symbol}" if core is not node else "")
             label = graph.path[node]
-            notes.insert(0, f"{sum(1 for m in inside if not m._edges)} parameters")
+            name = " → ".join(graph.name(n) for n in dict.fromkeys((core, node)))
+            count = len({p for p in core._edges[0::2] if p in graph.params})
+            notes.insert(0, f"{count} parameters")
             lit = lit or any(m in marked for m in inside)
         grad, mark, added = _as_float(node.grad), "", None
         pusher = graph.core.get(node, node)  # whose step pushes through the edges drawn in
@@ -719,7 +797,7 @@ def _boxes(
             lit = lit or (moment.visited is not None and graph.find(moment.visited) is node)
             added = moment.pushed.get(pusher)
         boxes.append(Box(ids[node], role, symbol, label, _as_float(node.data), grad, lit, neuron,
-                         "; ".join(notes), mark))
+                         "; ".join(notes), mark, name))
         edges.extend(Edge(ids[p], ids[node], local, added[i] if added else None)
                      for p, local, i in shown)
         pushers.extend(pusher for _ in shown)
@@ -736,8 +814,11 @@ def _digraph(
     precision: int,
     ids: bool = False,
     pinned: Layout | None = None,
+    stacking: Mapping[str, tuple] | None = None,
 ) -> graphviz.Digraph:
-    """The DOT graph: legend, boxes coloured by role, edges labelled ×∂child/∂parent.
+    """The DOT graph: legend, boxes coloured by role, edges labelled ×∂child/∂parent. Boxes
+    and edges are written sorted by ``stacking`` (box id → key) with ``ordering=out``, so
+    that each node's consumers are stacked in that order (neuron 0 on top).
 
     Edges into a neuron box carry no local label (a dense layer would bury the picture in
     them); the table lists them. In a frame, pending boxes are dashed and the edges the
@@ -745,11 +826,12 @@ def _digraph(
     """
 
     def fmt(x: float) -> str:
-        return _format(x, precision)
+        return number_text(x, precision)
 
     pin = pinned or Layout("", {}, {}, {})
     dot = graphviz.Digraph("computation_graph")
-    dot.attr(rankdir=rankdir, nodesep="0.25", ranksep="0.4")
+    dot.attr(rankdir=rankdir, nodesep="0.25", ranksep="0.4", ordering="out", mclimit="0.001")
+    place = stacking or {}
     if pinned is not None:
         dot.attr(bb=pinned.bb)
     dot.attr("node", shape="Mrecord", style="filled", fontname="Helvetica", fontsize="11",
@@ -759,7 +841,8 @@ def _digraph(
         _legend(legend, boxes, pin)
     layers: dict[str, Any] = {}
     neurons = set()
-    for box in boxes:
+    flip = rankdir in ("LR", "RL")  # dot lays out top-down, then turns: the order flips
+    for box in sorted(boxes, key=lambda b: place.get(b.id, ()), reverse=flip):
         extra = {"color": "#15803d", "penwidth": "2"} if box.neuron else {}
         if box.highlighted:
             extra = {"color": _HIGHLIGHT, "penwidth": "3"}
@@ -782,7 +865,10 @@ def _digraph(
     if neurons:
         dot.attr(concentrate="true")  # merges the parallel edges of dense layers
     seen: Counter[tuple[str, str]] = Counter()
-    for i, e in enumerate(edges):
+    for i in sorted(range(len(edges)), key=lambda i: (place.get(edges[i].parent, ()),
+                                                       place.get(edges[i].child, ())),
+                    reverse=flip):
+        e = edges[i]
         shown = show_local and e.local is not None and e.child not in neurons
         lines = [f"×{fmt(e.local)}"] if shown else []
         extra = {"id": f"e{i}"} if ids else {}
@@ -809,9 +895,12 @@ def _legend(legend: graphviz.Digraph, boxes: list[Box], pin: Layout) -> None:
         legend.node("legend_highlighted", "visited at this step" if frame else "highlighted",
                     shape="box", style="rounded", color=_HIGHLIGHT, penwidth="3",
                     **pin.node("legend_highlighted"))
-    if frame:
-        legend.node("legend_pending", "pending: nothing arrived yet", shape="box",
-                    style="rounded,dashed", **pin.node("legend_pending"))
+    if frame:  # a box's border and grad line in each state
+        for mark, text, style in (("pending", "nothing arrived yet", "rounded,dashed"),
+                                  ("partial", "some consumers pushed", "rounded"),
+                                  ("final", "every consumer pushed", "rounded")):
+            legend.node(f"legend_{mark}", f"{MARKS[mark].strip(' ·')}: {text}", shape="box",
+                        style=style, **pin.node(f"legend_{mark}"))
 
 
 def _bb(pin: Layout, cluster: str) -> dict[str, str]:

@@ -15,24 +15,39 @@
   var adds = Array.prototype.slice.call(root.querySelectorAll("text[data-edge]"));
   var slider = root.querySelector(".sg-slider"), eq = root.querySelector(".sg-eq"),
     count = root.querySelector(".sg-count"), k = 0;
-  function show(j) {
+  // what is on screen: at first the static page's last frame (show(0) redraws it all)
+  var shown = [], lit = root.querySelector("g.sg-visited"), pushed = {}, edgeOf = {};
+  adds.forEach(function (t) {
+    var id = t.getAttribute("data-edge");
+    edgeOf[id] = t;
+    pushed[id] = 1;
+  });
+  function push(t, on) {
+    t.setAttribute("visibility", on ? "visible" : "hidden");
+    t.parentNode.classList.toggle("sg-pushed", on);
+  }
+  function show(j, moved) {  // moved: bring the visited box into view
     k = Math.max(0, Math.min(d.n, j));
     var f = d.frames[k];
-    grads.forEach(function (t, i) {
-      if (!t) return;
+    grads.forEach(function (t, i) {  // only the boxes whose state changes are touched
       var code = f.g.substr(i * d.width, d.width);
+      if (!t || shown[i] === code) return;
+      shown[i] = code;
       var state = d.states[i][parseInt(code, 36)], g = t.parentNode;
       t.textContent = state[0];
       ["pending", "partial", "final"].forEach(function (m) {
         g.classList.toggle("sg-" + m, state[1] === m);
       });
-      g.classList.toggle("sg-visited", f.v === d.boxes[i]);
     });
-    adds.forEach(function (t) {
-      var on = f.e.indexOf(t.getAttribute("data-edge")) >= 0;
-      t.setAttribute("visibility", on ? "visible" : "hidden");
-      t.parentNode.classList.toggle("sg-pushed", on);
-    });
+    if (lit) lit.classList.remove("sg-visited");
+    lit = f.v !== null && byId[f.v] ? byId[f.v].parentNode : null;
+    if (lit) {
+      lit.classList.add("sg-visited");
+      if (moved) lit.scrollIntoView({block: "nearest", inline: "nearest"});
+    }
+    Object.keys(pushed).forEach(function (id) { push(edgeOf[id], false); });
+    pushed = {};
+    f.e.forEach(function (id) { if (edgeOf[id]) { push(edgeOf[id], true); pushed[id] = 1; } });
     eq.textContent = d.eq[k];
     count.textContent = "step " + k + " of " + d.n;
     slider.value = String(k);
@@ -41,13 +56,13 @@
     var m = {ArrowRight: k + 1, ArrowLeft: k - 1, Home: 0, End: d.n}[e.key];
     if (m === undefined) return;
     e.preventDefault();
-    show(m);
+    show(m, true);
   }
-  root.querySelector(".sg-prev").onclick = function () { show(k - 1); };
-  root.querySelector(".sg-next").onclick = function () { show(k + 1); };
-  root.querySelector(".sg-first").onclick = function () { show(0); };
-  root.querySelector(".sg-last").onclick = function () { show(d.n); };
-  slider.oninput = function () { show(parseInt(slider.value, 10)); };
+  root.querySelector(".sg-prev").onclick = function () { show(k - 1, true); };
+  root.querySelector(".sg-next").onclick = function () { show(k + 1, true); };
+  root.querySelector(".sg-first").onclick = function () { show(0, true); };
+  root.querySelector(".sg-last").onclick = function () { show(d.n, true); };
+  slider.oninput = function () { show(parseInt(slider.value, 10), true); };
   if (root.parentNode === document.body) document.addEventListener("keydown", key);
   else root.addEventListener("keydown", key);
   show(0);

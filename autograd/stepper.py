@@ -8,8 +8,9 @@ pushed into it and *final* once none is left; the node visited at step ``k`` is 
 each edge it pushes through is labelled with the product it adds. In Jupyter the view is a
 slider with prev/next buttons; ``view.save("steps.html")`` writes a self-contained page (one
 SVG laid out once by Graphviz, the numbers of every frame, prev/next, a slider, ←/→/Home/End,
-no network), ``view.save("steps.gif")`` an animation and ``view.save("frames/")`` one
-image per frame.
+no network; it scrolls the visited box into view), ``view.save("steps.gif")`` an
+animation, ``view.save("steps.svg")`` the last frame and ``view.save("frames")`` one image per
+frame.
 
 Every view reads the same replay of the trace's records, :func:`moments`: the drawn frames,
 and the page, whose frames are computed here, so its script only shows them.
@@ -25,12 +26,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .draw import Drawing, Layout, Moment, _draw, _select, grad_text, layout, printable
+from .draw import (
+    Drawing,
+    GraphvizNotFound,
+    Layout,
+    Moment,
+    RenderError,
+    _draw,
+    _select,
+    check_options,
+    grad_text,
+    layout,
+    printable,
+)
 from .files import write_atomic
 from .gif import animate
 from .groups import check_groups
 from .stepper_page import PAGE, fragment, state_codes, tag_svg
-from .trace import Trace, backward_trace
+from .trace import Trace, backward_trace, number_text
 from .value import Value
 
 
@@ -59,8 +72,9 @@ class Stepper:
     """The backward pass of ``root``, frame by frame (see the module docstring).
 
     ``len(view)`` is the number of steps; ``frame(k)`` a :class:`~autograd.draw.Drawing`;
-    ``equation(k)`` the chain-rule line(s) of step ``k``; ``save(path)`` writes .html, .gif
-    or a folder of frames. ``widget`` is the ipywidgets view (None without ipywidgets).
+    ``equation(k)`` the chain-rule line(s) of step ``k``; ``save(path)`` writes .html, .gif,
+    the last frame as .svg or .png, or a folder of frames. ``widget`` is the ipywidgets
+    view (None without ipywidgets).
     Drawing options (``depth``, ``collapse``, ``groups``, ``max_nodes``, ``rankdir``,
     ``precision``) are those of :func:`autograd.draw`.
     """
@@ -123,8 +137,9 @@ class Stepper:
         self._check(k)
         L = self.trace.root_name
         if k == 0:
-            return printable(f"before the first step: ∂{L}/∂{L} = {self.trace.seed:.6g} (the "
-                             f"seed); {len(self)} steps to go")
+            seed = number_text(self.trace.seed)
+            return printable(f"before the first step: ∂{L}/∂{L} = {seed} (the seed); "
+                             f"{len(self)} steps to go")
         return "\n".join(map(printable, self.trace.steps[k - 1].equation(L).split("\n")))
 
     # ------------------------------------------------------------------ Jupyter
@@ -177,9 +192,9 @@ class Stepper:
         step table below works without script)."""
         n = len(self)
         try:
-            drawing, data = self.page_data()
+            drawing, data = self.page_data()  # a graph past max_nodes raises here, as frame
             picture = tag_svg(drawing, data)
-        except Exception as err:  # no renderer, too big, ...: say why, keep the equations
+        except (ImportError, GraphvizNotFound, RenderError) as err:  # no picture: say why
             data = {"boxes": [], "states": [], "width": 1,
                     "frames": [{"v": None, "g": "", "e": []}] * (n + 1)}
             picture = f"<p>No picture: {html.escape(' '.join(str(err).split()))}</p>"
@@ -190,7 +205,8 @@ class Stepper:
         """The page's drawing and frames, from one pass of :func:`moments`.
 
         The drawing is the one every frame is laid out like: each box holds its widest text
-        of any frame, each edge the product it will carry. The data: ``boxes`` (ids ``n0,
+        of any frame, each edge the product it will carry; with ``depth``, it draws every
+        box some frame draws. The data: ``boxes`` (ids ``n0,
         n1, ...``), ``states`` (per box, the ``[grad text, mark]`` pairs it shows) and per
         frame ``v`` (the visited box or None), ``g`` (each box's index into its states, in
         base 36, ``width`` characters each: :func:`~autograd.stepper_page.frame_states`
@@ -198,8 +214,9 @@ class Stepper:
         if self._page is None:
             options = self.draw_options
             precision = options.get("precision", 4)
+            around = [s.node.value for s in self.trace.steps]  # each frame's neighbourhood
             graph, _ = _select(self.root, options.get("max_nodes", 300), options.get("depth"),
-                               options.get("collapse", False), options["groups"])
+                               options.get("collapse", False), options["groups"], around)
             states: list[dict[tuple[str, str], int]] = [{} for _ in graph.nodes]
             widest: dict[Value, tuple[str, float, str]] = {}
             rows, visited = [], []
@@ -213,7 +230,7 @@ class Stepper:
                 rows.append(row)
                 visited.append(m.visited)
             pushed = {s.node.value: tuple(e.added for e in s.edges) for s in self.trace.steps}
-            drawing = _draw(self.root, ids=True, **options, moment=Moment(
+            drawing = _draw(self.root, ids=True, around=around, **options, moment=Moment(
                 {v: g for v, (_, g, _) in widest.items()},
                 {v: mark for v, (_, _, mark) in widest.items()}, None, pushed))
             edges: dict[Value, list[str]] = {}
@@ -240,11 +257,20 @@ class Stepper:
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | os.PathLike, format: str = "svg", delay: float = 1.0) -> Path:
-        """Write the stepper: ``.html`` (the self-contained page), ``.gif`` (one frame per
-        step, ``delay`` seconds each, looping; needs Graphviz ``dot``) or, for a path without
-        one of those suffixes, a folder of ``frame_000.<format>`` files (``svg`` or ``png``)."""
+        """Write the stepper; the suffix says what: ``.html``/``.htm`` the self-contained
+        page, ``.gif`` an animation (one frame per step, ``delay`` seconds each, looping;
+        needs Graphviz ``dot``), ``.svg``/``.png`` the last frame's image, and a path with no
+        suffix a folder of ``frame_000.<format>`` files (``svg`` or ``png``). Any other
+        suffix is a ValueError. A graph past ``max_nodes`` raises the ValueError
+        :meth:`frame` raises, whatever the suffix."""
         path = Path(path)
         suffix = path.suffix.lower()
+        if suffix not in ("", ".html", ".htm", ".gif", ".svg", ".png"):
+            raise ValueError(f"step_through: cannot save {str(path)!r}: use .html or .htm (the "
+                             "page), .gif (an animation), .svg or .png (the last frame) or a "
+                             "path with no suffix (a folder of frames)")
+        if suffix in (".svg", ".png"):
+            return self.frame(len(self)).save(path)
         if suffix in (".html", ".htm"):
             return write_atomic(path, PAGE.format(
                 title=html.escape(printable(f"Stepping through backward: {self.trace.root_name}")),
@@ -275,7 +301,9 @@ def step_through(root: Value, grad: float = 1.0, *, layers: bool = False,
     """The backward pass of ``root`` frame by frame (display it in Jupyter, or ``save`` it);
     no ``.grad`` changes. ``draw_options`` go to :func:`autograd.draw` (``depth``,
     ``collapse``, ``groups``, ``max_nodes``, ``rankdir``, ``precision``). ``layers=True``:
-    layer by layer with the δ formulas (:class:`autograd.layerview.LayerView`)."""
+    layer by layer with the δ formulas (:class:`autograd.layerview.LayerView`). Any other
+    name is a TypeError naming the options."""
+    check_options("step_through", draw_options)
     if layers:
         from .layerview import LayerView
 

@@ -30,8 +30,15 @@ FORMAT = "stepgrad-trace"
 VERSION = 1
 
 
+def number_text(x: float, digits: int = 6) -> str:
+    """How every view writes a number: ``digits`` significant digits (``format(x, ".6g")``),
+    with −0.0 written ``0`` (the sign of a zero is no news to a reader); NaN and ±inf as
+    Python writes them."""
+    return format(0.0 if x == 0 else x, f".{digits}g")
+
+
 def _num(x: float | None) -> str:
-    return "—" if x is None else f"{x:.6g}"  # None: a _backward closure recorded no local
+    return "—" if x is None else number_text(x)  # None: a _backward closure recorded no local
 
 
 @dataclass(frozen=True)
@@ -79,9 +86,14 @@ class Step:
     grad: float
     edges: tuple[EdgeStep, ...]
 
+    def name(self, root: str = "L") -> str:
+        """The visited node's name: the first step visits the root, named ``root`` when it
+        has no label (as in ``∂L/∂…``), so the root has one name everywhere."""
+        return root if self.index == 0 and not self.node.label else self.node.name
+
     def equation(self, root: str = "L") -> str:
         """One line per edge: ``∂L/∂a += ∂L/∂c × ∂c/∂a = 2 × 3 = 6   (a.grad 0 → 6)``."""
-        n = self.node.name
+        n = self.name(root)
         lines = [f"step {self.index + 1}: {n} ({self.node.symbol}) = {_num(self.node.data)}, "
                  f"∂{root}/∂{n} = {_num(self.grad)}"]
         for e in self.edges:
@@ -154,10 +166,10 @@ def backward_steps(root: Node, grad: float = 1.0) -> Iterator[Step]:
 _HEAD = ("step", "node", "op", "data", "∂L/∂node", "parent", "local", "added", "before", "after")
 
 
-def _table_rows(steps: Iterable[Step]) -> Iterator[tuple[str, ...]]:
+def _table_rows(steps: Iterable[Step], root: str) -> Iterator[tuple[str, ...]]:
     for s in steps:
         for k, e in enumerate(s.edges):
-            first = (str(s.index + 1), s.node.name, s.node.symbol or "", _num(s.node.data),
+            first = (str(s.index + 1), s.name(root), s.node.symbol or "", _num(s.node.data),
                      _num(s.grad)) if k == 0 else ("",) * 5
             yield first + (e.parent.name, _num(e.local), _num(e.added), _num(e.before),
                            _num(e.after))
@@ -211,7 +223,7 @@ class Trace:
         """∂L/∂x as the sum over x's consumers, with this trace's numbers."""
         x = self.node(node)
         terms = [
-            (s.node.name, s.grad, e.local)
+            (s.name(self.root_name), s.grad, e.local)
             for s in self.steps
             for e in s.edges
             if e.parent.id == x.id
@@ -222,7 +234,7 @@ class Trace:
 
     def table(self) -> list[tuple[str, ...]]:
         """Header and rows of the step table, as strings."""
-        return [_HEAD, *_table_rows(self.steps)]
+        return [_HEAD, *_table_rows(self.steps, self.root_name)]
 
     def __str__(self) -> str:
         rows = self.table()

@@ -12,7 +12,7 @@ import shutil
 import pytest
 
 from autograd import step_through, topological_order
-from tests.test_stepper import HOSTILE, example, hostile_example
+from tests.test_stepper import HOSTILE, example, hostile_example, mlp_loss
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -138,4 +138,70 @@ def test_labels_cannot_stop_the_pages_script(browser, tmp_path):
         page.click(".sg-next")
     assert any(label in view.equation(k) for label in HOSTILE for k in range(len(view) + 1))
     assert dialogs == [] and errors == []
+    page.close()
+
+
+def visited_box(page) -> dict | None:
+    """The visited box's rectangle, the picture's visible rectangle and the viewport."""
+    return page.evaluate("""() => {
+        const g = document.querySelector('.stepgrad-stepper g.node.sg-visited');
+        if (!g) return null;
+        const r = g.getBoundingClientRect(), c = document.querySelector('.sg-graph')
+            .getBoundingClientRect();
+        return {id: g.querySelector('title').textContent, box: [r.left, r.top, r.right,
+                r.bottom], pane: [c.left, c.top, c.right, c.bottom],
+                view: [0, 0, window.innerWidth, window.innerHeight]};
+    }""")
+
+
+def inside(box, frame) -> bool:
+    return (box[0] >= frame[0] - 0.5 and box[1] >= frame[1] - 0.5 and box[2] <= frame[2] + 0.5
+            and box[3] <= frame[3] + 0.5)
+
+
+def test_network_page_brings_each_visited_box_into_view(browser, tmp_path):
+    _, loss = mlp_loss()
+    view = step_through(loss)
+    path = view.save(tmp_path / "mlp.html")
+    assert path.stat().st_size <= 1_000_000
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(path.as_uri())
+    steps = [*range(1, len(view) + 1), *range(len(view) - 1, 0, -7)]  # forward, then back
+    k = 0
+    for target in steps:
+        while k != target:
+            page.keyboard.press("ArrowRight" if target > k else "ArrowLeft")
+            k += 1 if target > k else -1
+        got = visited_box(page)
+        assert got is not None and got["id"] == f"n{view.trace.steps[k - 1].node.id}", k
+        assert inside(got["box"], got["view"]) and inside(got["box"], got["pane"]), (k, got)
+    assert errors == []
+    page.close()
+
+
+def test_legend_looks_like_the_boxes(browser, tmp_path):
+    _, loss = mlp_loss()
+    view = step_through(loss)
+    page = browser.new_page()
+    page.goto(view.save(tmp_path / "mlp.html").as_uri())
+    k = next(k for k in range(len(view) + 1)
+             if {b.mark for b in view.frame(k).boxes} == {"pending", "partial", "final"})
+    page.fill(".sg-slider", str(k))
+    dashes = page.evaluate("""() => {
+        const out = {};
+        document.querySelectorAll('.stepgrad-stepper g.node').forEach(g => {
+            const shape = g.querySelector('rect');
+            const cls = [...g.classList].find(c => c.startsWith('sg-') && c !== 'sg-visited');
+            const key = g.querySelector('title').textContent.startsWith('legend_')
+                ? g.querySelector('title').textContent : cls;
+            const dashed = getComputedStyle(shape).strokeDasharray !== 'none';
+            (out[key] = out[key] || new Set()).add(dashed);
+        });
+        return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v]]));
+    }""")
+    for state in ("pending", "partial", "final"):  # every box and its legend sample agree
+        assert dashes[f"sg-{state}"] == [state == "pending"]
+        assert dashes[f"legend_{state}"] == [state == "pending"]
     page.close()

@@ -617,3 +617,40 @@ def test_use_renderer_comes_first_and_falls_back_when_it_fails(monkeypatch):
         draw_module.use_renderer(None)
     with pytest.raises(draw_module.GraphvizNotFound):
         draw_module.render(d.dot_source)
+
+
+def positions(drawing) -> dict[str, tuple[float, float]]:
+    """Box id → (x, y) where dot puts it (y up, as Graphviz's coordinates)."""
+    lay = D.layout(drawing)
+    return {name: tuple(map(float, at["pos"].rstrip("!").split(",")))
+            for name, at in lay.nodes.items()}
+
+
+def test_layers_left_to_right_and_neuron_zero_on_top():
+    if shutil.which("dot") is None:
+        pytest.skip("the Graphviz dot executable is not installed")
+    from tests.test_stepper import mlp_loss
+
+    model, loss = mlp_loss()
+    paths = model.module_paths()  # the oracle: which module holds each parameter
+    drawing = D.draw(loss)
+    at = positions(drawing)
+    xs: dict[int, list[float]] = {}
+    for node, box in zip(drawing._nodes, drawing.boxes, strict=True):
+        layers = {int(paths[p].split(".")[1]) for p in node.parents if p in paths}
+        if len(layers) == 1 and node.op is not None:  # a neuron's linear node
+            xs.setdefault(layers.pop(), []).append(at[box.id][0])
+    assert sorted(xs) == [0, 1, 2] and [len(xs[k]) for k in range(3)] == [32, 32, 4]
+    assert max(xs[0]) < min(xs[1]) and max(xs[1]) < min(xs[2])  # layers left to right
+    drawing = D.draw(loss, collapse=True)
+    at = positions(drawing)
+    columns: dict[tuple[str, float], list[tuple[float, int]]] = {}
+    for b in drawing.boxes:  # each layer of each sample is a column: neuron 0 on top
+        if b.neuron:
+            x, y = at[b.id]
+            layer, index = b.label.rsplit(".neurons.", 1)
+            columns.setdefault((layer, x), []).append((-y, int(index)))
+    assert sum(map(len, columns.values())) == 4 * 17
+    for column in columns.values():
+        order = [i for _, i in sorted(column)]
+        assert order == sorted(order), order

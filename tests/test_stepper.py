@@ -13,6 +13,7 @@ import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
 
 import pytest
 
@@ -305,7 +306,13 @@ def test_big_graphs_step_like_draw_shows_them(tmp_path):
         step_through(deeper).frame(0)
     assert "max_nodes=300" in step_through(deeper)._repr_mimebundle_()["text/html"]
     cut = step_through(deeper, depth=3)
-    assert len(cut.frame(5).boxes) == 6 and "data-node=" in cut.html()  # ×, 2, +, 1, tanh, ×
+    top = {b.id for b in D.draw(deeper, depth=3).boxes}  # ×, 2, +, 1, tanh, ×
+    visited = f"n{cut.trace.steps[4].node.id}"
+    frame = cut.frame(5)  # the root's levels and the step's neighbourhood
+    assert len(top) == 6 and top | {visited} <= {b.id for b in frame.boxes}
+    assert [b.id for b in frame.boxes if b.highlighted] == [visited]
+    with pytest.raises(ValueError, match="max_nodes=300"):  # the page draws every frame's boxes
+        cut.html()
 
 
 def test_collapsed_neurons_step_with_their_products():
@@ -480,3 +487,172 @@ def test_no_label_can_end_or_break_the_pages_script(tmp_path):
     data = json.loads(raw)
     assert data["eq"] == [view.equation(k) for k in range(len(view) + 1)]
     assert all(label in "".join(data["eq"]) for label in HOSTILE)
+
+
+# ---------------------------------------------------------------------------- network size
+def mlp_loss():
+    """MLP(4, [8, 8, 1]) on 4 fixed samples, squared errors summed: the learner's network."""
+    nn = pytest.importorskip("nn")
+    import random
+
+    from autograd import sum as total
+
+    model = nn.MLP(4, [8, 8, 1], rng=0)
+    r = random.Random(1)
+    xs = [[r.uniform(-1, 1) for _ in range(4)] for _ in range(4)]
+    ys = [r.uniform(-1, 1) for _ in range(4)]
+    return model, total([(model(x) - y) ** 2 for x, y in zip(xs, ys, strict=True)])
+
+
+def box_lines(drawing: Drawing) -> set[str]:
+    """Every line of text the boxes of ``drawing``'s DOT source show (a constant's line is
+    its name, then ``constant``)."""
+    lines = set()
+    for label in re.findall(r'^\s*n\d+ \[label="(.*?)"', drawing.dot_source, re.M):
+        lines.update(line.removesuffix(" constant") for line in label.strip("{}").split("|"))
+    return lines
+
+
+def test_every_name_in_the_step_text_is_on_a_box():
+    _, loss = mlp_loss()
+    order = topological_order(loss)
+    view = step_through(loss)
+    for k in (1, 2, 3, 40, len(view)):
+        text = view.equation(k)
+        names = set(re.findall(r"#\d+", text))
+        lines = box_lines(view.frame(k))
+        assert names and names <= lines, (k, names - lines)
+        for name in names:  # the number is the node's position in topological order
+            assert order[int(name[1:])].label is None
+    # the unlabelled root is L in the text and on its box, nowhere #id
+    root = f"#{len(order) - 1}"
+    assert view.equation(1).startswith("step 1: L (Σ)") and "L" in box_lines(view.frame(1))
+    assert all(root not in view.equation(k) for k in range(len(view) + 1))
+    assert root not in str(view.trace) and root not in box_lines(view.frame(0))
+    collapsed = step_through(loss, collapse=True)  # a neuron box names the nodes inside it
+    for k in (1, 3, 40, len(collapsed)):
+        words = {w for line in box_lines(collapsed.frame(k)) for w in line.split()}
+        assert set(re.findall(r"#\d+", collapsed.equation(k))) <= words, k
+
+
+def test_no_minus_zero_on_screen(tmp_path):
+    a, z = Value(2.0, label="a"), Value(-0.0, label="z")
+    az = a * z
+    loss = az * -3.0
+    view = step_through(loss)
+    pushed = view.trace.steps[0].edges[1]  # L pushes 1 × ∂L/∂(-3) = 1 × az into the -3
+    for x in (az.data, pushed.local, pushed.added):  # the engine's numbers are -0.0
+        assert x == 0 and math.copysign(1.0, x) == -1.0
+    minus_zero = re.compile(r"-0(?![.\d])")
+    assert not any(minus_zero.search(view.equation(k)) for k in range(len(view) + 1))
+    assert not minus_zero.search(str(view.trace))
+    for k in (0, 1, 2):
+        assert not minus_zero.search(view.frame(k).dot_source)
+    assert "+= 0" in view.frame(1).dot_source and "data 0" in view.frame(1).dot_source
+    if shutil.which("dot"):
+        assert not minus_zero.search(view.save(tmp_path / "p.html").read_text(encoding="utf-8"))
+
+
+def test_unknown_options_are_refused_at_the_call():
+    from autograd import draw
+
+    f = example()
+    for call, where in ((lambda: draw(f, layerz=True), "draw"),
+                        (lambda: step_through(f, dept=2), "step_through")):
+        with pytest.raises(TypeError, match=rf"^{where}\(\) got an unknown option") as err:
+            call()
+        assert "depth" in str(err.value) and "max_nodes" in str(err.value)
+    assert "layers" in str(pytest.raises(TypeError, step_through, f, foo=1).value)
+
+
+def test_save_picks_what_to_write_by_suffix(tmp_path):
+    needs_dot()
+    view = step_through(example())
+    last = view.frame(len(view))
+    svg = view.save(tmp_path / "steps.svg")
+    assert svg.is_file() and svg.read_bytes() == last.image("svg")[0]
+    png = view.save(tmp_path / "steps.png")
+    assert png.is_file() and png.read_bytes() == last.image("png")[0]
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    for bad in ("steps.pdf", "steps.txt", "frames.d"):
+        with pytest.raises(ValueError, match=r"\.html.*\.gif.*\.svg or \.png.*no suffix"):
+            view.save(tmp_path / bad)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.png", "steps.svg"]
+
+
+def test_past_max_nodes_page_frame_and_images_raise_the_same_error(tmp_path):
+    _, loss = mlp_loss()
+    count = len(topological_order(loss))
+    view = step_through(loss, max_nodes=count - 1)
+    messages = set()
+    for call in (lambda: view.frame(0), view.html, lambda: view.save(tmp_path / "s.html"),
+                 lambda: view.save(tmp_path / "s.gif"), lambda: view.save(tmp_path / "s.svg"),
+                 lambda: view.save(tmp_path / "frames")):
+        with pytest.raises(ValueError, match=f"has {count} nodes, more than max_nodes="
+                                             f"{count - 1}; pass max_nodes=None") as err:
+            call()
+        messages.add(str(err.value))
+    assert len(messages) == 1 and list(tmp_path.iterdir()) == []
+    shown = view._repr_mimebundle_()["text/html"]  # display never raises: why, and the table
+    assert f"max_nodes={count - 1}" in shown and "stepgrad-trace" in shown
+
+
+def test_collapse_over_a_batch_counts_each_neurons_parameters_once():
+    model, loss = mlp_loss()
+    paths = model.module_paths()
+    per_neuron = Counter(paths.values())  # the oracle: the model's own parameter lists
+    assert set(per_neuron.values()) == {4 + 1, 8 + 1}
+    drawing = step_through(loss, collapse=True).frame(0)
+    neurons = [b for b in drawing.boxes if b.neuron]
+    assert len(neurons) == 4 * (8 + 8 + 1)  # one box per neuron and sample
+    for box in neurons:
+        assert box.note.split(";")[0] == f"{per_neuron[box.label]} parameters"
+
+
+def test_depth_follows_the_step():
+    _, loss = mlp_loss()
+    trace = step_through(loss).trace
+    parents = {s.node.id: {e.parent.id for e in s.edges} for s in trace.steps}
+    consumers: dict[int, set[int]] = {}
+    for child, ps in parents.items():
+        for p in ps:
+            consumers.setdefault(p, set()).add(child)
+    root = trace.root.id
+    view = step_through(loss, depth=1)
+    for k in range(len(view) + 1):
+        v = trace.steps[k - 1].node.id if k else root
+        want = {root, v} | parents[root] | parents.get(v, set()) | consumers.get(v, set())
+        drawing = view.frame(k)
+        assert {b.id for b in drawing.boxes} == {f"n{i}" for i in want}, k
+        assert [b.id for b in drawing.boxes if b.highlighted] == ([f"n{v}"] if k else [])
+    deep = step_through(loss, depth=3)
+    assert all(any(b.highlighted for b in deep.frame(k).boxes) for k in range(1, len(deep) + 1))
+
+
+def test_network_page_is_small_and_reads_right_without_its_style(tmp_path):
+    needs_dot()
+    _, loss = mlp_loss()
+    view = step_through(loss)
+    path = view.save(tmp_path / "mlp.html")
+    size = path.stat().st_size
+    print(f"{len(topological_order(loss))}-node MLP page: {size} bytes")
+    assert size <= 1_000_000
+    data, svg = page_parts(path.read_text(encoding="utf-8"))
+    last = view.frame(len(view))  # the engine's last frame: what the SVG shows unstyled
+    marks = {b.id: b.mark for b in last.boxes}
+    pushed = {f"e{i}" for i, e in enumerate(last.edges) if e.added is not None}
+    tree = ET.fromstring(svg)
+    seen = set()
+    for g in tree.iter(f"{SVG}g"):
+        title = g.findtext(f"{SVG}title")
+        outline = next((el for el in g if el.tag == f"{SVG}rect"), None)
+        if g.get("class", "").startswith("node") and title in marks:
+            seen.add(title)
+            assert (outline.get("stroke-dasharray") is not None) == (marks[title] == "pending")
+        elif g.get("class", "").startswith("edge") and g.get("id", "").startswith("e"):
+            red = [el.get("stroke") == "#dc2626" for el in g if el.tag == f"{SVG}path"]
+            assert red == [g.get("id") in pushed], g.get("id")
+        elif title in ("legend_pending", "legend_partial", "legend_final"):
+            seen.add(title)
+            assert bool(outline.get("stroke-dasharray")) == (title == "legend_pending")
+    assert seen == set(marks) | {"legend_pending", "legend_partial", "legend_final"}
