@@ -23,10 +23,9 @@ def _name(name: str) -> str:
     return f"<{tag}>{escape(printable(name))}</{tag}>"
 
 
-def _partial(top: str, bottom: str) -> str:
-    """∂top/∂bottom as a fraction."""
-    return (f"<mfrac><mrow><mo>∂</mo>{_name(top)}</mrow>"
-            f"<mrow><mo>∂</mo>{_name(bottom)}</mrow></mfrac>")
+def _fraction(top: str, bottom: str) -> str:
+    """∂top/∂bottom as a fraction, from the two names' elements."""
+    return f"<mfrac><mrow><mo>∂</mo>{top}</mrow><mrow><mo>∂</mo>{bottom}</mrow></mfrac>"
 
 
 def _number(x: float | None) -> str:
@@ -34,22 +33,60 @@ def _number(x: float | None) -> str:
     return "<mtext>—</mtext>" if x is None else f"<mn>{escape(number_text(x))}</mn>"
 
 
-def edge_mathml(step: Step, k: int, root: str = "L") -> str:
+SLOT = "\x01"
+"""Marks a slot of :func:`edge_template` as ``\\x01i\\x01``: no escaped text contains it
+(:func:`~autograd.files.printable` writes a control character as ``\\x01``)."""
+
+
+def edge_template(root: str = "L", html: bool = False) -> str:
+    """The MathML of one edge with the parts that change from edge to edge as slots
+    ``\\x01i\\x01``, i = 0 … 6 (parent, node, ∂root/∂node, local, added, before, after;
+    see :func:`edge_fields`). The stepper page carries it once and fills it per edge.
+    ``html``: for an HTML page, where ``<math>`` needs no namespace."""
+    mo = "<mo>{}</mo>".format
+    slot = [f"{SLOT}{i}{SLOT}" for i in range(7)]
+    parts = [
+        _fraction(_name(root), slot[0]), mo("+="), _fraction(_name(root), slot[1]), mo("×"),
+        _fraction(slot[1], slot[0]), mo("="), slot[2], mo("×"), slot[3], mo("="), slot[4],
+        '<mspace width="1em"/>', "<mo>(</mo>", slot[0], "<mtext>.grad</mtext>",
+        '<mspace width="0.4em"/>', slot[5],
+        mo("→"), slot[6], "<mo>)</mo>",
+    ]
+    return f'<math{_xmlns(html)} display="block"><mrow>{"".join(parts)}</mrow></math>'
+
+
+def _xmlns(html: bool) -> str:
+    return "" if html else f' xmlns="{MATHML_NS}"'
+
+
+def fill(template: str, fields: tuple[str, ...]) -> str:
+    """``template`` (from :func:`edge_template`) with its slots filled by ``fields``."""
+    pieces = template.split(SLOT)
+    pieces[1::2] = [fields[int(i)] for i in pieces[1::2]]
+    return "".join(pieces)
+
+
+def edge_fields(step: Step, k: int) -> tuple[str, ...]:
+    """The slots of :func:`edge_template` for edge ``k`` of ``step``: escaped MathML
+    elements (names ``mi``/``mtext``, numbers ``mn`` with the text's digits)."""
+    e = step.edges[k]
+    return (_name(e.parent.name), _name(step.node.name), _number(step.grad), _number(e.local),
+            _number(e.added), _number(e.before), _number(e.after))
+
+
+def edge_mathml(step: Step, k: int, root: str = "L", html: bool = False) -> str:
     """Edge ``k`` of ``step`` as one ``<math display="block">`` element; ``root`` names the
     output (``L``). Labels are escaped (characters XML cannot carry as ``\\x00``), so any
     label gives well-formed XML."""
-    n, e = step.node.name, step.edges[k]
-    p = e.parent.name
-    mo = "<mo>{}</mo>".format
-    parts = [
-        _partial(root, p), mo("+="), _partial(root, n), mo("×"), _partial(n, p), mo("="),
-        _number(step.grad), mo("×"), _number(e.local), mo("="), _number(e.added),
-        '<mspace width="1em"/>', "<mo>(</mo>", _name(p), "<mtext>.grad</mtext>",
-        _number(e.before), mo("→"), _number(e.after), "<mo>)</mo>",
-    ]
-    return f'<math xmlns="{MATHML_NS}" display="block"><mrow>{"".join(parts)}</mrow></math>'
+    return fill(edge_template(root, html), edge_fields(step, k))
 
 
-def step_mathml(step: Step, root: str = "L") -> tuple[str, ...]:
+def text_mathml(text: str, html: bool = False) -> str:
+    """A sentence (the stepper's frame 0) as a ``<math>`` element of plain text."""
+    return f'<math{_xmlns(html)} display="block"><mtext>{escape(printable(text))}</mtext></math>'
+
+
+
+def step_mathml(step: Step, root: str = "L", html: bool = False) -> tuple[str, ...]:
     """Every edge of ``step`` as :func:`edge_mathml` writes it, in edge order."""
-    return tuple(edge_mathml(step, k, root) for k in range(len(step.edges)))
+    return tuple(edge_mathml(step, k, root, html) for k in range(len(step.edges)))

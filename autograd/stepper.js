@@ -1,7 +1,9 @@
 /* The stepper page's controls. Every frame arrives computed (data.frames[k]: the visited box,
    each box's state as a base-36 index into its list data.states[i] of [grad text, mark],
-   data.width characters per box, and the edges pushed through); this script only shows
-   frame k. */
+   data.width characters per box, and the edges pushed through; data.eq[k] the equations as
+   text; data.mf[k] each edge's MathML pieces, as indices into data.ms, escaped, for the
+   template data.mt); this script
+   only shows frame k. */
 (function () {
   var root = document.getElementById("STEPGRAD_ID");
   if (!root || root.getAttribute("data-ready")) return;
@@ -14,6 +16,7 @@
   var grads = d.boxes.map(function (id) { return byId[id]; });
   var adds = Array.prototype.slice.call(root.querySelectorAll("text[data-edge]"));
   var slider = root.querySelector(".sg-slider"), eq = root.querySelector(".sg-eq"),
+    math = root.querySelector(".sg-math"),
     count = root.querySelector(".sg-count"), k = 0;
   // what is on screen: at first the static page's last frame (show(0) redraws it all)
   var shown = [], lit = root.querySelector("g.sg-visited"), pushed = {}, edgeOf = {};
@@ -22,6 +25,11 @@
     edgeOf[id] = t;
     pushed[id] = 1;
   });
+  function fill(fields) {  // slots are \x01i\x01 (mathml.edge_template)
+    return d.mt.split("\u0001").map(function (piece, i) {
+      return i % 2 ? d.ms[fields[parseInt(piece, 10)]] : piece;
+    }).join("");
+  }
   function push(t, on) {
     t.setAttribute("visibility", on ? "visible" : "hidden");
     t.parentNode.classList.toggle("sg-pushed", on);
@@ -29,6 +37,10 @@
   function show(j, moved) {  // moved: bring the visited box into view
     k = Math.max(0, Math.min(d.n, j));
     var f = d.frames[k];
+    eq.textContent = d.eq[k];
+    if (math && d.mt) {  // each edge's MathML from the template (first: the page may move)
+      math.innerHTML = k ? d.mf[k].map(fill).join("") : d.m0;
+    }
     grads.forEach(function (t, i) {  // only the boxes whose state changes are touched
       var code = f.g.substr(i * d.width, d.width);
       if (!t || shown[i] === code) return;
@@ -48,7 +60,6 @@
     Object.keys(pushed).forEach(function (id) { push(edgeOf[id], false); });
     pushed = {};
     f.e.forEach(function (id) { if (edgeOf[id]) { push(edgeOf[id], true); pushed[id] = 1; } });
-    eq.textContent = d.eq[k];
     count.textContent = "step " + k + " of " + d.n;
     slider.value = String(k);
   }

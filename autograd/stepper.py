@@ -41,6 +41,7 @@ from .draw import (
 )
 from .files import write_atomic
 from .gif import animate
+from .mathml import edge_fields, edge_template, step_mathml, text_mathml
 from .groups import check_groups
 from .stepper_page import PAGE, fragment, state_codes, tag_svg
 from .trace import Trace, backward_trace, number_text
@@ -154,8 +155,9 @@ class Stepper:
             self.slider.value = max(0, min(len(self), k))
 
     def _render(self, k: int) -> None:
-        self.text.value = (f"<b>step {k} of {len(self)}</b>"
-                           f"<pre>{html.escape(self.equation(k))}</pre>")
+        self.text.value = (f"<b>step {k} of {len(self)}</b>{self.mathml(k)}"
+                           f"<details><summary>as text</summary>"
+                           f"<pre>{html.escape(self.equation(k))}</pre></details>")
         if k not in self._graphs:
             try:
                 self._graphs[k] = self.frame(k)._repr_mimebundle_()["text/html"]
@@ -198,8 +200,19 @@ class Stepper:
             data = {"boxes": [], "states": [], "width": 1,
                     "frames": [{"v": None, "g": "", "e": []}] * (n + 1)}
             picture = f"<p>No picture: {html.escape(' '.join(str(err).split()))}</p>"
-        data = {**data, "n": n, "eq": [self.equation(k) for k in range(n + 1)]}
-        return fragment(data, picture, self.equation(n), self.trace._repr_html_())
+        data = {**data, "n": n, "eq": [self.equation(k) for k in range(n + 1)],
+                "mt": edge_template(self.trace.root_name, html=True),
+                "m0": self.mathml(0), **_math_fields(self.trace)}
+        return fragment(data, picture, self.equation(n), self.trace._repr_html_(),
+                        math=self.mathml(n))
+
+    def mathml(self, k: int) -> str:
+        """Step ``k``'s equations typeset for an HTML page: one MathML ``<math>`` per edge
+        (frame 0: the seed sentence), the numbers as :meth:`equation` writes them."""
+        self._check(k)
+        if k == 0:
+            return text_mathml(self.equation(0), html=True)
+        return "".join(step_mathml(self.trace.steps[k - 1], self.trace.root_name, html=True))
 
     def page_data(self) -> tuple[Drawing, dict]:
         """The page's drawing and frames, from one pass of :func:`moments`.
@@ -289,6 +302,18 @@ class Stepper:
         for k, image in enumerate(images):
             write_atomic(path / f"frame_{k:0{digits}d}.{format}", image)
         return path
+
+
+def _math_fields(trace: Trace) -> dict:
+    """Every edge's MathML pieces (:func:`~autograd.mathml.edge_fields`) for the page, each
+    distinct piece once: ``ms`` the pieces, ``mf[k]`` per edge of step k the pieces' indices
+    (a network repeats its names and numbers, so the page stays small)."""
+    index: dict[str, int] = {}
+    frames: list[list[list[int]]] = [[]]
+    for step in trace.steps:
+        frames.append([[index.setdefault(f, len(index)) for f in edge_fields(step, i)]
+                       for i in range(len(step.edges))])
+    return {"ms": list(index), "mf": frames}
 
 
 def _kind(got: int, need: int) -> str:

@@ -35,7 +35,7 @@ _FRAGMENT = """<div id="{uid}" class="stepgrad-stepper" tabindex="0"><style>{css
 <button type="button" class="sg-next">next ▶</button>\
 <button type="button" class="sg-last">last</button> <span class="sg-count">step {n} of {n}</span>\
 <span class="sg-help"> (keys: ← → Home End)</span></div>
-<pre class="sg-eq">{eq}</pre>
+<div class="sg-math" aria-hidden="true">{math}</div><pre class="sg-eq">{eq}</pre>
 <div class="sg-graph">{picture}</div>
 <div class="sg-table"><p>{caption}</p>{table}</div>
 <script type="application/json" class="sg-data">{data}</script>
@@ -87,8 +87,9 @@ CAPTION = ("All steps (∂L/∂node, then per edge: local derivative, product ad
 
 
 def fragment(data: dict, picture: str, eq: str, table: str, script: str = "stepper.js",
-             caption: str = CAPTION) -> str:
-    """The stepper as one HTML fragment showing the last frame (``eq``: its equation):
+             caption: str = CAPTION, math: str = "") -> str:
+    """The stepper as one HTML fragment showing the last frame (``eq``: its equation as
+    text, which screen readers read; ``math``: typeset as MathML, which the eye reads):
     controls, ``picture`` (the tagged SVG, or why there is none), the step ``table`` (works
     without script) under ``caption``, the ``data`` and the ``script`` (a package data file
     that shows frame k; the layer view brings its own). The id hashes data and picture, so
@@ -97,7 +98,8 @@ def fragment(data: dict, picture: str, eq: str, table: str, script: str = "stepp
     uid = "stepgrad-" + hashlib.sha1((payload + picture).encode("utf-8", "replace")
                                      ).hexdigest()[:12]
     return _FRAGMENT.format(
-        uid=uid, n=data["n"], css=_asset("stepper.css"), eq=html.escape(eq), picture=picture,
+        uid=uid, n=data["n"], css=_asset("stepper.css"), eq=html.escape(eq), math=math,
+        picture=picture,
         table=table, caption=html.escape(caption, quote=False), data=payload,
         script=_asset(script).replace('"STEPGRAD_ID"', json.dumps(uid)),
     )

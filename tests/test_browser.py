@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from autograd import step_through, topological_order
+from autograd.trace import number_text
 from tests.test_stepper import HOSTILE, example, hostile_example, mlp_loss
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -107,6 +108,44 @@ def test_saved_page_steps_with_buttons_and_keys_offline(browser, tmp_path):
     assert errors == []
     assert requests == [path.as_uri()]  # the page itself and nothing else
     assert [repr(n.grad) for n in topological_order(f)] == before
+    context.close()
+
+
+def test_every_step_is_typeset_as_mathml_with_the_engines_numbers(browser, tmp_path):
+    """At every step each edge's equation is a <math> element that Chromium lays out (a
+    box with width and height, a fraction's numerator above its denominator), carrying the
+    record's numbers as the text shows them; the plain text stays for screen readers; the
+    page asks for nothing."""
+    f = example()
+    view = step_through(f)
+    path = view.save(tmp_path / "steps.html")
+    context = browser.new_context()
+    requests = []
+    context.route("**/*", lambda route: (requests.append(route.request.url),
+                                         route.continue_() if route.request.url.startswith(
+                                             "file://") else route.abort()))
+    page = context.new_page()
+    page.goto(path.as_uri())
+    page.click(".sg-first")
+    for k in range(len(view) + 1):
+        got = page.evaluate("""() => [...document.querySelectorAll('.sg-math math')].map(m => {
+            const r = m.getBoundingClientRect(), fr = m.querySelector('mfrac');
+            const [top, bottom] = fr ? [...fr.children].map(c => c.getBoundingClientRect())
+                                     : [null, null];
+            return {w: r.width, h: r.height, stacked: fr ? top.bottom <= bottom.top + 1 : null,
+                    mn: [...m.querySelectorAll('mn')].map(n => n.textContent)};
+        })""")
+        step = view.trace.steps[k - 1] if k else None
+        assert len(got) == (len(step.edges) if step else 1)
+        assert all(m["w"] > 0 and m["h"] > 0 for m in got)
+        if step:
+            assert all(m["stacked"] for m in got)
+            assert [m["mn"] for m in got] == [
+                [number_text(x) for x in (step.grad, e.local, e.added, e.before, e.after)]
+                for e in step.edges]
+        assert shown(page)["eq"] == view.equation(k)  # the text, for screen readers
+        page.click(".sg-next")
+    assert requests == [path.as_uri()]
     context.close()
 
 
