@@ -1,6 +1,6 @@
 """Code from the op table: an op's forward and local-derivative rule run on :class:`Expr`
 (a float expression's source) give the source of the very float operations they do on floats,
-in the same order, for :mod:`autograd.compile` and :mod:`autograd.layered` alike. A forward that
+in the same order, for :mod:`autograd.compiler` and :mod:`autograd.layered` alike. A forward that
 reads its operands as floats (``math.atan``) is called by reference instead; a rule that
 branches on the data with ``if`` cannot be written as code (:class:`Underivable`).
 """

@@ -51,7 +51,7 @@ class Scalar(NamedTuple):
     """What the scalar compiler knows about a graph: its node order, names, each non-leaf
     node's forward lines, the edges backward follows (``uses``: node → [(consumer, local
     derivative source)]) and ``gradient(v)``, the lines of g_v = ∂(first output)/∂v over
-    them; ``calls``: the ops called by reference (:class:`~autograd.compile._Calls`)."""
+    them; ``calls``: the ops called by reference (:class:`~autograd.compiler._Calls`)."""
 
     outs: tuple[Value, ...]
     inputs: tuple[Value, ...]

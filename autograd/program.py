@@ -1,7 +1,7 @@
 """A compiled gradient program and what it runs on: the float functions (the engine's own),
 the same lifted to NumPy batches element by element (so each sample gets a one-sample call's
 bits), the per-sample sums of parameter gradients, and :class:`GradProgram` /
-:class:`Evaluation`. Both writers, :mod:`autograd.compile` (one line per node) and
+:class:`Evaluation`. Both writers, :mod:`autograd.compiler` (one line per node) and
 :mod:`autograd.layered` (matrix code per layer), produce programs of this kind; :class:`Local`
 is the source of one edge's local derivative, which both write.
 """

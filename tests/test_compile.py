@@ -597,3 +597,16 @@ def test_batch_with_nodes_the_samples_share():
     autograd.sum((p.relu() * Value(v) + p.leaky_relu(0.2) * p + (p * p).tanh()) for v in xs
                  ).backward()
     assert close(batch.param_grads[0], p.grad, 1e-15)
+
+
+def test_the_compiler_module_is_not_shadowed_by_the_function():
+    """``autograd.compile`` is the function and ``autograd.compiler`` its module, so importing
+    the module by its path gives the module, whose ``compile`` is the same function."""
+    import types
+
+    import autograd.compiler as module
+
+    assert isinstance(module, types.ModuleType) and module.compile is autograd.compile
+    x = Value(0.3, label="x")
+    (x * x).backward()
+    assert module.compile(x * x, [x])(0.3).input_grads == (x.grad,)
