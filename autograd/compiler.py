@@ -33,7 +33,7 @@ from itertools import count
 
 from . import ops
 from .backward import topological_order
-from .codegen import _CALL, CompileError, _local, code_of
+from .codegen import CALL, CompileError, as_local, code_of
 from .program import FLOAT_NAMESPACE, GradProgram, Local
 from .value import Value
 
@@ -77,12 +77,12 @@ class _Calls:
 
     def resolve(self, op: ops.Op, expr: str) -> str:
         """``expr`` (an op's forward source) with its ``{call}`` as the op's name."""
-        if _CALL not in expr:
+        if CALL not in expr:
             return expr
         if op not in self.name:
             self.name[op] = self.names.new(f"op_{op.name}", "op")
             self.functions[self.name[op]] = op.forward
-        return expr.replace(_CALL, self.name[op])
+        return expr.replace(CALL, self.name[op])
 
 
 def _identifier(label: object) -> str | None:
@@ -188,7 +188,7 @@ def compile(  # noqa: A001 - autograd.compile reads best
         except CompileError as err:
             raise CompileError(f"compile: the {_describe(node, index)}: {err}") from None
         expr = calls.resolve(node.op, expr)
-        locals_[node] = tuple(d if isinstance(d, Local) else _local(d) for d in local)
+        locals_[node] = tuple(d if isinstance(d, Local) else as_local(d) for d in local)
         if node.op.arity == -1 and node.op.code is not None:  # a long sum: several lines
             first, *rest = expr.split(node.op.code.forward)
             parts = [first, *(node.op.code.forward + t for t in rest)]

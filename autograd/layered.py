@@ -35,14 +35,14 @@ from typing import Any, NamedTuple
 from . import ops
 from .codegen import code_of, escaped
 from .program import (
-    _REAL_KINDS,
     ONE,
+    REAL_KINDS,
     Evaluation,
     GradProgram,
-    _elementwise,
-    _numpy,
-    _numpy_functions,
-    _sum_samples,
+    array_functions,
+    elementwise,
+    numpy_module,
+    sum_samples,
 )
 from .value import Value
 
@@ -113,7 +113,7 @@ def _consumers(s: Scalar) -> dict[Value, list[Value]]:
 def _find_sums(s: Scalar, consumers: dict[Value, list[Value]]) -> list[_Sum]:
     """Sum nodes whose terms are one op of one parameter each (``p * p``, ``abs(p)``), every
     term used by that sum only."""
-    np = _numpy()
+    np = numpy_module()
     index = {p: k for k, p in enumerate(s.params)}
     found = []
     for node in s.nodes:
@@ -133,7 +133,7 @@ def _find_sums(s: Scalar, consumers: dict[Value, list[Value]]) -> list[_Sum]:
 
 def _find_layers(s: Scalar, consumers: dict[Value, list[Value]]) -> list[_Layer]:
     """Group the linear nodes of per-sample values into layers, in forward order."""
-    np = _numpy()
+    np = numpy_module()
     index = {p: k for k, p in enumerate(s.params)}
     position = {v: k for k, v in enumerate(s.nodes)}
     outs = set(s.outs)
@@ -182,7 +182,7 @@ def _base(labels: Sequence[str | None]) -> str | None:
 def _slice(array: str, idx: Any, size: int) -> str | None:
     """``array[idx]`` (``idx`` a 1-D or 2-D integer array) as a view: a slice, a reshape and a
     column slice; None when no view of an array of ``size`` entries has these entries."""
-    np = _numpy()
+    np = numpy_module()
     if idx.ndim == 1:
         step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
         if step < 1 or not np.array_equal(idx, idx[0] + step * np.arange(len(idx))):
@@ -219,12 +219,12 @@ class LayeredProgram(GradProgram):
 
     def __call__(self, *inputs: Any, params: Sequence[float] | None = None,
                  seed: Any = 1.0) -> Evaluation:
-        np = _numpy()
+        np = numpy_module()
         n = len(self.params)
         values = (np.fromiter([p.data for p in self.params], float, n) if params is None
                   else np.asarray(params))
         if len(inputs) != len(self.inputs) or values.shape != (n,) or \
-                values.dtype.kind not in _REAL_KINDS or isinstance(params, np.ma.MaskedArray):
+                values.dtype.kind not in REAL_KINDS or isinstance(params, np.ma.MaskedArray):
             return super().__call__(*inputs, params=params, seed=seed)  # it names the mistake
         values = values.astype(float, copy=False)
         arrays = self._columns(inputs)
@@ -268,7 +268,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
     if not layers:
         return None
     sums = _find_sums(s, consumers)
-    np = _numpy()
+    np = numpy_module()
     names, name = s.names, s.name
     namespace = _namespace(np)
     helpers = {"zeros": np.zeros, "concatenate": np.concatenate,
@@ -477,7 +477,7 @@ def write_layers(s: Scalar) -> LayeredProgram | None:
                               break_long_words=False, break_on_hyphens=False)
     source = (f"def gradient_program(\n{signature},\n):\n"
               + "\n".join(f"    {line}" for line in body) + "\n")
-    namespace.update({n: _elementwise(np, f) for n, f in s.calls.functions.items()})
+    namespace.update({n: elementwise(np, f) for n, f in s.calls.functions.items()})
     return LayeredProgram(source, s.outs, s.inputs, s.params, name, namespace, s.calls.functions)
 
 
@@ -498,9 +498,9 @@ def _namespace(np: Any) -> dict[str, Any]:
     ``dot(g, a)`` = Σₛ gₛ·aₛ), each a float (the program adds them into ``G`` itself)."""
 
     def sample_sum(*terms: Any) -> float:
-        return _sum_samples(np, [terms])[0]
+        return sum_samples(np, [terms])[0]
 
-    return {**_numpy_functions(), "sample_sum": sample_sum, "total": sample_sum,
+    return {**array_functions(), "sample_sum": sample_sum, "total": sample_sum,
             "dot": lambda g, a: sample_sum(g * a)}
 
 
