@@ -20,105 +20,27 @@ backward adds them on a graph of all the samples (in a batch, a parameter's ``do
 shared interior node with per-sample terms adds them with ``sample_sum``. Every sample gets
 exactly the numbers of a one-sample call, which are the engine's: the same float operations in
 the same order. NumPy is needed only for batches.
+
+Compiling goes in phases: collect the graph, name the nodes and write their forward lines,
+find the edges backward follows, freeze all that as a :class:`~autograd.plan.ScalarProgramPlan`,
+then write it out: :func:`write_scalar` (one line per node) or, with ``layers=True``,
+:func:`autograd.layered.write_layers` (matrix code per layer), which reads the same plan.
 """
 
 from __future__ import annotations
 
-import keyword
-import re
-import textwrap
-import unicodedata
 from collections.abc import Callable, Sequence
-from itertools import count
+from types import MappingProxyType
+from typing import NamedTuple
 
 from . import ops
 from .backward import topological_order
 from .codegen import CALL, CompileError, as_local, code_of
-from .program import FLOAT_NAMESPACE, GradProgram, Local
+from .layered import write_layers
+from .layering import graph_nodes
+from .plan import Names, ScalarProgramPlan, Use, assign, function_source, listing
+from .program import GradProgram, Local
 from .value import Value
-
-# ---------------------------------------------------------------------- names
-_RESERVED = frozenset(FLOAT_NAMESPACE) | {"abs", "seed", "gradient_program"}
-_NAME_LENGTH = 40  # longer labels are cut (the whole label goes in a comment)
-_CHUNK = 50  # terms per line of a long sum: Python's compiler recurses once per operator
-_GRADIENT = re.compile(r"seed|g_\w+")  # a term that is a whole gradient, never −0.0
-
-
-class _Names:
-    """Unique identifiers from labels; ``g_`` + a name is kept free for its gradient."""
-
-    def __init__(self) -> None:
-        self.used: set[str] = set(_RESERVED)
-        self.counters: dict[str, count] = {}
-
-    def new(self, label: str | None, fallback: str) -> str:
-        """A fresh name from ``label``, else ``fallback`` (an op's name, made an identifier
-        too) and a number."""
-        base = _identifier(label) if label else None
-        if base is None:
-            fallback = _identifier(fallback) or "v"
-            n = self.counters.setdefault(fallback, count())
-            base = f"{fallback}_{next(n)}"
-        name, k = base, 1
-        while name in self.used or f"g_{name}" in self.used:
-            name, k = f"{base}_{k}", k + 1
-        self.used.update((name, f"g_{name}"))
-        return name
-
-
-class _Calls:
-    """The ops a program calls by reference (a forward that reads its operands as floats):
-    one name per op (``op_atan``, unique in the program), bound to the op's own forward in
-    ``functions``."""
-
-    def __init__(self, names: _Names) -> None:
-        self.names, self.name = names, {}
-        self.functions: dict[str, Callable] = {}
-
-    def resolve(self, op: ops.Op, expr: str) -> str:
-        """``expr`` (an op's forward source) with its ``{call}`` as the op's name."""
-        if CALL not in expr:
-            return expr
-        if op not in self.name:
-            self.name[op] = self.names.new(f"op_{op.name}", "op")
-            self.functions[self.name[op]] = op.forward
-        return expr.replace(CALL, self.name[op])
-
-
-def _identifier(label: object) -> str | None:
-    """``layers.0.w.1`` → ``layers_0_w_1``: every run of characters that cannot continue a
-    Python name becomes ``_``, cut to 40 characters; None when nothing usable is left."""
-    text = unicodedata.normalize("NFKC", str(label))
-    text = "".join(c if f"a{c}".isidentifier() else " " for c in text)
-    text = "_".join(text.split())[:_NAME_LENGTH].strip("_")
-    if text[:1].isdigit():
-        text = f"v_{text}"
-    if not text.isidentifier() or unicodedata.normalize("NFKC", text) != text:
-        return None
-    return f"{text}_" if keyword.iskeyword(text) else text
-
-
-def _comment(node: Value, name: str) -> str:
-    """The label as an escaped comment when the name does not already say it."""
-    if node.label is None or node.label == name:
-        return ""
-    text = repr(node.label)
-    return f"  # {text if len(text) <= 60 else text[:57] + '...'}"
-
-
-def _assign(name: str, parts: list[str], comment: str = "") -> list[str]:
-    """``name = p₀ p₁ p₂ ...`` where every part after the first starts with its operator
-    (`` + t``, `` - t``), in lines of at most :data:`_CHUNK` parts that continue
-    ``name = name + ...``: the same operations, left to right."""
-    lines = [f"{name} = {''.join(parts[:_CHUNK])}{comment}"]
-    for i in range(_CHUNK, len(parts), _CHUNK):
-        lines.append(f"{name} = {name}{''.join(parts[i : i + _CHUNK])}")
-    return lines
-
-
-def _describe(node: Value, index: int) -> str:
-    what = f"label {node.label!r}" if node.label else f"unlabelled, node {index} in order"
-    return f"{node.op.name if node.op else 'leaf'} node ({what})"
 
 
 def compile(  # noqa: A001 - autograd.compile reads best
@@ -147,6 +69,18 @@ def compile(  # noqa: A001 - autograd.compile reads best
     order and NumPy's exp, tanh... differ from ``math`` in the last bit: the numbers agree
     with the scalar program's to about 1e-12 relative, not bit for bit.
     """
+    plan = plan_program(*_arguments(outputs, inputs, params), input_grads=input_grads)
+    if layers:
+        program = write_layers(plan)
+        if program is not None:
+            return program
+    return write_scalar(plan)
+
+
+def _arguments(outputs: Value | Sequence[Value], inputs: Sequence[Value],
+               params: Sequence[Value]) -> tuple[tuple[Value, ...], ...]:
+    """The outputs, inputs and params as tuples, refused unless they are Values, the
+    variables distinct leaves."""
     outs = (outputs,) if isinstance(outputs, Value) else tuple(outputs)
     if not outs:
         raise ValueError("compile needs at least one output Value")
@@ -161,108 +95,129 @@ def compile(  # noqa: A001 - autograd.compile reads best
         if not v.is_leaf:
             raise CompileError(f"compile: inputs and params must be leaves; the "
                                f"{_describe(v, 0)} is computed from other nodes")
+    return outs, inputs, params
 
-    order: dict[Value, None] = {}
-    for out in outs:
-        order.update(dict.fromkeys(topological_order(out)))
 
-    names, per_sample = _Names(), set(inputs)
-    calls = _Calls(names)
-    name: dict[Value, str] = {}
-    for v in variables:
+def plan_program(outs: tuple[Value, ...], inputs: tuple[Value, ...],
+                 params: tuple[Value, ...], *, input_grads: bool = True) -> ScalarProgramPlan:
+    """The phases of compiling: the graph of every output, its names and forward lines,
+    then the edges backward follows from the first output, as one frozen plan."""
+    nodes = graph_nodes(outs)
+    forward = _write_forward(nodes, inputs, params)
+    wrt = frozenset(params) | (frozenset(inputs) if input_grads else frozenset())
+    root_graph = tuple(topological_order(outs[0]))
+    uses = _uses(outs[0], root_graph, wrt, forward)
+    return ScalarProgramPlan(
+        outs, inputs, params, nodes, root_graph, MappingProxyType(forward.name),
+        frozenset(forward.names.used), MappingProxyType(forward.names.counters),
+        frozenset(forward.per_sample), MappingProxyType(forward.lines), MappingProxyType(uses),
+        wrt, MappingProxyType(forward.calls), MappingProxyType(forward.functions))
+
+
+class _Forward(NamedTuple):
+    """What writing the forward lines gives: the names, the nodes that depend on an input,
+    each non-leaf node's lines and edges' local derivatives, and the ops called by
+    reference (``calls``: op → name; ``functions``: name → the op's forward)."""
+
+    names: Names
+    name: dict[Value, str]
+    per_sample: set[Value]
+    lines: dict[Value, tuple[str, ...]]
+    locals: dict[Value, tuple[Local, ...]]
+    calls: dict[ops.Op, str]
+    functions: dict[str, Callable]
+
+
+def _write_forward(nodes: tuple[Value, ...], inputs: tuple[Value, ...],
+                   params: tuple[Value, ...]) -> _Forward:
+    """Name the variables, then each node in order, and write its forward line(s) and its
+    edges' local derivatives from the op table (:func:`~autograd.codegen.code_of`). An op
+    called by reference (a forward that reads its operands as floats) is named
+    ``op_<name>`` when first met."""
+    names, per_sample = Names(), set(inputs)
+    done = _Forward(names, {}, per_sample, {}, {}, {}, {})
+    name = done.name
+    for v in inputs + params:
         name[v] = names.new(v.label, "x" if v in per_sample else "p")
-
-    def ref(v: Value) -> str:
-        return name[v] if v in name else ops.literal(v.data)
-
-    forward: dict[Value, list[str]] = {}  # a node's lines (a long sum takes several)
-    locals_: dict[Value, tuple[Local, ...]] = {}
-    for index, node in enumerate(order):
+    for index, node in enumerate(nodes):
         if node.is_leaf:
             continue
         name[node] = names.new(node.label, node.op.name)
         if any(p in per_sample for p in node.parents):
             per_sample.add(node)
+        operands = tuple(name[p] if p in name else ops.literal(p.data) for p in node.parents)
         try:
-            expr, local = code_of(node.op, node, tuple(map(ref, node.parents)), name[node])
+            expr, local = code_of(node.op, node, operands, name[node])
         except CompileError as err:
             raise CompileError(f"compile: the {_describe(node, index)}: {err}") from None
-        expr = calls.resolve(node.op, expr)
-        locals_[node] = tuple(d if isinstance(d, Local) else as_local(d) for d in local)
-        if node.op.arity == -1 and node.op.code is not None:  # a long sum: several lines
-            first, *rest = expr.split(node.op.code.forward)
-            parts = [first, *(node.op.code.forward + t for t in rest)]
-        else:
-            parts = [expr]
-        forward[node] = _assign(name[node], parts, _comment(node, name[node]))
+        if CALL in expr:
+            if node.op not in done.calls:
+                done.calls[node.op] = names.new(f"op_{node.op.name}", "op")
+                done.functions[done.calls[node.op]] = node.op.forward
+            expr = expr.replace(CALL, done.calls[node.op])
+        done.locals[node] = tuple(d if isinstance(d, Local) else as_local(d) for d in local)
+        done.lines[node] = tuple(assign(name[node], _terms(node.op, expr),
+                                        _comment(node, name[node])))
+    return done
 
-    wrt = set(params) | (set(inputs) if input_grads else set())
-    root_graph = topological_order(outs[0])
+
+def _terms(op: ops.Op, expr: str) -> list[str]:
+    """A forward's source in parts for :func:`~autograd.plan.assign`: a long sum (an n-ary
+    op joined by its code) split before each operator, so it can take several lines."""
+    if op.arity == -1 and op.code is not None:
+        first, *rest = expr.split(op.code.forward)
+        return [first, *(op.code.forward + t for t in rest)]
+    return [expr]
+
+
+def _uses(root: Value, root_graph: tuple[Value, ...], wrt: frozenset[Value],
+          forward: _Forward) -> dict[Value, tuple[Use, ...]]:
+    """For each node a gradient reaches (on a path from a leaf in ``wrt`` to the first
+    output), the edges leaving it that gradients flow back along, in backward's order."""
     live: set[Value] = set()
     for node in root_graph:
         if node in wrt or any(p in live for p in node.parents):
             live.add(node)
-    uses: dict[Value, list[tuple[Value, Local]]] = {v: [] for v in live}
+    name, per_sample = forward.name, forward.per_sample
+    uses: dict[Value, list[Use]] = {v: [] for v in live}
     for node in reversed(root_graph):
         if node in live and not node.is_leaf:
-            for parent, local in zip(node.parents, locals_[node]):
+            use = (f"g_{name[node]}", node in per_sample or node is root)
+            for parent, local in zip(node.parents, forward.locals[node]):
                 if parent in live:
-                    uses[parent].append((node, local))
+                    uses[parent].append(Use(node, use[0], local, use[1]))
+    return {v: tuple(edges) for v, edges in uses.items()}
 
-    def gradient(v: Value) -> list[str]:
-        """The lines of g_v: Σ over v's edges, in backward's order, of g_consumer × local.
-        A node the samples share (a parameter, or computed from parameters only) whose terms
-        are per sample (from a per-sample consumer or the root's seed) adds them with
-        ``sample_sum``, sample by sample in a batch. A parameter's ``dot(g, a)`` or
-        ``total(...)`` hands its per-sample terms to the program's call, which sums all
-        parameters at once."""
-        edges = uses.get(v, ())
-        terms = ["seed"] if v is outs[0] else []
-        terms += [local.times(f"g_{name[consumer]}") for consumer, local in edges]
-        target = f"g_{name[v]}"
-        if not terms:
-            return [f"{target} = 0.0"]
-        sample_terms = any(c in per_sample or c is outs[0] for c, _ in edges)
-        if v not in per_sample and (sample_terms or v is outs[0] and v.is_leaf):
-            if v.is_leaf and len(terms) == 1 and edges[0][1].factor not in (None, "1", "(-1)"):
-                return [f"{target} = dot(g_{name[edges[0][0]]}, {edges[0][1].factor})"]  # Σₛ gₛ·aₛ
-            if v.is_leaf:  # the call sums a parameter's terms (only the return reads them)
-                return [f"{target} = total({', '.join(terms)})"]
-            return _assign(target, [f"sample_sum({', '.join(terms[:_CHUNK])})"]) + [
-                f"{target} = sample_sum({target}, {', '.join(terms[i : i + _CHUNK])})"
-                for i in range(_CHUNK, len(terms), _CHUNK)]
-        parts = [terms[0]] + [f" - {t[1:]}" if t.startswith("-") else f" + {t}"
-                              for t in terms[1:]]
-        if not _GRADIENT.fullmatch(terms[0]):  # backward adds into a 0.0: −0.0 becomes 0.0
-            first = parts[0]
-            parts[0] = f"0.0 - {first[1:]}" if first.startswith("-") else f"0.0 + {first}"
-        return _assign(target, parts)
 
-    if layers:
-        from .layered import Scalar, write_layers
-
-        program = write_layers(Scalar(outs, inputs, params, list(order), names, name, ref,
-                                      per_sample, forward, uses, gradient, wrt, root_graph,
-                                      calls))
-        if program is not None:
-            return program
-    backward = [line for v in reversed(root_graph) if v in live and not v.is_leaf
-                for line in gradient(v)]
-    backward += [line for v in variables if v in wrt for line in gradient(v)]
-
-    def listing(items: list[str]) -> str:
-        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+def write_scalar(plan: ScalarProgramPlan) -> GradProgram:
+    """The plan as one line per node: forward, then each gradient, then the return."""
+    variables = plan.inputs + plan.params
+    backward = [line for v in reversed(plan.root_graph) if v in plan.uses and not v.is_leaf
+                for line in plan.gradient(v)]
+    backward += [line for v in variables if v in plan.wrt for line in plan.gradient(v)]
 
     def grads(values: Sequence[Value]) -> str:
-        return listing([f"g_{name[v]}" if v in wrt else "0.0" for v in values])
+        return listing([f"g_{plan.names[v]}" if v in plan.wrt else "0.0" for v in values])
 
-    args = ", ".join([name[v] for v in variables] + ["seed"])
-    signature = textwrap.fill(args, 92, initial_indent="    ", subsequent_indent="    ",
-                              break_long_words=False, break_on_hyphens=False)
-    returns = f"{listing([ref(v) for v in outs])}, {grads(inputs)}, {grads(params)}"
-    body = (["# forward: one line per node"] + [line for ls in forward.values() for line in ls]
+    returns = f"{listing([plan.ref(v) for v in plan.outputs])}, {grads(plan.inputs)}, " \
+              f"{grads(plan.params)}"
+    body = (["# forward: one line per node"]
+            + [line for lines in plan.forward.values() for line in lines]
             + ["# backward: g_v = ∂(first output)/∂v, summed over the edges leaving v"]
             + backward + [f"return {returns}"])
-    source = (f"def gradient_program(\n{signature},\n):\n"
-              + "\n".join(f"    {line}" for line in body) + "\n")
-    return GradProgram(source, outs, inputs, params, name, calls.functions)
+    source = function_source([plan.names[v] for v in variables], body)
+    return GradProgram(source, plan.outputs, plan.inputs, plan.params, dict(plan.names),
+                       dict(plan.functions))
+
+
+def _comment(node: Value, name: str) -> str:
+    """The label as an escaped comment when the name does not already say it."""
+    if node.label is None or node.label == name:
+        return ""
+    text = repr(node.label)
+    return f"  # {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _describe(node: Value, index: int) -> str:
+    what = f"label {node.label!r}" if node.label else f"unlabelled, node {index} in order"
+    return f"{node.op.name if node.op else 'leaf'} node ({what})"
