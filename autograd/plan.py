@@ -68,9 +68,10 @@ class Names:
 
 
 class Use(NamedTuple):
-    """One edge backward follows into a node: the consumer (a node, or None for a layer's
-    input), the source of its gradient, the edge's local derivative, and whether the
-    consumer's gradient is per sample (it depends on an input, or is the first output)."""
+    """One edge leaving a node, along which its gradient gathers a term: the consumer (a
+    node, or None for a layer's input), the source of the consumer's gradient, the edge's
+    local derivative, and whether that gradient is per sample (the consumer depends on an
+    input, or is the first output)."""
 
     consumer: object
     gradient: str
