@@ -16,7 +16,7 @@ from . import functional
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import topological_order
 from .check import GradcheckError, check_nodes, gradcheck
-from .compile import CompileError, compile  # noqa: F401 (not in __all__)
+from .compiler import CompileError, compile  # noqa: F401 (not in __all__)
 from .draw import Drawing, draw, draw_dot
 from .extend import Op, apply, declare  # noqa: F401 (their home is autograd.extend)
 from .forward import jacfwd, jvp

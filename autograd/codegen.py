@@ -1,35 +1,24 @@
 """Code from the op table: an op's forward and local-derivative rule run on :class:`Expr`
 (a float expression's source) give the source of the very float operations they do on floats,
-in the same order, for :mod:`autograd.compile` and :mod:`autograd.layered` alike. A forward that
+in the same order, for :mod:`autograd.compiler` and :mod:`autograd.layered` alike. A forward that
 reads its operands as floats (``math.atan``) is called by reference instead; a rule that
 branches on the data with ``if`` cannot be written as code (:class:`Underivable`).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from . import ops
-from .program import FLOAT_NAMESPACE, Local
+from .program import Local
 from .value import Value
 
 
 class CompileError(ValueError):
     """The graph cannot be turned into code; the message names the node."""
-
-
-_NAMED: dict[Any, str] = {
-    **{FLOAT_NAMESPACE[name]: name for name in (
-        "exp", "log", "tanh", "sin", "cos", "sqrt", "sigmoid", "softplus", "sign", "abs",
-        "relu", "power", "ratio")},
-    ops._pow: "power", math.exp: "exp", math.log: "log", math.sin: "sin", math.cos: "cos",
-    math.sqrt: "sqrt", math.fabs: "abs",
-}
-"""A forward that is one of these functions is compiled as a call of it by that name."""
 
 
 def escaped(text: object) -> str:
@@ -110,10 +99,10 @@ class Expr:
         return _divide(other, self)
 
     def __pow__(self, other: Any) -> Expr:
-        return _call("power", self, other) if _source_of(other) != "1" else self
+        return _call_op(ops.POW, self, other) if _source_of(other) != "1" else self
 
     def __rpow__(self, other: Any) -> Expr:
-        return _call("power", other, self)
+        return _call_op(ops.POW, other, self)
 
     def __neg__(self) -> Expr:
         return Expr(f"-{self._operand(_UNARY)}", _UNARY)
@@ -122,7 +111,7 @@ class Expr:
         return self
 
     def __abs__(self) -> Expr:
-        return _call("abs", self)
+        return _call_op(ops.ABS, self)
 
     def _operand(self, rank: int) -> str:
         return self.text if self.rank >= rank else f"({self.text})"
@@ -148,28 +137,28 @@ class Expr:
 
     # ---- the rule helpers' methods (ops.exp(x) calls x.exp() on a non-number)
     def exp(self) -> Expr:
-        return _call("exp", self)
+        return _call_op(ops.EXP, self)
 
     def log(self) -> Expr:
-        return _call("log", self)
+        return _call_op(ops.LOG, self)
 
     def sin(self) -> Expr:
-        return _call("sin", self)
+        return _call_op(ops.SIN, self)
 
     def cos(self) -> Expr:
-        return _call("cos", self)
+        return _call_op(ops.COS, self)
 
     def tanh(self) -> Expr:
-        return _call("tanh", self)
+        return _call_op(ops.TANH, self)
 
     def sigmoid(self) -> Expr:
-        return _call("sigmoid", self)
+        return _call_op(ops.SIGMOID, self)
 
     def sqrt(self) -> Expr:
-        return _call("sqrt", self)
+        return _call_op(ops.SQRT, self)
 
     def relu(self) -> Expr:
-        return _call("relu", self)
+        return _call_op(ops.RELU, self)
 
     def where(self, a: Any, b: Any) -> Expr:
         """``where(self, a, b)``: this comparison chooses per sample."""
@@ -209,7 +198,13 @@ def _call(name: str, *args: Any) -> Expr:
     return Expr(f"{name}({', '.join(map(_source_of, args))})")
 
 
-def _local(d: Any) -> Local:
+def _call_op(op: ops.Op, *args: Any) -> Expr:
+    """A call of a built-in op's forward by its name in programs (``op.runtime.name``)."""
+    assert op.runtime is not None, op  # every op a rule helper applies has one
+    return _call(op.runtime.name, *args)
+
+
+def as_local(d: Any) -> Local:
     """A local derivative (a number, :data:`~autograd.ops.MASK`, code, or template text)
     as a :class:`Local`."""
     if isinstance(d, str):
@@ -234,18 +229,19 @@ def _masked_product(d: Any) -> str:
     if isinstance(d, Expr) and d.branches is not None and _masked(d):
         cond, a, b = d.branches
         return f"where({cond.text}, {_masked_product(a)}, {_masked_product(b)})"
-    return _local(d).product
+    return as_local(d).product
 
 
 _derived: WeakKeyDictionary = WeakKeyDictionary()
-_CALL = "{call}"  # in a forward's source: the name a program calls the op's forward by
+CALL = "{call}"  # in a forward's source: the name a program calls the op's forward by
 
 
 def _templates(op: ops.Op) -> tuple[str, tuple[Local, ...]]:
     """The op's forward and local derivatives as templates over ``{0}``, ``{1}`` (the
     operands) and ``{out}``: from its :class:`~autograd.ops.Code` where the entry gives it,
     else by running its forward and local rule on :class:`Expr` operands. A forward that
-    cannot run on code is ``{call}(...)``: a call of the op's own forward (:class:`_Calls`)."""
+    cannot run on code is ``{call}(...)``: a call of the op's own forward, by the name the
+    program gives it (:attr:`~autograd.plan.ScalarProgramPlan.calls`)."""
     try:
         return _derived[op]
     except KeyError:
@@ -257,23 +253,23 @@ def _templates(op: ops.Op) -> tuple[str, tuple[Local, ...]]:
     try:
         if code.forward is not None:
             forward = code.forward.format(**positional)
-        elif op.forward in _NAMED:
-            forward = f"{_NAMED[op.forward]}({', '.join(a.text for a in args)})"
+        elif op.forward in ops.CALLED_AS:
+            forward = f"{ops.CALLED_AS[op.forward]}({', '.join(a.text for a in args)})"
         else:
             try:
                 result = op.forward(*args)
             except Exception:  # it reads its operands as floats: called by reference
                 result = None
             forward = (result.text if isinstance(result, Expr)
-                       else f"{_CALL}({', '.join(a.text for a in args)})")
+                       else f"{CALL}({', '.join(a.text for a in args)})")
         if code.local is not None:
-            locals_ = tuple(_local(t.format(**positional)) for t in code.local)
+            locals_ = tuple(as_local(t.format(**positional)) for t in code.local)
         else:
             derivatives = tuple(op.local(*args, out))
             if len(derivatives) != len(args):
                 raise Underivable(f"its rule gives {len(derivatives)} derivatives for "
                                   f"{len(args)} operands")
-            locals_ = tuple(map(_local, derivatives))
+            locals_ = tuple(map(as_local, derivatives))
     except Underivable as err:
         raise CompileError(f"the op {op.name!r} cannot be compiled: {op.underivable or err}"
                            ) from None
@@ -288,7 +284,7 @@ def derive(op: ops.Op, names: Sequence[str], out: str) -> tuple[str, tuple[Local
     """Source of ``op``'s forward and of each operand's :class:`Local`, on the operands'
     expressions ``names`` (atoms: names or literals) and the output's name ``out``."""
     forward, locals_ = _templates(op)
-    subs = dict(out=out, g="{g}", call=_CALL)
+    subs = dict(out=out, g="{g}", call=CALL)
     return forward.format(*names, **subs), tuple(
         Local(d.factor and d.factor.format(*names, **subs), d.product.format(*names, **subs))
         for d in locals_)
@@ -329,5 +325,5 @@ def code_of(op: ops.Op, node: Value, names: Sequence[str], out: str) -> tuple[st
             local = op.local(*map(Expr, names), Expr(out))
         except Underivable as err:
             raise CompileError(f"the op {op.name!r} cannot be compiled: {err}") from None
-        return f"{_CALL}({', '.join(names)})", tuple(map(_local, local))
+        return f"{CALL}({', '.join(names)})", tuple(map(as_local, local))
     return derive(op, names, out)

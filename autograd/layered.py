@@ -2,8 +2,9 @@
 
 A graph built by ``nn.Layer`` is one ``linear`` node per neuron over the same inputs, then the
 same activation on each: exactly z = W a + b, a′ = f(z). ``autograd.compile(..., layers=True)``
-finds such layers — linear nodes whose weights and bias are parameters and whose inputs are
-the same Values, each followed by the same one-operand op (or by nothing) — and writes each
+finds such layers (:func:`autograd.layering.find_layers`: linear nodes whose weights and bias
+are parameters and whose inputs are the same Values, each followed by the same one-operand op
+or by nothing) and, reading the scalar compiler's plan, writes each
 as NumPy matrix code over a batch held in columns, one column per sample::
 
     z1 = W1 @ x + b1                     a1 = relu(z1)
@@ -12,7 +13,7 @@ as NumPy matrix code over a batch held in columns, one column per sample::
 where ``d`` is δ = ∂L/∂z, and f and f′ are the scalar program's own code for the op (derived
 from its entry in the op table): δ = (W′ᵀδ′) ⊙ f′(z), where relu′'s 0 is a mask, so an inf
 or NaN upstream at an off unit gives 0, as in the engine. Every other node keeps its scalar
-line from :func:`autograd.compile`; a scalar node reads a layer output as a row
+line from the plan; a scalar node reads a layer output as a row
 (``z3_0 = z3[0]``), and a layer whose inputs are scalar nodes stacks them into a matrix.
 The parameters arrive as one flat array ``P`` of which ``W1`` and ``b1`` are views
 (``P[0:48].reshape(16, 3)[:, :2]``); their gradients go back, in the order of the
@@ -30,67 +31,26 @@ import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import ops
 from .codegen import code_of, escaped
+from .layering import Layer, consumers, find_layers
+from .plan import ScalarProgramPlan, Use, function_source, listing
 from .program import (
-    _REAL_KINDS,
     ONE,
+    REAL_KINDS,
     Evaluation,
     GradProgram,
-    _elementwise,
-    _numpy,
-    _numpy_functions,
-    _sum_samples,
+    array_functions,
+    elementwise,
+    numpy_module,
+    sum_samples,
 )
 from .value import Value
 
 
-class Scalar(NamedTuple):
-    """What the scalar compiler knows about a graph: its node order, names, each non-leaf
-    node's forward lines, the edges backward follows (``uses``: node → [(consumer, local
-    derivative source)]) and ``gradient(v)``, the lines of g_v = ∂(first output)/∂v over
-    them; ``calls``: the ops called by reference (:class:`~autograd.compile._Calls`)."""
-
-    outs: tuple[Value, ...]
-    inputs: tuple[Value, ...]
-    params: tuple[Value, ...]
-    nodes: list[Value]
-    names: Any
-    name: dict[Any, str]
-    ref: Callable[[Value], str]
-    per_sample: set
-    forward: dict[Value, list[str]]
-    uses: dict[Value, list]
-    gradient: Callable[[Value], list[str]]
-    wrt: set
-    root_graph: list[Value]
-    calls: Any
-
-
-@dataclass(eq=False)
-class _Layer:
-    """Linear rows over the same inputs, with their parameters' indices (rows × inputs, and
-    rows × 1 for the bias) and the one-operand op after every row (None: no activation)."""
-
-    rows: list[Value]
-    acts: list[Value] | None
-    inputs: tuple[Value, ...]
-    weights: Any
-    bias: Any
-    op: ops.Op | None
-    source: _Layer | None = None  # the layer whose outputs are exactly this one's inputs
-    into: _Layer | None = None  # the layer whose inputs are exactly this one's outputs, alone
-    needs_input_grad: bool = False
-    name: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def outputs(self) -> list[Value]:
-        return self.acts if self.acts is not None else self.rows
-
-
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class _Sum:
     """A sum node over one op applied to each of several distinct parameters (a penalty such
     as Σ w²), with the parameters' indices."""
@@ -98,30 +58,20 @@ class _Sum:
     total: Value
     terms: tuple[Value, ...]
     index: Any
-    name: dict[str, str] = field(default_factory=dict)
 
 
-def _consumers(s: Scalar) -> dict[Value, list[Value]]:
-    """Node → the nodes that have it as a parent (once per edge), over all outputs' graphs."""
-    consumers: dict[Value, list[Value]] = {}
-    for node in s.nodes:
-        for parent in node.parents:
-            consumers.setdefault(parent, []).append(node)
-    return consumers
-
-
-def _find_sums(s: Scalar, consumers: dict[Value, list[Value]]) -> list[_Sum]:
+def _find_sums(plan: ScalarProgramPlan, consumers: dict[Value, list[Value]]) -> list[_Sum]:
     """Sum nodes whose terms are one op of one parameter each (``p * p``, ``abs(p)``), every
     term used by that sum only."""
-    np = _numpy()
-    index = {p: k for k, p in enumerate(s.params)}
+    np = numpy_module()
+    index = {p: k for k, p in enumerate(plan.params)}
     found = []
-    for node in s.nodes:
+    for node in plan.nodes:
         terms = node.parents
         if node.op is not ops.SUM or len(terms) < 2 or terms[0].is_leaf:
             continue
         op = terms[0].op
-        if op.arity < 1 or any(t.op is not op or len(consumers[t]) != 1 or t in s.outs
+        if op.arity < 1 or any(t.op is not op or len(consumers[t]) != 1 or t in plan.outputs
                                or len(set(t.parents)) != 1 or t.parents[0] not in index
                                for t in terms):
             continue
@@ -131,41 +81,17 @@ def _find_sums(s: Scalar, consumers: dict[Value, list[Value]]) -> list[_Sum]:
     return found
 
 
-def _find_layers(s: Scalar, consumers: dict[Value, list[Value]]) -> list[_Layer]:
-    """Group the linear nodes of per-sample values into layers, in forward order."""
-    np = _numpy()
-    index = {p: k for k, p in enumerate(s.params)}
-    position = {v: k for k, v in enumerate(s.nodes)}
-    outs = set(s.outs)
-    groups: dict[tuple, list[tuple[Value, Value | None]]] = {}
-    for node in s.nodes:
-        op = node.op
-        if not isinstance(op, ops.LinearOp) or node not in s.per_sample:
-            continue
-        flags = dict(op.params)
-        n = int(flags["n"])
-        parents = node.parents
-        if not (flags["weights"] and flags["inputs"]) or not all(
-                v in index for v in (*parents[:n], *parents[2 * n:])):
-            continue
-        after = consumers.get(node, [])
-        act = after[0] if len(after) == 1 and node not in outs and after[0].op.arity == 1 else None
-        key = (parents[n: 2 * n], bool(flags["bias"]), act.op if act is not None else None)
-        groups.setdefault(key, []).append((node, act))
-    layers = []
-    for (inputs, has_bias, op), members in groups.items():
-        n = len(inputs)
-        members.sort(key=lambda m: index[m[0].parents[0]])
-        rows = [row for row, _ in members]
-        weights = np.array([[index[w] for w in row.parents[:n]] for row in rows])
-        bias = np.array([[index[row.parents[2 * n]]] for row in rows]) if has_bias else None
-        taken = weights.ravel().tolist() + ([] if bias is None else bias.ravel().tolist())
-        if len(set(taken)) < len(taken) or set(taken) & {index.get(x) for x in inputs}:
-            continue  # a parameter used twice, or as an input too: left to scalar lines
-        acts = [act for _, act in members] if op is not None else None
-        layers.append(_Layer(rows, acts, inputs, weights, bias, op))
-    layers.sort(key=lambda layer: min(position[r] for r in layer.rows))
-    return layers
+@dataclass(eq=False)
+class _LayerCode:
+    """A layer as the writer names it (``W``, ``b``, ``z``, ``d``, ``a``, ``x``, and ``gx``
+    for ∂L/∂x), with ``source``, the layer whose outputs are exactly its inputs, and
+    ``into``, the layer whose inputs are exactly its outputs, alone."""
+
+    layer: Layer
+    name: dict[str, str] = field(default_factory=dict)
+    source: _LayerCode | None = None
+    into: _LayerCode | None = None
+    needs_input_grad: bool = False
 
 
 def _base(labels: Sequence[str | None]) -> str | None:
@@ -182,7 +108,7 @@ def _base(labels: Sequence[str | None]) -> str | None:
 def _slice(array: str, idx: Any, size: int) -> str | None:
     """``array[idx]`` (``idx`` a 1-D or 2-D integer array) as a view: a slice, a reshape and a
     column slice; None when no view of an array of ``size`` entries has these entries."""
-    np = _numpy()
+    np = numpy_module()
     if idx.ndim == 1:
         step = int(idx[1] - idx[0]) if len(idx) > 1 else 1
         if step < 1 or not np.array_equal(idx, idx[0] + step * np.arange(len(idx))):
@@ -219,12 +145,12 @@ class LayeredProgram(GradProgram):
 
     def __call__(self, *inputs: Any, params: Sequence[float] | None = None,
                  seed: Any = 1.0) -> Evaluation:
-        np = _numpy()
+        np = numpy_module()
         n = len(self.params)
         values = (np.fromiter([p.data for p in self.params], float, n) if params is None
                   else np.asarray(params))
         if len(inputs) != len(self.inputs) or values.shape != (n,) or \
-                values.dtype.kind not in _REAL_KINDS or isinstance(params, np.ma.MaskedArray):
+                values.dtype.kind not in REAL_KINDS or isinstance(params, np.ma.MaskedArray):
             return super().__call__(*inputs, params=params, seed=seed)  # it names the mistake
         values = values.astype(float, copy=False)
         arrays = self._columns(inputs)
@@ -261,229 +187,282 @@ def _per_sample(values: Sequence, size: int, np: Any) -> tuple:
     return tuple(out)
 
 
-def write_layers(s: Scalar) -> LayeredProgram | None:
-    """The program with each layer of ``s``'s graph as matrix code; None if there is no layer."""
-    consumers = _consumers(s)
-    layers = _find_layers(s, consumers)
+def write_layers(plan: ScalarProgramPlan) -> LayeredProgram | None:
+    """The program with each layer of the plan's graph as matrix code (every other node keeps
+    its scalar lines); None if the graph has no layer."""
+    layers = find_layers(plan.outputs, plan.inputs, plan.params)
     if not layers:
         return None
-    sums = _find_sums(s, consumers)
-    np = _numpy()
-    names, name = s.names, s.name
-    namespace = _namespace(np)
-    helpers = {"zeros": np.zeros, "concatenate": np.concatenate,
-               "stack": _stack(np)}
-    fn = {key: names.new(key, key) for key in helpers}
-    namespace.update({fn[key]: f for key, f in helpers.items()})
-    flat, grads, shape = names.new("P", "P"), names.new("G", "G"), names.new("shape", "shape")
+    return _LayeredWriter(plan, layers).program()
 
-    def index(array: str, idx: Any, what: str) -> str:
-        """``array[idx]``, a view when it can be."""
-        if np.array_equal(idx, np.arange(len(s.params))):
+
+class _LayeredWriter:
+    """Writes a plan with layers, in phases: name the layers, send the edges into a layer
+    through its matrices, then the parameter views, the forward, the backward and the
+    gradients. It reads the plan and never changes it."""
+
+    def __init__(self, plan: ScalarProgramPlan, layers: list[Layer]) -> None:
+        np = self.np = numpy_module()
+        self.plan, self.consumers = plan, consumers(plan.nodes)
+        self.sums = _find_sums(plan, self.consumers)
+        self.names = plan.more_names()
+        self.namespace = _namespace(np)
+        helpers = {"zeros": np.zeros, "concatenate": np.concatenate, "stack": _stack(np)}
+        self.fn = {key: self.names.new(key, key) for key in helpers}
+        self.namespace.update({self.fn[key]: f for key, f in helpers.items()})
+        self.flat, self.grads = self.names.new("P", "P"), self.names.new("G", "G")
+        self.shape = self.names.new("shape", "shape")
+        self.codes = self._name_layers(layers)
+        self.in_layer = {v: code for code in self.codes
+                         for v in (*code.layer.rows, *(code.layer.acts or ()))}
+        self.in_sum = {t for total in self.sums for t in total.terms}
+        self.uses = self._reroute()
+        self.referenced = self._referenced()
+        self.sum_names: dict[_Sum, tuple[str, str]] = {}
+        self.last: dict[_LayerCode, Value] = {}  # each layer's last node in backward's order
+
+    def program(self) -> LayeredProgram:
+        plan = self.plan
+        body = self._forward() + self._backward() + self._gradients()
+        source = function_source([plan.names[v] for v in plan.inputs] + [self.flat], body)
+        self.namespace.update({n: elementwise(self.np, f) for n, f in plan.functions.items()})
+        return LayeredProgram(source, plan.outputs, plan.inputs, plan.params, dict(plan.names),
+                              self.namespace, dict(plan.functions))
+
+    def index(self, array: str, idx: Any, what: str) -> str:
+        """``array[idx]``, a view when it can be, else through a named index array."""
+        n = len(self.plan.params)
+        if self.np.array_equal(idx, self.np.arange(n)):
             return array
-        view = _slice(array, idx, len(s.params))
+        view = _slice(array, idx, n)
         if view is not None:
             return view
-        constant = names.new(f"index_{what}", "index")
-        namespace[constant] = idx
+        constant = self.names.new(f"index_{what}", "index")
+        self.namespace[constant] = idx
         return f"{array}[{constant}]"
 
     # ---------------------------------------------------------------- names and structure
-    def own(v: Value, layer: _Layer, unused: bool) -> bool:
-        """A labelled node alone in its layer keeps its name for the matrix (1 × batch) when
-        no scalar line reads it (``unused``), as with ``b2`` and ``z2`` in z2 = W2 a1 + b2."""
-        return unused and v.label is not None and len(layer.rows) == 1
+    def _name_layers(self, layers: list[Layer]) -> list[_LayerCode]:
+        """Each layer's names, from its nodes' labels where they share a base (``W1``), and
+        which layer feeds which."""
+        plan, names = self.plan, self.names
+        outputs_of: dict[tuple[Value, ...], _LayerCode] = {}
+        codes = []
+        for k, layer in enumerate(layers, 1):
+            code = _LayerCode(layer)
+            nm, n = code.name, len(layer.inputs)
+            corners = [w.label for r in layer.rows for w in (r.parents[0], r.parents[n - 1])]
+            nm["W"] = names.new(_base(corners) or f"W{k}", "W")
+            if layer.bias is not None:
+                bias = layer.rows[0].parents[-1]
+                alone = self.consumers[bias] == list(layer.rows) and bias not in plan.outputs
+                nm["b"] = (plan.names[bias] if _own(bias, layer, alone) else names.new(
+                    _base([r.parents[-1].label for r in layer.rows]) or f"b{k}", "b"))
+            row = layer.rows[0]
+            nm["z"] = (plan.names[row] if _own(row, layer, layer.acts is not None) else
+                       names.new(_base([r.label for r in layer.rows]) or f"z{k}", "z"))
+            nm["d"] = names.new(("d" + nm["z"][1:]) if nm["z"][:1] == "z" else f"d_{nm['z']}",
+                                "d")
+            if layer.acts is not None:
+                nm["a"] = names.new(_base([a.label for a in layer.acts]) or f"a{k}", "a")
+            source = code.source = outputs_of.get(layer.inputs)
+            if source is not None:  # the outputs of a layer below, in order: its matrix
+                nm["x"] = source.name["a" if source.layer.acts is not None else "z"]
+                nm["gx"] = "g_" + names.new(f"in_{nm['z']}", "in")  # ∂L/∂x through this layer
+            else:  # stacked from other nodes
+                nm["x"] = names.new(_base([x.label for x in layer.inputs]) or f"x{k}", "x")
+                nm["gx"] = f"g_{nm['x']}"
+            outputs_of[layer.outputs] = code
+            if source is not None and self._feeds_only(source.layer, set(layer.rows)):
+                source.into = code
+            codes.append(code)
+        return codes
 
-    outputs_of = {}
-    for k, layer in enumerate(layers, 1):
-        nm = layer.name
-        n = len(layer.inputs)
-        corners = [w.label for r in layer.rows for w in (r.parents[0], r.parents[n - 1])]
-        nm["W"] = names.new(_base(corners) or f"W{k}", "W")
-        if layer.bias is not None:
-            bias = layer.rows[0].parents[-1]
-            alone = consumers[bias] == layer.rows and bias not in s.outs
-            nm["b"] = (name[bias] if own(bias, layer, alone) else
-                       names.new(_base([r.parents[-1].label for r in layer.rows]) or f"b{k}", "b"))
-        row = layer.rows[0]
-        nm["z"] = (name[row] if own(row, layer, layer.acts is not None) else
-                   names.new(_base([r.label for r in layer.rows]) or f"z{k}", "z"))
-        nm["d"] = names.new(("d" + nm["z"][1:]) if nm["z"][:1] == "z" else f"d_{nm['z']}", "d")
-        if layer.acts is not None:
-            nm["a"] = names.new(_base([a.label for a in layer.acts]) or f"a{k}", "a")
-        source = layer.source = outputs_of.get(layer.inputs)
-        if source is not None:  # the outputs of a layer below, in order: its matrix
-            nm["x"] = source.name["a" if source.acts is not None else "z"]
-            nm["gx"] = "g_" + names.new(f"in_{nm['z']}", "in")  # ∂L/∂x through this layer
-        else:  # stacked from other nodes
-            nm["x"] = names.new(_base([x.label for x in layer.inputs]) or f"x{k}", "x")
-            nm["gx"] = f"g_{nm['x']}"
-        outputs_of[tuple(layer.outputs)] = layer
-        rows = set(layer.rows)
-        if source is not None and all(
-                r is not s.outs[0] and s.uses.get(r) and all(c in rows for c, _ in s.uses[r])
-                for r in source.outputs):
-            source.into = layer
+    def _feeds_only(self, layer: Layer, rows: set[Value]) -> bool:
+        """Every output of ``layer`` reaches the loss only through ``rows``."""
+        uses, root = self.plan.uses, self.plan.outputs[0]
+        return all(r is not root and uses.get(r) and all(u.consumer in rows for u in uses[r])
+                   for r in layer.outputs)
 
-    in_layer = {v: layer for layer in layers for v in (*layer.rows, *(layer.acts or ()))}
-    in_sum = {t for total in sums for t in total.terms}
-    fused = {r for layer in layers if layer.into is not None for r in layer.outputs}
-    positions: dict[_Layer, dict[Value, list[int]]] = {layer: {} for layer in layers}
-    for layer in layers:
-        for j, x in enumerate(layer.inputs):
-            positions[layer].setdefault(x, []).append(j)
-    for v, edges in s.uses.items():  # a layer's or a sum's edges become vector formulas
-        kept = [(c, local) for c, local in edges if c not in in_layer and c not in in_sum]
-        if len(kept) == len(edges) or v in fused:
-            continue
-        readers = {c for c, _ in edges}
-        for layer in layers:
-            if v not in positions[layer] or readers.isdisjoint(layer.rows):
+    def _reroute(self) -> dict[Value, tuple[Use, ...]]:
+        """The plan's edges, with those into a layer or a sum replaced by vector formulas:
+        where v is input j of a layer, ∂L/∂v gets (Wᵀδ)[j]."""
+        fused = {r for code in self.codes if code.into is not None for r in code.layer.outputs}
+        positions: dict[_LayerCode, dict[Value, list[int]]] = {code: {} for code in self.codes}
+        for code in self.codes:
+            for j, x in enumerate(code.layer.inputs):
+                positions[code].setdefault(x, []).append(j)
+        uses = dict(self.plan.uses)
+        for v, edges in self.plan.uses.items():
+            kept = [u for u in edges if u.consumer not in self.in_layer
+                    and u.consumer not in self.in_sum]
+            if len(kept) == len(edges) or v in fused:
                 continue
-            for j in positions[layer][v]:  # v is input j of the layer: ∂L/∂v gets (Wᵀδ)[j]
-                layer.needs_input_grad = True
-                pseudo = object()
-                name[pseudo] = f"{layer.name['gx'][2:]}[{j}]"
-                s.per_sample.add(pseudo)
-                kept.append((pseudo, ONE))
-        s.uses[v] = kept
+            readers = {u.consumer for u in edges}
+            for code in self.codes:
+                if v not in positions[code] or readers.isdisjoint(code.layer.rows):
+                    continue
+                for j in positions[code][v]:
+                    code.needs_input_grad = True
+                    kept.append(Use(None, f"{code.name['gx']}[{j}]", ONE, True))
+            uses[v] = tuple(kept)
+        return uses
 
-    referenced = set(s.outs)
-    for node in s.nodes:
-        if not node.is_leaf and node not in in_layer and node not in in_sum:
-            referenced.update(node.parents)
-    for layer in layers:
-        if layer.source is None:
-            referenced.update(layer.inputs)
+    def _referenced(self) -> set[Value]:
+        """The nodes a scalar line reads (as floats or rows), and the outputs."""
+        referenced = set(self.plan.outputs)
+        for node in self.plan.nodes:
+            if not node.is_leaf and node not in self.in_layer and node not in self.in_sum:
+                referenced.update(node.parents)
+        for code in self.codes:
+            if code.source is None:
+                referenced.update(code.layer.inputs)
+        return referenced
 
     # ---------------------------------------------------------------- forward
-    body = [f"{shape} = seed.shape"]
-    read = [k for k, p in enumerate(s.params) if p in referenced]  # by scalar lines, as floats
-    if read:
-        body.append(_wrap(f"{_listing([name[s.params[k]] for k in read])} = "
-                          f"{index(flat, np.array(read), 'read')}.tolist()"))
-    for layer in layers:
-        nm = layer.name
-        body.append(f"{nm['W']} = {index(flat, layer.weights, nm['W'])}")
-        if layer.bias is not None:
-            body.append(f"{nm['b']} = {index(flat, layer.bias, nm['b'])}")
-    body.append("# forward: a layer as z = W x + b, a = f(z); other nodes one line each")
-    position = {v: k for k, v in enumerate(s.nodes)}
-    first = {layer: min(layer.rows, key=position.__getitem__) for layer in layers}
-    vector = {total.total: total for total in sums}
-    for total in sums:
-        total.name = {"p": names.new("p", "p"), "terms": names.new(None, total.terms[0].op.name)}
-    for node in s.nodes:
-        layer = in_layer.get(node)
-        if node in vector:
-            total = vector[node]
-            term, (p, terms) = total.terms[0], total.name.values()
-            expr, _ = code_of(term.op, term, (p,) * len(term.parents), terms)
-            expr = s.calls.resolve(term.op, expr)
-            body += [f"# {name[node]} = Σ {escaped(term.op.name)} over {len(total.terms)} "
-                     f"parameters, as vectors", f"{p} = {index(flat, total.index, p)}",
-                     f"{terms} = {expr}", f"{name[node]} = total({terms})"]
-            continue
-        if layer is None:
-            if not node.is_leaf and node not in in_sum:
-                body += s.forward[node]
-            continue
-        if node is not first[layer]:
-            continue
-        nm = layer.name
+    def _forward(self) -> list[str]:
+        """The parameters as views of ``P``, then each node's line, a layer's as matrices."""
+        plan, names = self.plan, self.names
+        body = [f"{self.shape} = seed.shape"]
+        read = [k for k, p in enumerate(plan.params) if p in self.referenced]  # as floats
+        if read:
+            body.append(_wrap(f"{listing([plan.names[plan.params[k]] for k in read])} = "
+                              f"{self.index(self.flat, self.np.array(read), 'read')}.tolist()"))
+        for code in self.codes:
+            nm = code.name
+            body.append(f"{nm['W']} = {self.index(self.flat, code.layer.weights, nm['W'])}")
+            if code.layer.bias is not None:
+                body.append(f"{nm['b']} = {self.index(self.flat, code.layer.bias, nm['b'])}")
+        body.append("# forward: a layer as z = W x + b, a = f(z); other nodes one line each")
+        position = {v: k for k, v in enumerate(plan.nodes)}
+        first = {code: min(code.layer.rows, key=position.__getitem__) for code in self.codes}
+        vector = {total.total: total for total in self.sums}
+        for total in self.sums:
+            self.sum_names[total] = (names.new("p", "p"), names.new(None, total.terms[0].op.name))
+        for node in plan.nodes:
+            code = self.in_layer.get(node)
+            if node in vector:
+                body += self._sum_forward(vector[node])
+            elif code is None:
+                if not node.is_leaf and node not in self.in_sum:
+                    body += plan.forward[node]
+            elif node is first[code]:
+                body += self._layer_forward(code)
+        return body
+
+    def _sum_forward(self, total: _Sum) -> list[str]:
+        """Σ op(p) over parameters as one vector line over ``P``."""
+        term, (p, terms) = total.terms[0], self.sum_names[total]
+        expr, _ = code_of(term.op, term, (p,) * len(term.parents), terms)
+        name = self.plan.names[total.total]
+        return [f"# {name} = Σ {escaped(term.op.name)} over {len(total.terms)} "
+                f"parameters, as vectors", f"{p} = {self.index(self.flat, total.index, p)}",
+                f"{terms} = {self.plan.call(term.op, expr)}", f"{name} = total({terms})"]
+
+    def _layer_forward(self, code: _LayerCode) -> list[str]:
+        """z = W x + b and a = f(z), and the rows scalar lines read."""
+        layer, nm = code.layer, code.name
         what = escaped(layer.op.name) if layer.op is not None else "linear"
-        body.append(f"# layer {nm['z']}: {len(layer.inputs)} → {len(layer.rows)}, {what}")
-        if layer.source is None:
-            body.append(f"{nm['x']} = {fn['stack']}({shape}, "
-                        f"{', '.join(map(s.ref, layer.inputs))})")
+        lines = [f"# layer {nm['z']}: {len(layer.inputs)} → {len(layer.rows)}, {what}"]
+        if code.source is None:
+            lines.append(f"{nm['x']} = {self.fn['stack']}({self.shape}, "
+                         f"{', '.join(map(self.plan.ref, layer.inputs))})")
         bias = f" + {nm['b']}" if layer.bias is not None else ""
-        body.append(f"{nm['z']} = {nm['W']} @ {nm['x']}{bias}")
+        lines.append(f"{nm['z']} = {nm['W']} @ {nm['x']}{bias}")
         if layer.acts is not None:
             expr, _ = code_of(layer.op, layer.acts[0], (nm["z"],), nm["a"])
-            body.append(f"{nm['a']} = {s.calls.resolve(layer.op, expr)}")
+            lines.append(f"{nm['a']} = {self.plan.call(layer.op, expr)}")
         out = nm["a" if layer.acts is not None else "z"]
-        body += [f"{name[v]} = {out}[{i}]" for i, v in enumerate(layer.outputs) if v in referenced]
+        return lines + [f"{self.plan.names[v]} = {out}[{i}]"
+                        for i, v in enumerate(layer.outputs) if v in self.referenced]
 
     # ---------------------------------------------------------------- backward
-    body.append("# backward: d = δ = ∂L/∂z of a layer, g_v = ∂(first output)/∂v")
-    last = {}
-    for v in s.root_graph:
-        if v in in_layer:
-            last.setdefault(in_layer[v], v)
-    for v in reversed(s.root_graph):
-        layer = in_layer.get(v)
-        if layer is None:
-            if v in s.uses and not v.is_leaf and v not in in_sum:
-                body += s.gradient(v)
-            continue
-        if v is not last[layer]:
-            continue
-        nm = layer.name
-        body.append(f"# layer {nm['z']}")
-        if layer.into is not None:
-            above = layer.into.name
+    def _backward(self) -> list[str]:
+        """Each node's gradient in backward's order, a layer's as δ and its matrices' grads."""
+        plan = self.plan
+        body = ["# backward: d = δ = ∂L/∂z of a layer, g_v = ∂(first output)/∂v"]
+        for v in plan.root_graph:
+            if v in self.in_layer:
+                self.last.setdefault(self.in_layer[v], v)
+        for v in reversed(plan.root_graph):
+            code = self.in_layer.get(v)
+            if code is None:
+                if v in self.uses and not v.is_leaf and v not in self.in_sum:
+                    body += plan.gradient(v, self.uses)
+            elif v is self.last[code]:
+                body += self._layer_backward(code)
+        return body + [line for v in plan.inputs if v in plan.wrt
+                       for line in plan.gradient(v, self.uses)]
+
+    def _layer_backward(self, code: _LayerCode) -> list[str]:
+        """δ = (W′ᵀδ′) ⊙ f′(z) (or the stacked gradients of its outputs), g_W = δ xᵀ,
+        g_b = Σ δ, and ∂L/∂x = Wᵀδ when a scalar line reads x."""
+        layer, nm = code.layer, code.name
+        lines = [f"# layer {nm['z']}"]
+        if code.into is not None:
+            above = code.into.name
             upstream = f"({above['W']}.T @ {above['d']})"
         else:
             rows = []
             for out in layer.outputs:
-                if out in s.uses:
-                    body += s.gradient(out)
-                    rows.append(f"g_{name[out]}")
+                if out in self.uses:
+                    lines += self.plan.gradient(out, self.uses)
+                    rows.append(f"g_{self.plan.names[out]}")
                 else:
                     rows.append("0.0")
-            upstream = f"{fn['stack']}({shape}, {', '.join(rows)})"
+            upstream = f"{self.fn['stack']}({self.shape}, {', '.join(rows)})"
+        bare = upstream[1:-1] if upstream[0] == "(" else upstream
         if layer.acts is not None:
             _, (local,) = code_of(layer.op, layer.acts[0], (nm["z"],), nm["a"])
-            bare = upstream[1:-1] if upstream[0] == "(" else upstream
-            body.append(f"{nm['d']} = {local.times(upstream if local.factor else bare)}")
+            lines.append(f"{nm['d']} = {local.times(upstream if local.factor else bare)}")
         else:
-            body.append(f"{nm['d']} = {upstream[1:-1] if upstream[0] == '(' else upstream}")
-        body.append(f"g_{nm['W']} = {nm['d']} @ {nm['x']}.T")
+            lines.append(f"{nm['d']} = {bare}")
+        lines.append(f"g_{nm['W']} = {nm['d']} @ {nm['x']}.T")
         if layer.bias is not None:
-            body.append(f"g_{nm['b']} = {nm['d']}.sum(axis=1, keepdims=True)")
-        if layer.needs_input_grad:
-            body.append(f"{nm['gx']} = {nm['W']}.T @ {nm['d']}")
-    body += [line for v in s.inputs if v in s.wrt for line in s.gradient(v)]
-    # the layers' parameter gradients into one flat array, in the order of params
-    parts = [(f"g_{layer.name[k]}", idx) for layer in layers if layer in last
-             for k, idx in (("W", layer.weights), ("b", layer.bias)) if idx is not None]
-    everything = np.concatenate([idx.ravel() for _, idx in parts]) if parts else None
-    matrices = f"{fn['concatenate']}({_listing([g for g, _ in parts])}, axis=None)"
-    if parts and np.array_equal(everything, np.arange(len(s.params))):
-        body.append(f"{grads} = {matrices}")
-    else:
-        body.append(f"{grads} = {fn['zeros']}({len(s.params)})")
-        if parts:
-            body.append(f"{index(grads, everything, 'layers')} = {matrices}")
-    for total in sums:
-        if total.total in s.uses:
-            term, (p, terms) = total.terms[0], total.name.values()
-            _, local = code_of(term.op, term, (p,) * len(term.parents), terms)
-            g = f"g_{name[total.total]}"
-            body.append(f"{index(grads, total.index, p)} += "
-                        + " + ".join(d.times(g) for d in local))
-    scalar = [k for k, p in enumerate(s.params)
-              if p in s.wrt and (s.uses.get(p) or p is s.outs[0])]
-    body += [line for k in scalar for line in s.gradient(s.params[k])]
-    if scalar:
-        target = index(grads, np.array(scalar), "params")
-        body.append(_wrap(f"{target} += {_listing([f'g_{name[s.params[k]]}' for k in scalar])}"))
+            lines.append(f"g_{nm['b']} = {nm['d']}.sum(axis=1, keepdims=True)")
+        if code.needs_input_grad:
+            lines.append(f"{nm['gx']} = {nm['W']}.T @ {nm['d']}")
+        return lines
 
-    input_grads = _listing([f"g_{name[v]}" if v in s.wrt else "0.0" for v in s.inputs])
-    body.append(f"return {_listing([s.ref(v) for v in s.outs])}, {input_grads}, "
-                f"{grads}.tolist()")
-    args = ", ".join([name[v] for v in s.inputs] + [flat, "seed"])
-    signature = textwrap.fill(args, 92, initial_indent="    ", subsequent_indent="    ",
-                              break_long_words=False, break_on_hyphens=False)
-    source = (f"def gradient_program(\n{signature},\n):\n"
-              + "\n".join(f"    {line}" for line in body) + "\n")
-    namespace.update({n: _elementwise(np, f) for n, f in s.calls.functions.items()})
-    return LayeredProgram(source, s.outs, s.inputs, s.params, name, namespace, s.calls.functions)
+    def _gradients(self) -> list[str]:
+        """The parameter gradients into one flat array ``G`` in the order of the params
+        (the layers' matrices, the sums' vectors, then scalar lines), and the return."""
+        plan, np, grads = self.plan, self.np, self.grads
+        parts = [(f"g_{code.name[k]}", idx) for code in self.codes if code in self.last
+                 for k, idx in (("W", code.layer.weights), ("b", code.layer.bias))
+                 if idx is not None]
+        everything = np.concatenate([idx.ravel() for _, idx in parts]) if parts else None
+        matrices = f"{self.fn['concatenate']}({listing([g for g, _ in parts])}, axis=None)"
+        if parts and np.array_equal(everything, np.arange(len(plan.params))):
+            body = [f"{grads} = {matrices}"]
+        else:
+            body = [f"{grads} = {self.fn['zeros']}({len(plan.params)})"]
+            if parts:
+                body.append(f"{self.index(grads, everything, 'layers')} = {matrices}")
+        for total in self.sums:
+            if total.total in self.uses:
+                term, (p, terms) = total.terms[0], self.sum_names[total]
+                _, local = code_of(term.op, term, (p,) * len(term.parents), terms)
+                g = f"g_{plan.names[total.total]}"
+                body.append(f"{self.index(grads, total.index, p)} += "
+                            + " + ".join(d.times(g) for d in local))
+        scalar = [k for k, p in enumerate(plan.params)
+                  if p in plan.wrt and (self.uses.get(p) or p is plan.outputs[0])]
+        body += [line for k in scalar for line in plan.gradient(plan.params[k], self.uses)]
+        if scalar:
+            target = self.index(grads, np.array(scalar), "params")
+            body.append(_wrap(f"{target} += "
+                              f"{listing([f'g_{plan.names[plan.params[k]]}' for k in scalar])}"))
+        input_grads = listing([f"g_{plan.names[v]}" if v in plan.wrt else "0.0"
+                               for v in plan.inputs])
+        return body + [f"return {listing([plan.ref(v) for v in plan.outputs])}, "
+                       f"{input_grads}, {grads}.tolist()"]
 
 
-def _listing(items: list[str]) -> str:
-    """A tuple display: ``(a, b)``, ``(a,)``."""
-    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+def _own(v: Value, layer: Layer, unused: bool) -> bool:
+    """A labelled node alone in its layer keeps its name for the matrix (1 × batch) when no
+    scalar line reads it (``unused``), as with ``b2`` and ``z2`` in z2 = W2 a1 + b2."""
+    return unused and v.label is not None and len(layer.rows) == 1
 
 
 def _wrap(line: str) -> str:
@@ -498,9 +477,9 @@ def _namespace(np: Any) -> dict[str, Any]:
     ``dot(g, a)`` = Σₛ gₛ·aₛ), each a float (the program adds them into ``G`` itself)."""
 
     def sample_sum(*terms: Any) -> float:
-        return _sum_samples(np, [terms])[0]
+        return sum_samples(np, [terms])[0]
 
-    return {**_numpy_functions(), "sample_sum": sample_sum, "total": sample_sum,
+    return {**array_functions(), "sample_sum": sample_sum, "total": sample_sum,
             "dot": lambda g, a: sample_sum(g * a)}
 
 

@@ -135,6 +135,10 @@ def _pow(x: float, p: float) -> float:
     return out if type(out) is float else NAN
 
 
+def _relu(x: float) -> float:
+    return 0.0 if x < 0 else x  # relu(nan) = nan, relu(−0.0) = −0.0, as in PyTorch
+
+
 def _log(x: float) -> float:
     """Natural log as in IEEE arithmetic: log(0) = −inf, log(x < 0) = nan."""
     return math.log(x) if x > 0 else (-INF if x == 0 else NAN)
@@ -221,6 +225,11 @@ def power(x, p):
     return _pow(x, p) if _is_number(x) and _is_number(p) else x**p
 
 
+def xlogy(x: float, y: float) -> float:
+    """x·log(y), and 0 where x = 0 (the slope of 0**b in b, as the engine's pow rule)."""
+    return 0.0 if x == 0 else x * math.log(y)
+
+
 class Mask(float):
     """The type of :data:`MASK`: a 0.0 whose product with any g is 0.0, inf and NaN included."""
 
@@ -236,6 +245,27 @@ MASK = Mask(0.0)
 """A local derivative of 0 that PyTorch applies with ``where``, not a product (an off ReLU,
 pow's base at exponent 0, x**0): it reads, compares, adds and prints as 0.0, but its
 product with any gradient, inf and NaN included, is 0.0. Anywhere else 0 × inf is NaN."""
+
+
+# ---------------------------------------------------------------------------- on NumPy arrays
+def _sigmoid_on_arrays(np: Any) -> Callable[[Any], Any]:
+    def sigmoid_(x: Any) -> Any:
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    return sigmoid_
+
+
+def _softplus_on_arrays(np: Any) -> Callable[[Any], Any]:
+    return lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _xlogy_on_arrays(np: Any) -> Callable[[Any, Any], Any]:
+    return lambda x, y: np.where(x == 0, 0.0, x * np.log(y))
+
+
+def _relu_on_arrays(np: Any) -> Callable[[Any], Any]:
+    return lambda x: np.where(x < 0, 0.0, x)
 
 
 # ---------------------------------------------------------------------------- the Op record
@@ -282,6 +312,18 @@ class Require:
     error: type[DomainError] = DomainError
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """A function compiled code calls by ``name``: ``floats``, the engine's own on floats
+    (IEEE at domain edges), and ``arrays(numpy)``, the same on whole NumPy arrays at once,
+    which may differ from ``floats`` in the last bit unless ``exact``."""
+
+    name: str
+    floats: Callable[..., float]
+    arrays: Callable[[Any], Callable[..., Any]]
+    exact: bool = False
+
+
 @dataclass(frozen=True, eq=False)
 class Op:
     """One scalar op.
@@ -302,6 +344,8 @@ class Op:
     sympy: the op as mathematics, ``sympy(sp, *operands)`` → a sympy expression, given the
     sympy module (imported only when exporting) and the operands' expressions; for linear,
     ``sympy(sp, weights, inputs, bias)`` (None: :func:`autograd.to_sympy` refuses the op).
+    runtime: the name compiled code calls the forward by (``tanh(z)``), with its NumPy form
+    (:class:`Runtime`), or None (its code is derived from the rules, or calls it by reference).
     A rule returns :data:`MASK` for a derivative PyTorch computes with ``where`` (an off
     ReLU), so an inf or NaN gradient arriving there gives 0 instead of 0 × inf = NaN.
     """
@@ -322,6 +366,7 @@ class Op:
     method: str | None = field(default=None, repr=False)
     operator: str | None = field(default=None, repr=False)
     sympy: Callable[..., Any] | None = field(default=None, repr=False)
+    runtime: Runtime | None = field(default=None, repr=False)
 
     @property
     def arity(self) -> int:
@@ -474,6 +519,7 @@ POW = _binary(
     _pow,
     _pow_local,
     ("b·a^(b−1)", "a^b·ln a"),
+    runtime=Runtime("power", _pow, lambda np: np.power),
     requires=(
         Require("a ≥ 0 unless b = ±inf (a Value exponent needs a non-negative base)",
                 lambda a, b: a >= 0 or abs(b) == INF),
@@ -483,7 +529,8 @@ POW = _binary(
     sympy=lambda sp, a, b: a**b,
 )
 NEG = _unary("neg", "−", lambda x: -x, lambda x, out: (-1.0,), "−1", sympy=lambda sp, x: -x)
-EXP = _unary("exp", "exp", _exp, lambda x, out: (out,), "exp(x)", sympy=lambda sp, x: sp.exp(x))
+EXP = _unary("exp", "exp", _exp, lambda x, out: (out,), "exp(x)",
+             runtime=Runtime("exp", _exp, lambda np: np.exp), sympy=lambda sp, x: sp.exp(x))
 LOG = _unary(
     "log",
     "log",
@@ -492,22 +539,27 @@ LOG = _unary(
     "1/x",
     requires=(Require("x > 0", lambda x: x > 0),),
     safe=((0.2, 5.0),),
+    runtime=Runtime("log", _log, lambda np: np.log),
     sympy=lambda sp, x: sp.log(x),
 )
 TANH = _unary("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,), "1 − out²",
+              runtime=Runtime("tanh", math.tanh, lambda np: np.tanh),
               sympy=lambda sp, x: sp.tanh(x))
 SIGMOID = _unary("sigmoid", "σ", sigmoid, lambda x, out: (out * (1.0 - out),), "out·(1 − out)",
+                 runtime=Runtime("sigmoid", sigmoid, _sigmoid_on_arrays),
                  sympy=lambda sp, x: 1 / (1 + sp.exp(-x)))
 RELU = _unary(
     "relu",
     "relu",
-    lambda x: 0.0 if x < 0 else x,  # relu(nan) = nan, relu(−0.0) = −0.0, as in PyTorch
+    _relu,
     lambda x, out: (where(x <= 0, MASK, 1.0),),
     "0 (a mask) if x ≤ 0 else 1",
     kinks=(0.0,),
+    runtime=Runtime("relu", _relu, _relu_on_arrays, exact=True),
     sympy=lambda sp, x: sp.Max(0, x),
 )
 SOFTPLUS = _unary("softplus", "softplus", softplus, lambda x, out: (sigmoid(x),), "σ(x)",
+                  runtime=Runtime("softplus", softplus, _softplus_on_arrays),
                   sympy=lambda sp, x: sp.log(1 + sp.exp(x)))
 SQRT = _unary(
     "sqrt",
@@ -517,12 +569,38 @@ SQRT = _unary(
     "1/(2·out)",
     requires=(Require("x ≥ 0", lambda x: x >= 0),),
     safe=((0.2, 5.0),),
+    runtime=Runtime("sqrt", _sqrt, lambda np: np.sqrt, exact=True),
     sympy=lambda sp, x: sp.sqrt(x),
 )
 ABS = _unary("abs", "abs", abs, lambda x, out: (sign(x),), "sign(x)", kinks=(0.0,),
+             runtime=Runtime("abs", abs, lambda np: np.abs, exact=True),
              sympy=lambda sp, x: sp.Abs(x))
-SIN = _unary("sin", "sin", _sin, lambda x, out: (cos(x),), "cos(x)", sympy=lambda sp, x: sp.sin(x))
-COS = _unary("cos", "cos", _cos, lambda x, out: (-sin(x),), "−sin(x)", sympy=lambda sp, x: sp.cos(x))
+SIN = _unary("sin", "sin", _sin, lambda x, out: (cos(x),), "cos(x)",
+             runtime=Runtime("sin", _sin, lambda np: np.sin), sympy=lambda sp, x: sp.sin(x))
+COS = _unary("cos", "cos", _cos, lambda x, out: (-sin(x),), "−sin(x)",
+             runtime=Runtime("cos", _cos, lambda np: np.cos), sympy=lambda sp, x: sp.cos(x))
+
+HELPERS = (
+    Runtime("sign", sign, lambda np: np.sign),
+    Runtime("ratio", ratio, lambda np: np.divide),
+    Runtime("xlogy", xlogy, _xlogy_on_arrays),
+)
+"""The rule helpers compiled code calls by name besides the ops' own (:attr:`Op.runtime`)."""
+
+
+def runtimes() -> dict[str, Runtime]:
+    """Every function compiled code calls by name: the built-in ops' and the helpers'."""
+    found = [op.runtime for op in OPS.values() if op.builtin and op.runtime is not None]
+    return {r.name: r for r in (*found, *HELPERS)}
+
+
+CALLED_AS: dict[Callable, str] = {
+    **{op.runtime.floats: op.runtime.name for op in OPS.values() if op.runtime is not None},
+    power: "power", math.exp: "exp", math.log: "log", math.sin: "sin", math.cos: "cos",
+    math.sqrt: "sqrt", math.fabs: "abs", sign: "sign", ratio: "ratio",
+}
+"""A forward that is one of these functions compiles as a call of it by that name (a user's
+op declared with ``math.exp`` runs as the engine's ``exp``, inf where math.exp overflows)."""
 
 
 @_family("pow_const", {"p": 2.0}, {"p": 3.0}, {"p": -1.0}, {"p": 0.5}, {"p": -1.5},

@@ -1,7 +1,7 @@
 """A compiled gradient program and what it runs on: the float functions (the engine's own),
 the same lifted to NumPy batches element by element (so each sample gets a one-sample call's
 bits), the per-sample sums of parameter gradients, and :class:`GradProgram` /
-:class:`Evaluation`. Both writers, :mod:`autograd.compile` (one line per node) and
+:class:`Evaluation`. Both writers, :mod:`autograd.compiler` (one line per node) and
 :mod:`autograd.layered` (matrix code per layer), produce programs of this kind; :class:`Local`
 is the source of one edge's local derivative, which both write.
 """
@@ -26,11 +26,6 @@ def _where(cond: bool, a: float, b: float) -> float:
     return a if cond else b
 
 
-def _xlogy(x: float, y: float) -> float:
-    """x·log(y), and 0 where x = 0 (the slope of 0**b in b, as the engine's pow rule)."""
-    return 0.0 if x == 0 else x * math.log(y)
-
-
 def _total(*terms: float) -> float:
     """0.0 + t₀ + t₁ + ..., left to right: backward adds them into a gradient that starts
     at 0.0 (so a sum of −0.0 terms is 0.0)."""
@@ -45,15 +40,14 @@ def _dot(g: float, a: float) -> float:
     return 0.0 + g * a
 
 
+_CONSTANTS = {"inf": math.inf, "nan": math.nan}
+
 FLOAT_NAMESPACE: dict[str, Any] = {
-    "exp": ops._exp, "log": ops._log, "tanh": math.tanh, "sin": ops._sin, "cos": ops._cos,
-    "sqrt": ops._sqrt, "sigmoid": ops.sigmoid, "softplus": ops.softplus, "sign": ops.sign,
-    "abs": abs, "relu": ops.RELU.forward, "where": _where, "xlogy": _xlogy,
-    "power": ops.power, "ratio": ops.ratio, "dot": _dot, "total": _total,
-    "sample_sum": _total, "inf": math.inf, "nan": math.nan,
+    **{name: r.floats for name, r in ops.runtimes().items()},
+    "where": _where, "dot": _dot, "total": _total, "sample_sum": _total, **_CONSTANTS,
 }
-"""The float functions a program calls: the engine's own (IEEE at domain edges: log 0 is
-−inf, exp overflows to inf), so one sample gives the engine's numbers."""
+"""The float functions a program calls: the engine's own from the op table (IEEE at domain
+edges: log 0 is −inf, exp overflows to inf), so one sample gives the engine's numbers."""
 
 
 class Local(NamedTuple):
@@ -74,7 +68,8 @@ class Local(NamedTuple):
 ONE = Local("1", "{g}")
 
 
-def _numpy():
+def numpy_module() -> Any:
+    """NumPy, or an ImportError saying a batch needs it."""
     try:
         import numpy
     except ImportError:
@@ -83,29 +78,12 @@ def _numpy():
     return numpy
 
 
-def _numpy_functions() -> dict[str, Any]:
+def array_functions() -> dict[str, Any]:
     """The float namespace's functions as NumPy's own, on whole arrays of any shape at once:
     fast, but NumPy's exp, tanh, log... may differ from ``math`` in the last bit."""
-    np = _numpy()
-
-    def sigmoid(x):
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-    def softplus(x):
-        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-    def xlogy(x, y):
-        return np.where(x == 0, 0.0, x * np.log(y))
-
-    return {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
-            "sigmoid": sigmoid, "softplus": softplus, "sign": np.sign, "xlogy": xlogy,
-            "power": np.power, "ratio": np.divide, "sqrt": np.sqrt,
-            "abs": np.abs, "relu": lambda x: np.where(x < 0, 0.0, x), "where": np.where,
-            "inf": math.inf, "nan": math.nan}
-
-
-_EXACT_IN_NUMPY = frozenset({"sqrt", "abs", "relu", "where", "inf", "nan"})  # the same bits as math
+    np = numpy_module()
+    return {**{name: r.arrays(np) for name, r in ops.runtimes().items()},
+            "where": np.where, **_CONSTANTS}
 
 
 def _numpy_namespace() -> dict[str, Any]:
@@ -113,16 +91,16 @@ def _numpy_namespace() -> dict[str, Any]:
     float functions (NumPy's own exp, tanh, log... differ from ``math`` in the last bit), so
     each sample of a batch gets exactly the numbers of a one-sample call. A sample outside a
     function's domain gets NumPy's nan or inf instead of an exception."""
-    np = _numpy()
+    np = numpy_module()
 
     def sample_sum(*terms):
         """Σ over samples of the per-sample terms (in order), then the shared terms."""
-        return _sum_samples(np, [terms])[0]
+        return sum_samples(np, [terms])[0]
 
-    vectorised = _numpy_functions()
+    exact = {name for name, r in ops.runtimes().items() if r.exact} | {"where", *_CONSTANTS}
     return {
-        **{name: f if name in _EXACT_IN_NUMPY else _lift(np, FLOAT_NAMESPACE[name], f)
-           for name, f in vectorised.items()},
+        **{name: f if name in exact else _lift(np, FLOAT_NAMESPACE[name], f)
+           for name, f in array_functions().items()},
         "dot": operator.mul, "total": lambda *terms: terms, "sample_sum": sample_sum,
     }
 
@@ -145,7 +123,7 @@ def _lift(np, f: Callable, fallback: Callable | None) -> Callable:
     return each
 
 
-def _elementwise(np, f: Callable) -> Callable:
+def elementwise(np, f: Callable) -> Callable:
     """An op's own forward ``f`` on arrays, element by element: each element is exactly f's
     float; an element outside f's domain is nan (where NumPy's functions give nan)."""
 
@@ -158,7 +136,7 @@ def _elementwise(np, f: Callable) -> Callable:
     return _lift(np, f, _lift(np, or_nan, None))
 
 
-def _sum_samples(np, grads: list) -> list[float]:
+def sum_samples(np, grads: list) -> list[float]:
     """Each gradient from its terms (a 1-D array per sample, a number shared): per-sample
     arrays added sample after sample (within a sample, in the terms' order: what backward does
     on a graph of the samples one after another), then the shared numbers. One accumulate
@@ -193,12 +171,12 @@ def _sum_samples(np, grads: list) -> list[float]:
 
 
 # ---------------------------------------------------------------------- the program
-_REAL_KINDS = ("b", "i", "u", "f")  # NumPy's bool, int, unsigned and float dtypes
+REAL_KINDS = ("b", "i", "u", "f")  # NumPy's bool, int, unsigned and float dtypes
 
 
 def _real(x: Any, what: str) -> float:
     """One number as a float: a bool, int or float, or a NumPy one; else a TypeError."""
-    if getattr(getattr(x, "dtype", None), "kind", None) in _REAL_KINDS and not getattr(
+    if getattr(getattr(x, "dtype", None), "kind", None) in REAL_KINDS and not getattr(
             x, "ndim", 0) and not hasattr(x, "mask"):
         return float(x)
     return ops.to_float(x, what)
@@ -264,7 +242,7 @@ class GradProgram:
         if arrays is None:
             # as Python floats: a NumPy scalar would round powers and compare as NumPy does
             return Evaluation(*self._float(*(self._one(inputs)), *values, float(seed)))
-        np = _numpy()
+        np = numpy_module()
         sizes = {a.shape for a in arrays if a.ndim}
         if len(sizes) != 1 or len(next(iter(sizes))) != 1:
             raise ValueError(f"batch inputs must be 1-D arrays of one length, got shapes "
@@ -272,7 +250,7 @@ class GradProgram:
         (size,) = sizes.pop()
         if self._batch is None:
             self._batch = self._load({**_numpy_namespace(), **{
-                name: _elementwise(np, f) for name, f in self._calls.items()}})
+                name: elementwise(np, f) for name, f in self._calls.items()}})
         seed = np.broadcast_to(np.asarray(seed, dtype=float), (size,)).copy()
         with np.errstate(all="ignore"):  # inf and nan flow on, as in one sample
             outs, input_grads, param_grads = self._batch(*arrays, *values, seed)
@@ -281,7 +259,7 @@ class GradProgram:
             return v if getattr(v, "shape", None) == (size,) else np.full(size, float(v))
 
         with np.errstate(all="ignore"):
-            sums = _sum_samples(np, param_grads)
+            sums = sum_samples(np, param_grads)
         return Evaluation(tuple(map(per_sample, outs)), tuple(map(per_sample, input_grads)),
                           tuple(sums))
 
@@ -295,7 +273,7 @@ class GradProgram:
         ValueError, before anything runs."""
         if not any(isinstance(x, (list, tuple)) or getattr(x, "ndim", 0) for x in inputs):
             return None
-        np = _numpy()
+        np = numpy_module()
         arrays = []
         for v, x in zip(self.inputs, inputs):
             what = f"input {self.names[v]}"
@@ -303,7 +281,7 @@ class GradProgram:
                 raise TypeError(f"{what} is a masked array; pass the values to use "
                                 f"(x.filled(...)) as a plain array")
             a = np.asarray(x)
-            if a.dtype.kind not in _REAL_KINDS:
+            if a.dtype.kind not in REAL_KINDS:
                 raise TypeError(f"{what} must hold real numbers (bool, int or float), got "
                                 f"{a.dtype} values: {_excerpt(x)}")
             if a.size == 0:

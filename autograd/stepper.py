@@ -41,8 +41,8 @@ from .draw import (
 )
 from .files import write_atomic
 from .gif import animate
-from .mathml import edge_fields, edge_template, step_mathml, text_mathml
 from .groups import check_groups
+from .mathml import edge_fields, edge_template, step_mathml, text_mathml
 from .stepper_page import PAGE, fragment, state_codes, tag_svg
 from .trace import Trace, backward_trace, number_text
 from .value import Value

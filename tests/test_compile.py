@@ -597,3 +597,48 @@ def test_batch_with_nodes_the_samples_share():
     autograd.sum((p.relu() * Value(v) + p.leaky_relu(0.2) * p + (p * p).tanh()) for v in xs
                  ).backward()
     assert close(batch.param_grads[0], p.grad, 1e-15)
+
+
+def test_the_compiler_module_is_not_shadowed_by_the_function():
+    """``autograd.compile`` is the function and ``autograd.compiler`` its module, so importing
+    the module by its path gives the module, whose ``compile`` is the same function."""
+    import types
+
+    import autograd.compiler as module
+
+    assert isinstance(module, types.ModuleType) and module.compile is autograd.compile
+    x = Value(0.3, label="x")
+    (x * x).backward()
+    assert module.compile(x * x, [x])(0.3).input_grads == (x.grad,)
+
+
+def test_functions_programs_call_by_name_come_from_the_op_table():
+    """Every name a program calls an op's forward by is the op entry's runtime: on floats it
+    is the entry's forward itself, and its NumPy form agrees with NumPy's own function (the
+    oracle) to a few ulps, bit for bit where the entry says exact."""
+    scope = importlib.import_module("autograd.program").FLOAT_NAMESPACE
+    named = {op.runtime.name: op for op in ops.OPS.values() if op.runtime is not None}
+    assert {"exp", "log", "tanh", "sigmoid", "relu", "power"} <= set(named)
+    for name, op in named.items():
+        assert scope[name] is op.forward, name
+    oracle = {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
+              "sqrt": np.sqrt, "abs": np.abs, "relu": lambda x: np.maximum(x, 0.0),
+              "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
+              "softplus": lambda x: np.log1p(np.exp(x)), "sign": np.sign,
+              "ratio": lambda a, b: a / b, "power": np.power,
+              "xlogy": lambda x, y: x * np.log(y)}
+    xs = np.array([0.25, 0.5, 1.5, 2.75])
+    for name, runtime in ops.runtimes().items():
+        args = (xs, xs[::-1]) if name in ("ratio", "power", "xlogy") else (xs,)
+        on_arrays = runtime.arrays(np)(*args)
+        on_floats = np.array([runtime.floats(*map(float, a)) for a in zip(*args)])
+        np.testing.assert_allclose(on_arrays, oracle[name](*args), rtol=4e-16, err_msg=name)
+        np.testing.assert_allclose(on_floats, oracle[name](*args), rtol=4e-16, err_msg=name)
+        if runtime.exact:
+            assert on_arrays.tolist() == on_floats.tolist(), name
+    x = Value(0.3, label="x")
+    y = x.sigmoid().tanh()
+    y.backward()
+    program = autograd.compile(y, [x])
+    assert "tanh(sigmoid_0)" in program.source
+    assert program(0.3) == ((math.tanh(1 / (1 + math.exp(-0.3))),), (x.grad,), ())

@@ -291,3 +291,49 @@ def test_an_off_relu_stops_an_inf_gradient_as_in_the_engine():
             result = program(xv)
             assert result.input_grads[0] == want
             assert list(result.param_grads) == [p.grad for p in params]
+
+
+def test_find_layers_finds_the_models_layers():
+    """find_layers on an MLP's graph gives its layers in order: rows in neuron order, W's and
+    b's indices where the model's own weights sit among the parameters, the activation's op;
+    the last layer (linear) has none."""
+    from autograd.layering import find_layers
+
+    random.seed(3)
+    model = nn.MLP(3, [4, 5, 2], activation="tanh")
+    params = model.parameters()
+    xs = [Value(0.1 * j, label=f"x{j}") for j in range(3)]
+    outs = model(xs)
+    found = find_layers(outs, xs, params)
+    assert len(found) == len(model.layers) == 3
+    where = {id(p): k for k, p in enumerate(params)}
+    for layer, module in zip(found, model.layers):
+        assert layer.weights.tolist() == [[where[id(w)] for w in n.w] for n in module.neurons]
+        assert layer.bias.tolist() == [[where[id(n.b)]] for n in module.neurons]
+    assert [layer.op.name if layer.op else None for layer in found] == ["tanh", "tanh", None]
+    assert found[0].inputs == tuple(xs) and found[1].inputs == found[0].outputs
+    assert [r.data for r in found[2].outputs] == [o.data for o in outs]
+    assert find_layers(outs, [], params) == []  # nothing depends on a sample: no layer
+
+
+def test_the_plan_is_frozen_and_the_layered_writer_leaves_it_as_it_was():
+    """The scalar plan cannot be changed, and writing its layers reads it only: the plan
+    gives the very sources compile gives, scalar after layered."""
+    import dataclasses
+
+    from autograd.compiler import plan_program, write_scalar
+    from autograd.layered import write_layers
+
+    _, params, (scalar, layered) = demo_graph()
+    plan = plan_program(tuple(scalar.outputs), tuple(scalar.inputs), tuple(params),
+                        input_grads=False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.uses = {}
+    with pytest.raises(TypeError):
+        plan.names[params[0]] = "w"
+    before = (dict(plan.uses), dict(plan.names), set(plan.per_sample), dict(plan.counters),
+              set(plan.taken))
+    assert write_layers(plan).source == layered.source
+    assert (dict(plan.uses), dict(plan.names), set(plan.per_sample), dict(plan.counters),
+            set(plan.taken)) == before
+    assert write_scalar(plan).source == scalar.source
