@@ -17,7 +17,7 @@ from .anomaly import AnomalyError, detect_anomaly
 from .backward import topological_order
 from .check import GradcheckError, check_nodes, gradcheck
 from .compiler import CompileError, compile  # noqa: F401 (not in __all__)
-from .draw import Drawing, draw, draw_dot
+from .drawing import Drawing, draw, draw_dot
 from .extend import Op, apply, declare  # noqa: F401 (their home is autograd.extend)
 from .forward import jacfwd, jvp
 from .functional import grad, hessian, value_and_grad

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 
-from .draw import RenderError
+from .drawing import RenderError
 
 
 def _skip_blocks(data: bytes, pos: int) -> int:

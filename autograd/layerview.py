@@ -30,7 +30,7 @@ from functools import cached_property
 from typing import Any
 
 from .backward import topological_order
-from .draw import Drawing, Layout, _dot_text, check_size
+from .drawing import Drawing, Layout, check_size, dot_text
 from .files import printable
 from .groups import check_groups
 from .layers import Layer, find_layers, names, values
@@ -304,7 +304,7 @@ def _digraph(graph: _Graph, grad_lines: Mapping[str, list[str]], pending: set[st
                                for i, t in enumerate(_lines(box.data, precision,
                                                             box.id[0] == "n"))]
         lines += grad_lines[box.id]
-        label = "|".join(_dot_text(t, record=True) for t in lines)
+        label = "|".join(dot_text(t, record=True) for t in lines)
         extra = {"style": "filled,dashed"} if box.id in pending else {}
         if box.id in writes:
             extra.update(color="#dc2626", penwidth="3")
@@ -316,7 +316,7 @@ def _digraph(graph: _Graph, grad_lines: Mapping[str, list[str]], pending: set[st
             if name is not None:
                 clusters[box.cluster] = graphviz.Digraph(name)
                 bb = {"bb": pin.clusters[name]} if name in pin.clusters else {}
-                clusters[box.cluster].attr(label=_dot_text(box.cluster), style="dashed",
+                clusters[box.cluster].attr(label=dot_text(box.cluster), style="dashed",
                                            color="#9ca3af", fontname="Helvetica", **bb)
             where = clusters[box.cluster]
         label = label if rankdir in ("LR", "RL") else f"{{{label}}}"
@@ -332,7 +332,7 @@ def _digraph(graph: _Graph, grad_lines: Mapping[str, list[str]], pending: set[st
 
 
 class LayerDrawing(Drawing):
-    """A drawing of the layer view (:class:`~autograd.draw.Drawing`: ``svg()``, ``save``,
+    """A drawing of the layer view (:class:`~autograd.drawing.Drawing`: ``svg()``, ``save``,
     Jupyter display); ``boxes`` are the layer view's boxes, its table lists their numbers."""
 
     def __init__(self, digraph: Any, graph: _Graph, grad_lines: Mapping[str, list[str]],

@@ -4,7 +4,7 @@
 ``∂L/∂p += ∂L/∂n × ∂n/∂p = g × local = added   (p.grad before → after)``, the line that
 :meth:`~autograd.trace.Step.equation` writes as text, from the step record itself: each
 fraction an ``mfrac``, names ``mi`` (one character) or ``mtext``, numbers ``mn`` with the
-text's digits (:func:`autograd.notation.number_text`). No script, font or request needed.
+text's digits (:func:`autograd.trace.number_text`). No script, font or request needed.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from __future__ import annotations
 from html import escape
 
 from .files import printable
-from .notation import number_text
-from .trace import Step
+from .trace import Step, number_text
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 

@@ -1,6 +1,6 @@
 """Numbers and node names as TeX and MathML show them, with the plain text's digits.
 
-A number is written as the text views write it (:func:`autograd.trace._num`, six significant
+A number is written as the text views write it (:func:`autograd.trace.number_text`, six significant
 digits), except that a zero never shows a sign: ``-0.0`` is ``0``.
 """
 
@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import re
 
-from .trace import _num
+from .trace import number_text
 
 _TEX_SPECIAL = re.compile(r"([#$%&_{}])|(\\)|(~)|(\^)")
 _EXPONENT = re.compile(r"^(-?[0-9.]+)e([+-])0*(\d+)$")
-
-
-def number_text(x: float | None) -> str:
-    """``x`` as the plain text views write it (``_num``), with ``-0`` written ``0``."""
-    return "0" if x == 0 else _num(x)
 
 
 def tex_number(x: float) -> str:

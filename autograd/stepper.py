@@ -26,18 +26,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .draw import (
+from .drawing import (
     Drawing,
     GraphvizNotFound,
     Layout,
     Moment,
     RenderError,
-    _draw,
-    _select,
     check_options,
+    draw_frame,
     grad_text,
     layout,
     printable,
+    select_boxes,
 )
 from .files import write_atomic
 from .gif import animate
@@ -72,7 +72,7 @@ def moments(trace: Trace) -> Iterator[Moment]:
 class Stepper:
     """The backward pass of ``root``, frame by frame (see the module docstring).
 
-    ``len(view)`` is the number of steps; ``frame(k)`` a :class:`~autograd.draw.Drawing`;
+    ``len(view)`` is the number of steps; ``frame(k)`` a :class:`~autograd.drawing.Drawing`;
     ``equation(k)`` the chain-rule line(s) of step ``k``; ``save(path)`` writes .html, .gif,
     the last frame as .svg or .png, or a folder of frames. ``widget`` is the ipywidgets
     view (None without ipywidgets).
@@ -128,13 +128,13 @@ class Stepper:
         With Graphviz ``dot``, every frame is pinned to one layout (its DOT source carries
         the positions), so nothing moves from frame to frame."""
         if k not in self._frames:
-            self._frames[k] = _draw(self.root, moment=self.moment(k), pinned=self._pinned(),
+            self._frames[k] = draw_frame(self.root, moment=self.moment(k), pinned=self._pinned(),
                                     **self.draw_options)
         return self._frames[k]
 
     def equation(self, k: int) -> str:
         """What step ``k`` does: ``∂L/∂parent += ∂L/∂node × local = …`` per edge (labels
-        written as :func:`~autograd.draw.printable` text, as in the drawings)."""
+        written as :func:`~autograd.drawing.printable` text, as in the drawings)."""
         self._check(k)
         L = self.trace.root_name
         if k == 0:
@@ -228,7 +228,7 @@ class Stepper:
             options = self.draw_options
             precision = options.get("precision", 4)
             around = [s.node.value for s in self.trace.steps]  # each frame's neighbourhood
-            graph, _ = _select(self.root, options.get("max_nodes", 300), options.get("depth"),
+            graph, _ = select_boxes(self.root, options.get("max_nodes", 300), options.get("depth"),
                                options.get("collapse", False), options["groups"], around)
             states: list[dict[tuple[str, str], int]] = [{} for _ in graph.nodes]
             widest: dict[Value, tuple[str, float, str]] = {}
@@ -243,7 +243,7 @@ class Stepper:
                 rows.append(row)
                 visited.append(m.visited)
             pushed = {s.node.value: tuple(e.added for e in s.edges) for s in self.trace.steps}
-            drawing = _draw(self.root, ids=True, around=around, **options, moment=Moment(
+            drawing = draw_frame(self.root, ids=True, around=around, **options, moment=Moment(
                 {v: g for v, (_, g, _) in widest.items()},
                 {v: mark for v, (_, _, mark) in widest.items()}, None, pushed))
             edges: dict[Value, list[str]] = {}

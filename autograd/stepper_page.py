@@ -16,7 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 from importlib.resources import files
 
-from .draw import Drawing
+from .drawing import Drawing
 
 SVG_NS = "http://www.w3.org/2000/svg"
 

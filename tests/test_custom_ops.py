@@ -60,7 +60,7 @@ def test_softsign_steps_and_checks_like_a_builtin(softsign):
 
 
 def test_softsign_draws_like_a_builtin(softsign):
-    draw = pytest.importorskip("autograd.draw")
+    draw = pytest.importorskip("autograd.drawing")
     y = apply(softsign, Value(0.5, label="x"))
     assert "softsign" in draw.draw(y).dot_source
 

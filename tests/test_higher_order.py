@@ -195,7 +195,7 @@ def test_newton_with_grad_of_grad_converges_quadratically():
 
 # ---------------------------------------------------------------------------- drawing
 def test_second_derivative_graph_can_be_drawn():
-    draw = pytest.importorskip("autograd.draw").draw
+    draw = pytest.importorskip("autograd.drawing").draw
     pytest.importorskip("graphviz")
     x = Value(0.8, label="x")
     (g,) = autograd.grad((x * x).tanh(), [x], create_graph=True)

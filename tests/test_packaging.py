@@ -111,7 +111,7 @@ def test_without_dot_on_python_310_the_drawing_says_why_there_is_no_picture(monk
     falls back to a table and one line saying what to install, and on which Pythons."""
     from autograd import Value, draw
 
-    draw_module = sys.modules["autograd.draw"]
+    draw_module = sys.modules["autograd.drawing"]
 
     pytest.importorskip("graphviz")
     monkeypatch.setattr(draw_module, "dot_executable", lambda: None)

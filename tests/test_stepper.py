@@ -19,7 +19,7 @@ import pytest
 
 from autograd import Drawing, Value, step_through, topological_order
 
-D = importlib.import_module("autograd.draw")
+D = importlib.import_module("autograd.drawing")
 SVG = "{http://www.w3.org/2000/svg}"
 A, B, C = 0.8, -1.5, 2.0
 

@@ -9,7 +9,7 @@ import io
 
 import nn
 from autograd import Value, step_through
-from autograd.draw import use_renderer
+from autograd.drawing import use_renderer
 
 
 def use_viz(render_svg) -> None:

@@ -470,7 +470,7 @@ class Drawing:
         return self._digraph.copy()
 
     def image(self, fmt: str = "svg") -> tuple[bytes, str]:
-        """``(image bytes, renderer name)``; see :func:`autograd.draw.render`."""
+        """``(image bytes, renderer name)``; see :func:`autograd.drawing.render`."""
         if fmt not in self._images:
             self._images[fmt] = render(self.dot_source, fmt, self.pinned)
         return self._images[fmt]
@@ -593,7 +593,7 @@ class Drawing:
 _RECORD_SPECIAL = re.compile(r"([\\{}|<>])")
 
 
-def _dot_text(text: str, record: bool = False) -> str:
+def dot_text(text: str, record: bool = False) -> str:
     """Text Graphviz draws literally: no XML-invalid characters, record specials escaped (in
     a record field) and ``&`` as ``&amp;`` (dot reads ``&amp;`` in a label as an entity)."""
     text = printable(text)
@@ -618,7 +618,7 @@ def _node_label(box: Box, show_grad: bool, precision: int, label: str | None, ra
         fields.append(grad_text(box.grad, box.mark, precision))
     if box.note:
         fields.append(box.note)
-    text = "|".join(_dot_text(f, record=True) for f in fields)
+    text = "|".join(dot_text(f, record=True) for f in fields)
     return text if rankdir in ("LR", "RL") else f"{{{text}}}"
 
 
@@ -658,7 +658,7 @@ def draw(
 
         return draw_layers(root, rankdir=rankdir, groups=groups, max_nodes=max_nodes,
                            precision=precision)
-    return _draw(root, rankdir=rankdir, show_grad=show_grad, show_local=show_local,
+    return draw_frame(root, rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                  highlight=highlight, max_nodes=max_nodes, depth=depth, collapse=collapse,
                  groups=groups, precision=precision)
 
@@ -679,7 +679,7 @@ def check_options(where: str, given: Iterable[str], also: Iterable[str] = ()) ->
                             + ", ".join(names))
 
 
-def _draw(
+def draw_frame(
     root: Value,
     *,
     rankdir: str = "LR",
@@ -715,7 +715,7 @@ def _draw(
 
     if moment is not None and moment.visited is not None:
         around = [*around, moment.visited]
-    graph, order = _select(root, max_nodes, depth, collapse, groups, around)
+    graph, order = select_boxes(root, max_nodes, depth, collapse, groups, around)
     marked = _highlight_set(order, highlight)
     boxes, edges, pushers = _boxes(graph, marked, moment)
     stacking = {f"n{graph.index[n]}": graph.stacking(n) for n in graph.nodes}
@@ -729,7 +729,7 @@ def _draw(
     return drawing
 
 
-def _select(
+def select_boxes(
     root: Value,
     max_nodes: int | None = 300,
     depth: int | None = None,
@@ -855,7 +855,7 @@ def _digraph(
             if layer not in layers:
                 name = f"cluster_{printable(layer)}"
                 layers[layer] = graphviz.Digraph(name)
-                layers[layer].attr(label=_dot_text(layer), style="dashed", color="#9ca3af",
+                layers[layer].attr(label=dot_text(layer), style="dashed", color="#9ca3af",
                                    fontname="Helvetica", fontsize="10", **_bb(pin, name))
             where, label = layers[layer], box.label[len(layer) + 1 :] if layer else box.label
         where.node(box.id, _node_label(box, show_grad, precision, label, rankdir),
