@@ -1,4 +1,5 @@
 import os
+import shutil
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -31,3 +32,18 @@ def restore_op_table():
     ops.OPS.clear()
     ops.OPS.update(saved)
     value_module.refresh_methods()
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (skipped only when either is missing)."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()

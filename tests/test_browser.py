@@ -7,26 +7,9 @@ asks the network for nothing. Skipped only when chromium (or Playwright) is miss
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from autograd import step_through, topological_order
 from autograd.trace import number_text
 from tests.test_stepper import HOSTILE, example, hostile_example, mlp_loss
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def expected_numbers(view, k: int) -> dict[str, str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from autograd import step_through, topological_order
 from autograd.layerview import number
-from tests.test_browser import browser  # noqa: F401 (the fixture)
 from tests.test_layerview import needs_dot, xor_network
 
 

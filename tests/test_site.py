@@ -16,19 +16,18 @@ import functools
 import http.server
 import io
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from autograd import Value, step_through
+from autograd import step_through
 from tests.test_project import readme_python_blocks
+from tests.test_stepper import example
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("STEPGRAD_SITE", ROOT / "docs" / "_build" / "html"))
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 if not (SITE / "index.html").is_file():
     pytest.skip(f"no built site in {SITE} (nox -s docs builds it and runs this file)",
@@ -47,17 +46,6 @@ def served() -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -112,24 +100,10 @@ def test_every_page_opens_offline_without_errors(open_page):
     assert problems == []
 
 
-def notebook_02_root() -> Value:
-    """Notebook 02's f = (a·b + c)·tanh(a), built here from its first code cell's numbers."""
-    a, b, c = Value(0.8, label="a"), Value(-1.5, label="b"), Value(2.0, label="c")
-    ab = a * b
-    ab.label = "ab"
-    s = ab + c
-    s.label = "s"
-    t = a.tanh()
-    t.label = "t"
-    f = s * t
-    f.label = "f"
-    return f
-
-
 def test_notebook_02s_stepper_steps_with_the_engines_numbers(open_page):
     open_, problems = open_page
     page = open_("notebooks/02_stepping_through_backward.html")
-    view = step_through(notebook_02_root())
+    view = step_through(example())  # notebook 02's f = (a·b + c)·tanh(a), its numbers
     stepper = page.locator(".stepgrad-stepper").first
     stepper.locator(".sg-first").click()
     assert stepper.locator(".sg-count").text_content() == f"step 0 of {len(view)}"
