@@ -87,6 +87,8 @@ def interior_order(root: Node) -> list[Node]:
     seen is already done (a seen but unfinished parent would be a cycle).
     """
     order: list[Node] = []
+    if not hasattr(root, "_nary"):  # a model, a list, a number: say so, not AttributeError
+        raise TypeError(f"expected a Value (a graph's root), got {type(root).__name__}")
     if root._a is None:
         return order
     nary = root._nary

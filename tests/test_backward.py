@@ -331,3 +331,13 @@ def test_neither_loop_skips_a_binary_node_or_an_infinite_local():
         w.grad = -0.0
         run(linear([w], [math.inf]) * 0.0)  # w's local derivative is the input, inf
         assert repr(w.grad) == repr(-0.0 + 0.0 * math.inf) == "nan"
+
+
+def test_a_root_that_is_no_value_is_named():
+    """step_through(model) or draw([loss]) used to fail deep inside with AttributeError."""
+    import autograd
+
+    for call in (autograd.step_through, autograd.draw, autograd.backward_trace,
+                 topological_order):
+        with pytest.raises(TypeError, match=r"a Value.*, got list"):
+            call([Value(1.0)])
