@@ -55,6 +55,13 @@ class Recording:
         """The recorded epochs, in order."""
         return [s.epoch for s in self.snapshots]
 
+    def save_report(self, path: Any, model: Any = None, X: Sequence | None = None,
+                    y: Sequence | None = None, title: str = "Training report") -> Any:
+        """Write the HTML report of this recording (see :func:`nn.report.report`)."""
+        from .report import report
+
+        return report(self, path, model, X, y, title)
+
     def wants(self, epoch: int, last: bool) -> bool:
         """Whether ``fit`` should take a snapshot after ``epoch``."""
         return last or epoch % self.every == 0
