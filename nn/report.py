@@ -204,6 +204,7 @@ function show(i) {{
 }}
 slider.addEventListener('input', () => show(+slider.value));
 document.addEventListener('keydown', e => {{
+  if (e.target === slider) return;  // the range input moves itself and fires 'input'
   if (e.key === 'ArrowRight') show(Math.min(frames.length - 1, +slider.value + 1));
   if (e.key === 'ArrowLeft') show(Math.max(0, +slider.value - 1));
 }});
