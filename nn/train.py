@@ -282,8 +282,9 @@ def fit(
                     history["lr"].append(lr_used)
                     for name, metric in named_metrics.items():
                         history[name].append(metric(outputs, targets, decode))
-                    if record is not None and record.wants(epoch, last=epoch == epochs):
-                        record.take(epoch, model, optimizer, history, loss, metrics, decode)
+                    if record is not None:
+                        record.after_epoch(epoch, epoch == epochs, model, optimizer, history,
+                                           loss, metrics, decode)
                     if scheduler is not None:
                         scheduler.step()
                 if hasattr(bar, "set_postfix"):

@@ -86,3 +86,15 @@ def test_bad_settings_are_refused(kwargs):
 def test_fit_refuses_a_record_that_is_not_a_recording():
     with pytest.raises(TypeError, match="fit: record must be a Recording"):
         _train("yes")
+
+
+def test_test_history_has_every_epoch_while_snapshots_are_thinned():
+    Xtr, Xte, ytr, yte = _data()
+    rec = Recording(every=3, test=(Xte, yte))
+    model = MLP(2, [6, 1], rng=5)
+    fit(model, Xtr, ytr, loss="bce_with_logits", optimizer="adam", lr=0.05, epochs=4,
+        batch_size=10, progress=False, seed=5, record=rec)
+    assert rec.epochs() == [3, 4]
+    assert len(rec.test_history["test_loss"]) == 4
+    assert rec.test_history["test_loss"][-1] == evaluate(model, Xte, yte, "bce_with_logits")["loss"]
+    assert rec.snapshots[0].metrics["test_loss"] == rec.test_history["test_loss"][2]
