@@ -65,6 +65,7 @@ from .optim import (  # noqa: E402
     RMSprop,
     StepLR,
 )
+from .record import Recording  # noqa: E402
 from .train import (  # noqa: E402
     DivergenceError,
     History,
@@ -88,6 +89,7 @@ __all__ = [
     "Module",
     "Neuron",
     "RMSprop",
+    "Recording",
     "StepLR",
     "TrainingInterrupted",
     "batches",

@@ -1,8 +1,10 @@
 """``python -m nn train``: train an MLP on moons, xor or digits and write plots and files.
 
-Writes to --out: model.json (see nn.save), graph.svg (one training sample's forward graph and
-loss, when the graph drawer is available) and loss.png (loss and accuracy per epoch, when
-matplotlib is installed).
+Writes to --out: model.json (see nn.save), history.json (one list per number, one entry per
+epoch: loss, test_loss, accuracy, test_accuracy, lr), report.html (the training replayed
+epoch by epoch, see nn.Recording.save_report), graph.svg (one training sample's graph and
+loss in the layer view, when the graph drawer is available) and loss.png (train and test
+loss and accuracy per epoch, when matplotlib is installed).
 
 A bad argument, including an --out that cannot be written or a run too big for the
 machine's memory, is one line on stderr and exit code 2, found before anything is made.
@@ -22,6 +24,7 @@ import argparse
 import errno
 import functools
 import io
+import json
 import math
 import os
 import signal
@@ -40,6 +43,7 @@ from .interrupts import Interrupts
 from .io import save
 from .layers import MLP, config_parameters
 from .optim import OPTIMIZERS
+from .record import Recording
 from .train import LOSSES, DivergenceError, History, TrainingInterrupted, evaluate, fit
 
 # data set -> (loss, outputs, default hidden widths, activation, epochs, batch size, lr)
@@ -108,11 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser(
         "train",
-        help="train an MLP and write loss.png, model.json and graph.svg to --out",
+        help="train an MLP and write model.json, history.json, report.html, loss.png and "
+        "graph.svg to --out",
         description="Train an MLP (hidden layers as --hidden, output: 1 logit for moons and "
         "xor with binary cross-entropy, 10 logits for digits with softmax cross-entropy), "
-        "print the final train and test accuracy, and write loss.png, model.json and (when "
-        "autograd.draw is available) graph.svg of one sample's graph to --out. "
+        "print the final train and test accuracy, and write model.json, history.json, "
+        "report.html, loss.png and (when autograd.draw is available) graph.svg of one "
+        "sample's graph to --out. "
         "Defaults per data set (hidden, activation, epochs, batch size, lr): moons 16,16 "
         "relu 25 16 0.02; xor 4 tanh 300 4 0.05; digits 32 relu 2 16 0.01 (pixels "
         "standardised).",
@@ -173,26 +179,38 @@ def load_data(args: argparse.Namespace) -> tuple[list, list, list, list]:
     return X_train, X_test, y_train, y_test
 
 
-def plot(history: History, path: Path) -> None:
-    """Loss and accuracy per epoch, side by side, as a PNG (no display needed)."""
+def history_data(history: History, recording: Recording) -> dict[str, list[float]]:
+    """history.json's content: loss, test_loss, accuracy, test_accuracy, lr, one entry per
+    finished epoch."""
+    both = {**history, **recording.test_history}
+    return {k: list(both.get(k, [])) for k in ("loss", "test_loss", "accuracy",
+                                               "test_accuracy", "lr")}
+
+
+def plot(numbers: dict[str, list[float]], loss: str, path: Path) -> None:
+    """Train and test loss (named ``loss``) and accuracy per epoch, side by side, as a PNG
+    (no display needed)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(9, 3.5), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
-    epochs = range(1, len(history["loss"]) + 1)
-    ax_loss.plot(epochs, history["loss"], color="tab:blue")
-    ax_loss.set(xlabel="epoch", ylabel="loss", title="training loss")
-    ax_acc.plot(epochs, history["accuracy"], color="tab:green")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="training accuracy", ylim=(0, 1.02))
+    epochs = range(1, len(numbers["loss"]) + 1)
+    for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+        ax.plot(epochs, numbers[key], color="tab:blue", label="train")
+        if numbers[f"test_{key}"]:
+            ax.plot(epochs, numbers[f"test_{key}"], color="tab:orange", label="test")
+        ax.legend()
+    ax_loss.set(xlabel="epoch", ylabel=f"{loss} loss", title=f"loss ({loss})")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy", ylim=(0, 1.02))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     write_atomic(path, buf.getvalue())
 
 
 def draw_graph(model: MLP, x: list, target: int, loss: str, path: Path) -> None:
-    """Write one sample's forward graph, loss and gradients with autograd.draw (neurons
-    collapsed to one box each). Raises OSError if the file cannot be written and
-    RuntimeError for any other drawing problem."""
+    """Write one sample's forward graph, loss and gradients with autograd.draw in the layer
+    view (neurons collapsed to one box each when the layer view refuses the graph). Raises
+    OSError if the file cannot be written and RuntimeError for any other drawing problem."""
     draw = getattr(autograd, "draw", None)
     if draw is None:
         raise RuntimeError("autograd.draw is not available")
@@ -201,24 +219,39 @@ def draw_graph(model: MLP, x: list, target: int, loss: str, path: Path) -> None:
         loss_value = LOSSES[loss][0](out, target)
         model.zero_grad()
         loss_value.backward()  # so the drawing shows every gradient
-        draw(loss_value, collapse=True).save(path)
+        try:
+            drawing = draw(loss_value, layers=True)
+        except ValueError:  # e.g. more boxes than max_nodes
+            drawing = draw(loss_value, collapse=True)
+        drawing.save(path)
     except OSError:
         raise
     except Exception as err:  # a drawing problem must never spoil a finished training run
         raise RuntimeError(f"{type(err).__name__}: {err}") from None
 
 
-def write_outputs(model: MLP, history: History, sample: tuple, loss: str, out: Path,
+def _report(recording: Recording, model: MLP, X: list, y: list, path: Path) -> None:
+    if not recording.snapshots:
+        raise RuntimeError("no epoch finished")
+    recording.save_report(path, model, X, y)
+
+
+def write_outputs(model: MLP, history: History, recording: Recording, test: tuple,
+                  sample: tuple, loss: str, out: Path,
                   hold: Callable[[], AbstractContextManager] = nullcontext) -> bool:
-    """Write model.json, graph.svg and loss.png to ``out``, saying what was written. A file
+    """Write model.json, history.json, report.html (with the ``test`` data's boundary or
+    confusion matrix), graph.svg and loss.png to ``out``, saying what was written. A file
     that cannot be written there goes to one new folder in the temporary folder instead; a
     missing drawer or matplotlib only skips its file. model.json is written first, inside
     ``hold()`` (no interrupt cuts it short). Returns False if a file is not in out."""
     fallback = functools.cache(lambda: Path(tempfile.mkdtemp(prefix="nn-run-")))
+    numbers = history_data(history, recording)
     writers = {
         "model.json": lambda path: save(model, path),
+        "history.json": lambda path: write_atomic(path, json.dumps(numbers).encode()),
+        "report.html": lambda path: _report(recording, model, *test, path),
         "graph.svg": lambda path: draw_graph(model, *sample, loss, path),
-        "loss.png": lambda path: plot(history, path),
+        "loss.png": lambda path: plot(numbers, loss, path),
     }
     all_in_out = True
     for name, write in writers.items():
@@ -241,6 +274,8 @@ def write_outputs(model: MLP, history: History, sample: tuple, loss: str, out: P
                       file=sys.stderr if isinstance(err, OSError) else None)
             else:
                 print(f"wrote {path}")
+                if name == "report.html":
+                    print(f"training report: open {path.resolve().as_uri()} in a browser")
     return all_in_out
 
 
@@ -369,10 +404,11 @@ def train(args: argparse.Namespace, data: tuple[list, list, list, list],
     print(model)
     print("training (Ctrl-C stops after the current step and keeps the model)")
     code, stopped = 0, None
+    recording = Recording(test=(X_test, y_test))
     try:
         history = fit(model, X_train, y_train, loss=loss, optimizer=args.optimizer, lr=lr,
                       epochs=epochs, batch_size=batch_size, progress=not args.no_progress,
-                      seed=args.seed)
+                      seed=args.seed, record=recording)
     except TrainingInterrupted as stop:
         history, stopped = stop.history, f"{stop}"
     except DivergenceError as err:
@@ -395,8 +431,8 @@ def train(args: argparse.Namespace, data: tuple[list, list, list, list],
         print(f"{stopped} ({_signal_name(interrupts.received)}); writing the model trained "
               f"so far", file=sys.stderr)
     try:
-        if not write_outputs(model, history, (X_train[0], y_train[0]), loss, args.out,
-                             interrupts.hold):
+        if not write_outputs(model, history, recording, (X_test, y_test),
+                             (X_train[0], y_train[0]), loss, args.out, interrupts.hold):
             code = code or 1
     except KeyboardInterrupt:
         print(f"interrupted again ({_signal_name(interrupts.received)}); stopped writing the "

@@ -37,6 +37,7 @@ from .init import get_rng
 from .interrupts import deferred
 from .module import Module
 from .optim import OPTIMIZERS, LRSchedule, Optimizer
+from .record import Recording
 
 Output = float | list
 Decode = Callable[[Output], Any]
@@ -74,7 +75,10 @@ METRICS: dict[str, Metric] = {"accuracy": accuracy}
 
 
 class History(dict):
-    """{"loss": [...], "lr": [...], metric name: [...]}, one entry per epoch."""
+    """{"loss": [...], "lr": [...], metric name: [...]}, one entry per epoch; ``recording``
+    is fit's Recording when it was given one (else None)."""
+
+    recording: Recording | None = None
 
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.items() if v)
@@ -165,6 +169,7 @@ def fit(
     seed: int | random.Random | None = None,
     decode: Decode | None = None,
     compiled: bool | Literal["exact"] = False,
+    record: Recording | bool | None = None,
 ) -> History:
     """Train ``model`` on inputs ``X`` and targets ``y``; return the per-epoch History.
 
@@ -186,6 +191,8 @@ def fit(
     outputs included, as BCE's clamp and log-sum-exp's shift are nodes of the graph), except
     cross-entropy over three or more classes, whose backward adds the logits' terms in an
     order that depends on the sample's class (the last bit may differ).
+    record: a :class:`nn.Recording` that takes snapshots of the model as it trains, or True
+    for one every epoch; either way it is also ``history.recording``.
 
     Raises TypeError for epochs that are not an int (a bool included), ValueError for
     negative epochs or if a parameter is NaN or ±inf before training,
@@ -217,6 +224,13 @@ def fit(
         raise ValueError(f"fit: parameter {bad[0]!r} is {bad[1]} before training")
     rng = get_rng(seed)
     history = History(loss=[], lr=[], **{name: [] for name in named_metrics})
+    if record is True:
+        record = Recording()
+    elif record is False:
+        record = None
+    elif record is not None and not isinstance(record, Recording):
+        raise TypeError(f"fit: record must be a Recording or a bool, got {type(record).__name__}")
+    history.recording = record
     replay = (_compiled_step(model, loss_fn, params, l2, X[0], y[0], layers=compiled is True)
               if compiled else None)
     bar = _progress(epochs, progress)
@@ -268,6 +282,9 @@ def fit(
                     history["lr"].append(lr_used)
                     for name, metric in named_metrics.items():
                         history[name].append(metric(outputs, targets, decode))
+                    if record is not None:
+                        record.after_epoch(epoch, epoch == epochs, model, optimizer, history,
+                                           loss, metrics, decode)
                     if scheduler is not None:
                         scheduler.step()
                 if hasattr(bar, "set_postfix"):

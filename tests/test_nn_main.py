@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import autograd
-from nn import MLP, History, fit, load, save, xor
+from nn import MLP, History, Recording, evaluate, fit, load, save, xor
 from nn import __main__ as cli
 from nn import io as nn_io
 from nn.interrupts import Interrupts
@@ -133,8 +133,14 @@ def test_ctrl_c_stops_after_the_step_writes_everything_and_exits_130(tmp_path):
     assert f"wrote {out / 'model.json'}" in stdout and f"wrote {out / 'loss.png'}" in stdout
     model = load(out / "model.json")
     assert model.nouts == [16, 16, 1]
-    assert sorted(os.listdir(out)) in (["graph.svg", "loss.png", "model.json"],
-                                       ["loss.png", "model.json"])
+    written = sorted(os.listdir(out))  # the run stopped, so the report shows what it recorded
+    assert [f for f in written if f != "graph.svg"] == ["history.json", "loss.png",
+                                                        "model.json", "report.html"]
+    numbers = json.loads((out / "history.json").read_text())
+    assert 0 < len(numbers["loss"]) == len(numbers["test_loss"]) < 100000
+    page = (out / "report.html").read_text()
+    frames = json.loads(re.search(r'type="application/json">(.*?)</script>', page, re.S)[1])
+    assert frames[-1]["numbers"]["test_loss"] == numbers["test_loss"][-1]
 
 
 def test_divergence_says_so_keeps_the_last_finite_model_and_exits_1(tmp_path):
@@ -326,8 +332,9 @@ def test_a_second_signal_inside_the_model_write_waits_for_it(tmp_path, monkeypat
 
     monkeypatch.setattr(nn_io, "write_atomic", interrupted_write)
     with Interrupts() as interrupts, pytest.raises(KeyboardInterrupt):
-        cli.write_outputs(model, History(loss=[1.0], accuracy=[0.5]), ([0.0, 1.0], 1), "mse",
-                          tmp_path, interrupts.hold)
+        cli.write_outputs(model, History(loss=[1.0], accuracy=[0.5]), Recording(),
+                          ([[0.0, 1.0]], [1]), ([0.0, 1.0], 1), "mse", tmp_path,
+                          interrupts.hold)
     assert interrupts.received == signal.SIGINT
     assert os.listdir(tmp_path) == ["model.json"]
     assert load(tmp_path / "model.json").state_dict() == model.state_dict()
@@ -429,3 +436,19 @@ def test_an_output_that_fails_otherwise_loses_nothing_either(tmp_path):
             text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 1 and proc.stderr == ""
     assert load(tmp_path / "model.json").state_dict() == xor_like_the_cli(3).state_dict()
+
+
+def test_history_json_and_report_hold_the_runs_numbers(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "--data", "xor", "--epochs", "6", "--out", str(out),
+                     "--no-progress"]) == 0
+    numbers = json.loads((out / "history.json").read_text())
+    assert sorted(numbers) == ["accuracy", "loss", "lr", "test_accuracy", "test_loss"]
+    assert {len(v) for v in numbers.values()} == {6}
+    X, y = xor()  # xor is tested on its own 4 points
+    final = evaluate(load(out / "model.json"), X, y, loss="bce_with_logits")
+    assert numbers["test_loss"][-1] == final["loss"]
+    assert numbers["test_accuracy"][-1] == final["accuracy"]
+    assert f"training report: open {(out / 'report.html').resolve().as_uri()}" in \
+        capsys.readouterr().out
+    assert "default-src 'none'" in (out / "report.html").read_text()

@@ -1,0 +1,73 @@
+"""The report page: self-contained, its numbers are the recording's, its pictures the model's."""
+
+import json
+import re
+
+import pytest
+
+from nn import MLP, Recording, digits, fit, moons, predict
+
+
+def _page_frames(text: str) -> list:
+    blob = re.search(r'<script id="frames" type="application/json">(.*?)</script>', text, re.S)
+    return json.loads(blob.group(1))
+
+
+@pytest.fixture(scope="module")
+def moons_run():
+    X, y = moons(40, noise=0.1, seed=2)
+    model = MLP(2, [5, 1], rng=2)
+    rec = Recording(test=(X[:10], y[:10]))
+    history = fit(model, X, y, loss="bce_with_logits", optimizer="adam", lr=0.05, epochs=4,
+                  progress=False, seed=2, record=rec)
+    return model, rec, history, X, y
+
+
+def test_page_holds_the_recorded_numbers_and_asks_for_nothing(moons_run, tmp_path):
+    model, rec, history, X, y = moons_run
+    before = [(p.data, p.grad) for p in model.parameters()]
+    text = rec.save_report(tmp_path / "r.html", model=model, X=X, y=y).read_text()
+    frames = _page_frames(text)
+    assert [f["epoch"] for f in frames] == [1, 2, 3, 4]
+    for f in frames:
+        assert f["numbers"]["loss"] == history["loss"][f["epoch"] - 1]
+        assert f["numbers"]["accuracy"] == history["accuracy"][f["epoch"] - 1]
+    assert "default-src 'none'" in text
+    assert not re.search(r'(src|href)="(https?:)?//', text)
+    assert [(p.data, p.grad) for p in model.parameters()] == before  # looking changes nothing
+
+
+def test_boundary_colours_are_the_models_predictions(moons_run, tmp_path):
+    model, rec, _, X, y = moons_run
+    frames = _page_frames(rec.save_report(tmp_path / "r.html", model=model, X=X, y=y)
+                          .read_text())
+    fresh = MLP(2, [5, 1], rng=9)
+    fresh.load_state_dict(rec.snapshots[-1].params)
+    xs, ys = [p[0] for p in X], [p[1] for p in X]
+    corner = [min(xs), max(ys)]  # the top-left cell of the 30 × 30 grid
+    red = predict(fresh, [corner])[0] > 0
+    first_rect = re.search(r'<rect [^>]*fill="([^"]+)"', frames[-1]["picture"]).group(1)
+    assert first_rect == ("#f4c7c3" if red else "#c6dbef")
+    assert frames[0]["picture"] != frames[-1]["picture"]
+
+
+def test_digits_report_shows_a_confusion_matrix_counting_every_sample(tmp_path):
+    X, y = digits()
+    X, y = X[:100], y[:100]
+    model = MLP(64, [10], rng=0)
+    rec = Recording()
+    fit(model, X, y, loss="cross_entropy", optimizer="adam", lr=0.01, epochs=2,
+        progress=False, seed=0, record=rec)
+    frames = _page_frames(rec.save_report(tmp_path / "d.html", model=model, X=X, y=y)
+                          .read_text())
+    counts = [int(v) for v in re.findall(r">(\d+)</text>", frames[-1]["picture"])]
+    assert len(counts) == 100 and sum(counts) == 100
+    out = predict(model, X)
+    right = sum(max(range(10), key=o.__getitem__) == t for o, t in zip(out, y))
+    assert sum(counts[i * 10 + i] for i in range(10)) == right
+
+
+def test_an_empty_recording_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="report: needs a Recording with snapshots"):
+        Recording().save_report(tmp_path / "x.html")
+    assert not (tmp_path / "x.html").exists()
