@@ -317,3 +317,11 @@ def test_changing_only_the_import_makes_a_math_function_differentiable():
         grad(lambda x: f(x, math))(0.4)
     expected = math.exp(-0.4) * (math.cos(0.4) - math.sin(0.4))
     assert close(grad(lambda x: f(x, amath))(0.4), expected)
+
+
+# ------------------------------------------------------------------------- HIPS autograd
+def test_autograd_numpy_import_fails_and_points_at_math() -> None:
+    """HIPS users write ``import autograd.numpy as np``; arrays are out of scope here."""
+    with pytest.raises(ImportError, match=r"scalars only.*autograd\.math"):
+        import autograd.numpy  # noqa: F401
+    assert amath.exp(Value(1.0)).data == math.exp(1.0)
