@@ -101,6 +101,7 @@ def grad(
     argnums: Argnums | Value | Sequence[Value] | None = None,
     grad_outputs: float | Value | Sequence[float | Value] | None = None,
     create_graph: bool = False,
+    retain_graph: bool | None = None,
 ) -> Any:
     """Given a function, ``grad(f)`` or ``grad(f, argnums)`` is the transform of HIPS autograd
     and JAX: the function ``args ↦ ∂f/∂args[argnums]``; compose for higher derivatives.
@@ -109,7 +110,8 @@ def grad(
     ``torch.autograd.grad`` : ∂(Σₖ vₖ·outputsₖ)/∂input for
     each input, with no ``.grad`` read or written. The two are told apart by the first
     argument: a callable is a function, a Value (never callable) or a sequence of them are
-    outputs.
+    outputs. ``retain_graph`` is accepted for PyTorch's habit and changes nothing (the graph
+    is never freed).
     """
     if not callable(f):
         if argnums is None:

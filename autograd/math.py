@@ -16,7 +16,13 @@ from .value import Value
 
 e, inf, nan, pi, tau = _math.e, _math.inf, _math.nan, _math.pi, _math.tau
 
+# abs is an attribute but not in __all__: a star import must not replace the builtin
 __all__ = ["cos", "e", "exp", "inf", "log", "nan", "pi", "sigmoid", "sin", "sqrt", "tanh", "tau"]
+
+
+def abs(x: float | Value) -> float | Value:  # noqa: A001 (HIPS autograd's np.abs habit)
+    """|x| on a float or a Value (abs′(0) = 0, as PyTorch)."""
+    return x.abs() if isinstance(x, Value) else _math.fabs(x)
 
 
 def tanh(x: float | Value) -> float | Value:

@@ -179,14 +179,23 @@ class Value:
         return format(self.data, spec) if spec else repr(self)
 
     # ------------------------------------------------------------------ backward
-    def backward(self, grad: float = 1.0) -> None:
+    def backward(self, grad: float = 1.0, retain_graph: bool | None = None) -> None:
         """Fill ``.grad`` of every node this one depends on with ∂self/∂node (times ``grad``).
 
         Interior nodes' grads are recomputed fresh on every call, so calling backward twice
         does not double them. Leaf grads accumulate across calls, as in PyTorch, until you
-        zero them (``p.grad = 0.0`` or ``Module.zero_grad()``).
+        zero them (``p.grad = 0.0`` or ``Module.zero_grad()``). ``retain_graph`` is accepted
+        for PyTorch's habit and changes nothing: the graph is never freed.
         """
         _backward(self, to_float(grad, "backward's grad"))
+
+    def detach(self) -> Value:
+        """A new leaf with the same ``data`` and label, outside the graph (PyTorch's
+        ``detach``): no gradient flows through it."""
+        return Value(self.data, label=self.label)
+
+    def retain_grad(self) -> None:
+        """PyTorch's ``retain_grad``: nothing to do, every node keeps its ``.grad``."""
 
     def backward_steps(self, grad: float = 1.0) -> Iterator:
         """``backward`` one node at a time: yields a step record per node

@@ -325,3 +325,39 @@ def test_autograd_numpy_import_fails_and_points_at_math() -> None:
     with pytest.raises(ImportError, match=r"scalars only.*autograd\.math"):
         import autograd.numpy  # noqa: F401
     assert amath.exp(Value(1.0)).data == math.exp(1.0)
+
+
+def test_pytorch_keywords_and_detach_retain_grad():
+    """PyTorch's ``y.backward(retain_graph=True)`` twice, ``x.retain_grad()``, ``x.detach()``
+    and ``torch.autograd.grad(..., retain_graph=True)``: the engine frees no graph, so the
+    numbers are the usual ones (here d/dx x³ = 3x² at 2, twice accumulated on the leaf)."""
+    import autograd
+
+    x = Value(2.0, label="x")
+    h = x * x
+    assert h.retain_grad() is None
+    y = h * x
+    y.backward(retain_graph=True)
+    y.backward(retain_graph=True)
+    assert x.grad == 2 * 3 * 2.0**2 and h.grad == 2.0
+    (g,) = autograd.grad(y, [x], retain_graph=True)
+    assert g == 12.0
+    d = h.detach()
+    assert d.data == 4.0 and d.label == h.label and d.is_leaf
+    z = d * x
+    z.backward()
+    assert d.grad == 2.0 and h.grad == 2.0  # nothing flowed back through the detached copy
+
+
+def test_hips_math_abs_and_top_level_jacobian():
+    """HIPS: ``np.abs`` inside a differentiated function, ``from autograd import jacobian``."""
+    import math as stdlib
+
+    from autograd import grad, jacobian
+    from autograd import math as amath
+
+    f = lambda t: amath.abs(t) * amath.tanh(t)  # noqa: E731
+    assert amath.abs(-1.5) == 1.5
+    assert grad(f)(-0.7) == pytest.approx(-stdlib.tanh(-0.7) + 0.7 * (1 - stdlib.tanh(-0.7) ** 2),
+                                          rel=1e-15)
+    assert jacobian(lambda a, b: [a * b, a + b], (0, 1))(2.0, 3.0) == ((3.0, 2.0), (1.0, 1.0))
