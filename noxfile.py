@@ -16,7 +16,7 @@ from pathlib import Path
 import nox
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]  # keep in step with pyproject's classifiers
-ONCE = "3.11"  # the Python that runs the notebooks
+ONCE = "3.11"  # the Python that runs the notebooks and the tests marked `once`
 
 nox.options.sessions = ["lint", "docs", "notebooks", "tests"]
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
@@ -44,7 +44,7 @@ def lint(session: nox.Session) -> None:
 def notebooks(session: nox.Session) -> None:
     """Every notebook top to bottom (nbmake)."""
     session.install("-e", ".[test]")
-    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto",
                 *(session.posargs or ["notebooks"]))
 
 
@@ -63,7 +63,10 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """The test suite (``tests/``) on one Python."""
+    """The test suite (``tests/``) on one Python, over every core (pytest-xdist). Tests marked
+    ``once`` (browser pages, mypy, the wheel, the large sympy sweeps) run on ``ONCE`` only:
+    what they check does not change with the Python version."""
     session.install("-e", ".[test]")
-    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    once = [] if session.python == ONCE else ["-m", "not once"]
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", *once,
                 *(session.posargs or ["tests", "--ignore=tests/test_site.py"]))

@@ -47,3 +47,14 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield b
         b.close()
+
+
+ONCE_FIXTURES = {"browser", "dists"}  # Chromium pages; a wheel and sdist built from the tree
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use a browser or the built distributions check no Python-specific behaviour:
+    they are marked ``once`` (see pyproject's markers), as the large sympy sweeps are by hand."""
+    for item in items:
+        if ONCE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.once)

@@ -21,6 +21,7 @@ def sympy_gradients(graph):
     return value, grads
 
 
+@pytest.mark.once
 @settings(max_examples=2000)
 @given(expression_graphs())
 def test_gradients_equal_sympy(graph):

@@ -111,6 +111,7 @@ def sympy_call(op: Op, *args: tuple[sp.Expr, float]) -> tuple[sp.Expr, float]:
     return expr, op.forward(*values)
 
 
+@pytest.mark.once
 @settings(max_examples=500)
 @given(expression_graphs())
 def test_hessians_of_random_graphs_equal_sympy(graph):

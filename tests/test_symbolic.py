@@ -69,6 +69,7 @@ def test_sum_and_linear_with_plain_number_sides(xs, weights_are_values, inputs_a
     assert_matches_engine(autograd.sum([*leaves, 2.5, leaves[0]]), leaves)
 
 
+@pytest.mark.once
 @settings(max_examples=300, deadline=None)
 @given(expression_graphs(constants=True))
 def test_sympy_derivative_of_random_graphs_equals_the_engine(graph):

@@ -38,12 +38,14 @@ def mypy(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
                           env=env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.once
 def test_mypy_passes_on_the_package():
     run = mypy()  # files and settings from pyproject's [tool.mypy]
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Success: no issues found" in run.stdout
 
 
+@pytest.mark.once
 def test_mypy_accepts_micrograd_arithmetic_and_catches_a_typo(tmp_path):
     (tmp_path / "good.py").write_text(MICROGRAD_STYLE)
     (tmp_path / "bad.py").write_text(MICROGRAD_STYLE + "a.tanhh()\nz: Value = a + 'one'\n")
