@@ -37,7 +37,7 @@ from . import ops
 from .backward import topological_order
 from .codegen import CALL, CompileError, as_local, code_of
 from .layered import write_layers
-from .layering import graph_nodes
+from .layers import graph_nodes
 from .plan import Names, ScalarProgramPlan, Use, assign, function_source, listing
 from .program import GradProgram, Local
 from .value import Value
