@@ -53,10 +53,11 @@ from .value import Value
 @dataclass(frozen=True, eq=False)
 class _Sum:
     """A sum node over one op applied to each of several distinct parameters (a penalty such
-    as Σ w²), with the parameters' indices."""
+    as Σ w²): the op, and the parameters' indices."""
 
     total: Value
     terms: tuple[Value, ...]
+    op: ops.Op
     index: Any
 
 
@@ -71,13 +72,13 @@ def _find_sums(plan: ScalarProgramPlan, consumers: dict[Value, list[Value]]) -> 
         if node.op is not ops.SUM or len(terms) < 2 or terms[0].is_leaf:
             continue
         op = terms[0].op
-        if op.arity < 1 or any(t.op is not op or len(consumers[t]) != 1 or t in plan.outputs
-                               or len(set(t.parents)) != 1 or t.parents[0] not in index
-                               for t in terms):
+        if op is None or op.arity < 1 or any(
+                t.op is not op or len(consumers[t]) != 1 or t in plan.outputs
+                or len(set(t.parents)) != 1 or t.parents[0] not in index for t in terms):
             continue
         idx = [index[t.parents[0]] for t in terms]
         if len(set(idx)) == len(idx):
-            found.append(_Sum(node, terms, np.array(idx)))
+            found.append(_Sum(node, terms, op, np.array(idx)))
     return found
 
 
@@ -167,7 +168,7 @@ class LayeredProgram(GradProgram):
         values = values.astype(float, copy=False)
         arrays = self._columns(inputs)
         one = arrays is None
-        if one:
+        if arrays is None:
             arrays = [np.full(1, x) for x in self._one(inputs)]
         sizes = {a.shape for a in arrays if a.ndim}
         if len(sizes) != 1 or len(next(iter(sizes))) != 1:
@@ -175,7 +176,8 @@ class LayeredProgram(GradProgram):
         ((size,),) = sizes
         seed = np.broadcast_to(np.asarray(seed, dtype=float), (size,)).copy()
         with np.errstate(all="ignore"):  # inf and nan flow on, as in the scalar program
-            outs, input_grads, param_grads = self._batch(*arrays, values, seed)
+            # (set in __init__: the base class's _batch is None until its first batch)
+            outs, input_grads, param_grads = cast(Callable, self._batch)(*arrays, values, seed)
         if one:
             return Evaluation(tuple(float(v[0] if getattr(v, "ndim", 0) else v) for v in outs),
                               tuple(float(v[0] if getattr(v, "ndim", 0) else v)
@@ -338,17 +340,17 @@ class _LayeredWriter:
         if read:
             body.append(_wrap(f"{listing([plan.names[plan.params[k]] for k in read])} = "
                               f"{self.index(self.flat, self.np.array(read), 'read')}.tolist()"))
-        for code in self.codes:
-            nm = code.name
-            body.append(f"{nm['W']} = {self.index(self.flat, code.weights, nm['W'])}")
-            if code.bias is not None:
-                body.append(f"{nm['b']} = {self.index(self.flat, code.bias, nm['b'])}")
+        for layer in self.codes:
+            nm = layer.name
+            body.append(f"{nm['W']} = {self.index(self.flat, layer.weights, nm['W'])}")
+            if layer.bias is not None:
+                body.append(f"{nm['b']} = {self.index(self.flat, layer.bias, nm['b'])}")
         body.append("# forward: a layer as z = W x + b, a = f(z); other nodes one line each")
         position = {v: k for k, v in enumerate(plan.nodes)}
-        first = {code: min(code.rows, key=position.__getitem__) for code in self.codes}
+        first = {layer: min(layer.rows, key=position.__getitem__) for layer in self.codes}
         vector = {total.total: total for total in self.sums}
         for total in self.sums:
-            self.sum_names[total] = (names.new("p", "p"), names.new(None, total.terms[0].op.name))
+            self.sum_names[total] = (names.new("p", "p"), names.new(None, total.op.name))
         for node in plan.nodes:
             code = self.in_layer.get(node)
             if node in vector:
@@ -363,11 +365,11 @@ class _LayeredWriter:
     def _sum_forward(self, total: _Sum) -> list[str]:
         """Σ op(p) over parameters as one vector line over ``P``."""
         term, (p, terms) = total.terms[0], self.sum_names[total]
-        expr, _ = code_of(term.op, term, (p,) * len(term.parents), terms)
+        expr, _ = code_of(total.op, term, (p,) * len(term.parents), terms)
         name = self.plan.names[total.total]
-        return [f"# {name} = Σ {escaped(term.op.name)} over {len(total.terms)} "
+        return [f"# {name} = Σ {escaped(total.op.name)} over {len(total.terms)} "
                 f"parameters, as vectors", f"{p} = {self.index(self.flat, total.index, p)}",
-                f"{terms} = {self.plan.call(term.op, expr)}", f"{name} = total({terms})"]
+                f"{terms} = {self.plan.call(total.op, expr)}", f"{name} = total({terms})"]
 
     def _layer_forward(self, code: _LayerCode) -> list[str]:
         """z = W x + b and a = f(z), and the rows scalar lines read."""
@@ -379,7 +381,7 @@ class _LayeredWriter:
                          f"{', '.join(map(self.plan.ref, code.inputs))})")
         bias = f" + {nm['b']}" if code.bias is not None else ""
         lines.append(f"{nm['z']} = {nm['W']} @ {nm['x']}{bias}")
-        if code.acts is not None:
+        if code.acts is not None and code.op is not None:
             expr, _ = code_of(code.op, code.acts[0], (nm["z"],), nm["a"])
             lines.append(f"{nm['a']} = {self.plan.call(code.op, expr)}")
         out = nm["a" if code.acts is not None else "z"]
@@ -422,7 +424,7 @@ class _LayeredWriter:
                     rows.append("0.0")
             upstream = f"{self.fn['stack']}({self.shape}, {', '.join(rows)})"
         bare = upstream[1:-1] if upstream[0] == "(" else upstream
-        if code.acts is not None:
+        if code.acts is not None and code.op is not None:
             _, (local,) = code_of(code.op, code.acts[0], (nm["z"],), nm["a"])
             lines.append(f"{nm['d']} = {local.times(upstream if local.factor else bare)}")
         else:
@@ -452,7 +454,7 @@ class _LayeredWriter:
         for total in self.sums:
             if total.total in self.uses:
                 term, (p, terms) = total.terms[0], self.sum_names[total]
-                _, local = code_of(term.op, term, (p,) * len(term.parents), terms)
+                _, local = code_of(total.op, term, (p,) * len(term.parents), terms)
                 g = f"g_{plan.names[total.total]}"
                 body.append(f"{self.index(grads, total.index, p)} += "
                             + " + ".join(d.times(g) for d in local))

@@ -90,7 +90,8 @@ def find_layers(outputs: Value | Sequence[Value], groups: Mapping[Value, str] | 
     ``groups``: parameter → module path, for the layers' names and the units' order (else
     the weights' labels). ``inputs``: when given, only linear nodes that depend on them count
     (a compiled program's per-sample inputs). ``params``: when given, the only leaves that
-    may be weights and biases, and the units' order (where their weights sit among them)."""
+    may be weights and biases, and the units' order (where their weights sit among them).
+    ``exclusive=False``: a parameter of a layer may also be read outside layers."""
     outs = (outputs,) if isinstance(outputs, Value) else tuple(outputs)
     nodes = graph_nodes(outs)
     readers = consumers(nodes)
@@ -109,8 +110,8 @@ def find_layers(outputs: Value | Sequence[Value], groups: Mapping[Value, str] | 
 
     layer_rows = {row.z for row in rows} if not exclusive else None
     layers = []
-    for op, samples in _batches(rows).items():
-        layer = _layer(samples, op[1], readers, rank, unit_key, layer_rows)
+    for (_, op), samples in _batches(rows).items():
+        layer = _layer(samples, op, readers, rank, unit_key, layer_rows)
         if layer is not None:
             layers.append(layer)
     position = {v: k for k, v in enumerate(nodes)}
