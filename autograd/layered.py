@@ -478,9 +478,11 @@ def _own(v: Value, layer: _LayerCode, unused: bool) -> bool:
 
 
 def _wrap(line: str) -> str:
-    """A long line of the program broken after commas (inside its parentheses)."""
-    return textwrap.fill(line, 92, subsequent_indent="    ", break_long_words=False,
-                         break_on_hyphens=False).replace("\n", "\n    ")
+    """A long assignment broken at spaces inside its parentheses, never next to its ``=`` or
+    ``+=`` (a break there would end the statement)."""
+    glued = re.sub(r" (\+?=) ", "\0\\1\0", line, count=1)
+    return textwrap.fill(glued, 92, subsequent_indent="    ", break_long_words=False,
+                         break_on_hyphens=False).replace("\n", "\n    ").replace("\0", " ")
 
 
 def _namespace(np: Any) -> dict[str, Any]:

@@ -356,3 +356,22 @@ def test_the_plan_is_frozen_and_the_layered_writer_leaves_it_as_it_was():
     assert (dict(plan.uses), dict(plan.names), set(plan.per_sample), dict(plan.counters),
             set(plan.taken)) == before
     assert write_scalar(plan).source == scalar.source
+
+
+def test_a_long_line_of_parameters_read_by_scalar_lines_compiles():
+    """Scalar lines that read many parameters (a second pass through a 16-unit layer, as a
+    second output) make one long unpacking line; it breaks inside its parentheses, never at
+    its ``=``, so the program compiles, and it gives the engine's numbers."""
+    random.seed(7)
+    model = nn.MLP(2, [16, 16, 1], activation="tanh")
+    params = model.parameters()
+    xs = [Value(0.3, label="x0"), Value(-0.4, label="x1")]
+    loss = (model(xs) - 0.5) ** 2
+    other = sum(model.layers[0](xs), Value(0.0))
+    program = autograd.compile([loss, other], xs, params, layers=True)
+    assert isinstance(program, LayeredProgram)
+    result = program(0.3, -0.4)
+    loss.backward()
+    assert result.outputs == pytest.approx([loss.data, other.data], rel=1e-12)
+    assert result.param_grads == pytest.approx([p.grad for p in params], rel=1e-12, abs=1e-15)
+    assert result.input_grads == pytest.approx([x.grad for x in xs], rel=1e-12, abs=1e-15)
