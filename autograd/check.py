@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from .backward import topological_order
 from .functional import grad
 from .mode import no_grad
+from .ops import Op
 from .value import Value, to_float
 
 
@@ -203,34 +205,39 @@ class NodeCheckReport(_Report):
         head = f"check_nodes: {bad} of {len(self.rows)} nodes disagree"
         if self.wrong_values:
             head += "; data is not the op's forward of the parents' data in " + ", ".join(
-                f"{names.get(node, 'the root')} ({node.op.name}: {node.data!r}, forward "
+                f"{names.get(node, 'the root')} ({_op(node).name}: {node.data!r}, forward "
                 f"gives {value!r})" for node, value in self.wrong_values
             )
         if self.culprits:
             head += "; wrong local derivative in " + ", ".join(
-                f"{names.get(c, 'the root')} ({c.op.name})" for c in self.culprits
+                f"{names.get(c, 'the root')} ({_op(c).name})" for c in self.culprits
             )
         if self.kinks:
             head += "; not differentiable here (a kink of the op): " + ", ".join(
-                f"{names.get(c, 'the root')} ({c.op.name} at "
+                f"{names.get(c, 'the root')} ({_op(c).name} at "
                 f"{', '.join(repr(p.data) for p in c.parents)})" for c in self.kinks
             )
         if self.domain_edges:
             head += "; no finite-difference step fits inside the domain here: " + ", ".join(
-                f"{names.get(c, 'the root')} ({c.op.name} at "
+                f"{names.get(c, 'the root')} ({_op(c).name} at "
                 f"{', '.join(repr(p.data) for p in c.parents)})" for c in self.domain_edges
             )
         return head + "\n" + super().__str__()
 
 
-def _at_kink(op, x: float, eps: float) -> bool:
+def _op(node: Value) -> Op:
+    """The op that computed ``node`` (the checks read op nodes only; a leaf has none)."""
+    return cast(Op, node.op)
+
+
+def _at_kink(op: Op, x: float, eps: float) -> bool:
     return any(abs(x - k) <= eps for k in op.kinks)
 
 
 def _recomputed(node: Value, values: list[float]) -> float:
     """node's op's forward of its parents' values (nan where it refuses them)."""
     try:
-        return float(node.op.evaluate(node, values))
+        return float(_op(node).evaluate(node, tuple(values)))
     except (ArithmeticError, ValueError):
         return math.nan
 
@@ -301,16 +308,18 @@ def _numeric_local(child: Value, values: list[float], j: int, eps: float, atol: 
     None when no step fits: no finite difference can check the derivative there.
     """
 
+    op = _op(child)
+
     def f(*v: float) -> float:
-        return float(child.op.evaluate(child, v))
+        return float(op.evaluate(child, v))
 
     try:
-        h = _step(child.op, values, j, eps)
+        h = _step(op, values, j, eps)
         if h is not None:
             return central_difference(f, values, j, h)
         x = values[j]
         for h in (eps, -eps):
-            if _fits(child.op, values, j, min(x, x + 2 * h), max(x, x + 2 * h)):
+            if _fits(op, values, j, min(x, x + 2 * h), max(x, x + 2 * h)):
                 coarse, fine = _one_sided(f, values, j, h), _one_sided(f, values, j, h / 4)
                 return fine if _close(coarse, fine, atol, rtol) else None
     except (ArithmeticError, ValueError):
@@ -326,7 +335,8 @@ def _directional_ok(child: Value, values: list[float], eps: float, atol: float,
     up = [x + eps * d for x, d in zip(values, signs)]
     down = [x - eps * d for x, d in zip(values, signs)]
     try:
-        numeric = (float(child.op.evaluate(child, up)) - float(child.op.evaluate(child, down)))
+        op = _op(child)
+        numeric = float(op.evaluate(child, tuple(up))) - float(op.evaluate(child, tuple(down)))
     except (ArithmeticError, ValueError):
         return False
     analytic = sum(float(local) * d for local, d in zip(child.local_grads, signs))
@@ -366,7 +376,7 @@ def check_nodes(
     first in ``mismatches`` (nearest the root first), followed by the mismatching nodes
     (root side first).
     """
-    order = topological_order(root)
+    order = cast("list[Value]", topological_order(root))
     analytic = grad(root, order)
     numeric: dict[Value, float] = {root: 1.0}
     scale: dict[Value, float] = {root: 1.0}  # Σ over paths of |Π local derivatives|
@@ -375,41 +385,46 @@ def check_nodes(
     edges: list[Value] = []  # an operand where no finite-difference step fits the domain
     wrong_values: list[tuple[Value, float]] = []
     for child in reversed(order):
-        if child.is_leaf:
+        op = child.op
+        if op is None:  # a leaf
             continue
         g, s = numeric.get(child, 0.0), scale.get(child, 0.0)
         values = [p.data for p in child.parents]
         value = _recomputed(child, values)
         if value != child.data and not (value != value and child.data != child.data):
             wrong_values.append((child, value))
-        checked = child.op.arity == -1 and _directional_ok(child, values, eps, atol, rtol)
+        checked = op.arity == -1 and _directional_ok(child, values, eps, atol, rtol)
         at_kink = at_edge = False
         for j, (parent, local) in enumerate(child.edges()):
             if checked:
                 d = float(local)
-            elif _at_kink(child.op, values[j], eps):
+            elif _at_kink(op, values[j], eps):
                 at_kink, d = True, float(local)
             else:
-                d = _numeric_local(child, values, j, eps, atol, rtol)
-                if d is None:
+                found = _numeric_local(child, values, j, eps, atol, rtol)
+                if found is None:
                     at_edge, d = True, float(local)
-                elif not _close(float(local), d, atol, rtol):
-                    wrong_edges.append((child, parent))
+                else:
+                    d = found
+                    if not _close(float(local), d, atol, rtol):
+                        wrong_edges.append((child, parent))
             numeric[parent] = numeric.get(parent, 0.0) + g * d
             scale[parent] = scale.get(parent, 0.0) + s * abs(d)
         if at_kink:
             kinks.append(child)
         if at_edge:
             edges.append(child)
-    rows = []
+    rows: list[CheckRow] = []
+    bad: dict[Value, None] = {}  # the nodes that disagree, root side first
     for k in range(len(order) - 2, -1, -1):
         node = order[k]
         value = numeric.get(node, 0.0)
         rows.append(CheckRow(node.label or f"#{k}", node.data, analytic[k], value,
                              _close(analytic[k], value, atol, rtol, scale.get(node, 0.0)),
                              node))
-    bad = {r.node for r in rows if not r.ok}
+        if not rows[-1].ok:
+            bad[node] = None
     culprits = tuple(dict.fromkeys(child for child, parent in wrong_edges if parent in bad))
-    rest = tuple(r.node for r in rows if not r.ok and r.node not in culprits)
+    rest = tuple(node for node in bad if node not in culprits)
     return NodeCheckReport(tuple(rows), culprits + rest, culprits, tuple(kinks),
                            tuple(reversed(wrong_values)), tuple(edges))

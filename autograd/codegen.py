@@ -306,7 +306,7 @@ def _atomic(expr: str) -> bool:
     if re.fullmatch(r"[\w.{}]+", expr):  # (``{x}``: an operand in a template)
         return True
     m = re.match(r"\w*\(", expr)
-    return bool(m) and _close(expr, m.end() - 1) == len(expr) - 1
+    return m is not None and _close(expr, m.end() - 1) == len(expr) - 1
 
 
 def code_of(op: ops.Op, node: Value, names: Sequence[str], out: str) -> tuple[str, tuple]:
@@ -318,8 +318,10 @@ def code_of(op: ops.Op, node: Value, names: Sequence[str], out: str) -> tuple[st
     calls its forward by reference, its local derivatives from its rule."""
     if isinstance(op, ops.LinearOp):
         return op.code_of(node, tuple(names), out)
-    if op.arity == -1 and op.code is not None:
-        return op.code.forward.join(("0.0", *names)), op.code.local * len(names)
+    code = op.code
+    if op.arity == -1 and code is not None and code.forward is not None and \
+            code.local is not None:
+        return code.forward.join(("0.0", *names)), code.local * len(names)
     if op.arity == -1:
         try:
             local = op.local(*map(Expr, names), Expr(out))

@@ -34,10 +34,9 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from . import ops
-from .backward import topological_order
 from .codegen import CALL, CompileError, as_local, code_of
 from .layered import write_layers
-from .layering import graph_nodes
+from .layers import graph_nodes
 from .plan import Names, ScalarProgramPlan, Use, assign, function_source, listing
 from .program import GradProgram, Local
 from .value import Value
@@ -105,7 +104,7 @@ def plan_program(outs: tuple[Value, ...], inputs: tuple[Value, ...],
     nodes = graph_nodes(outs)
     forward = _write_forward(nodes, inputs, params)
     wrt = frozenset(params) | (frozenset(inputs) if input_grads else frozenset())
-    root_graph = tuple(topological_order(outs[0]))
+    root_graph = graph_nodes(outs[:1])
     uses = _uses(outs[0], root_graph, wrt, forward)
     return ScalarProgramPlan(
         outs, inputs, params, nodes, root_graph, MappingProxyType(forward.name),
@@ -140,23 +139,24 @@ def _write_forward(nodes: tuple[Value, ...], inputs: tuple[Value, ...],
     for v in inputs + params:
         name[v] = names.new(v.label, "x" if v in per_sample else "p")
     for index, node in enumerate(nodes):
-        if node.is_leaf:
+        op = node.op
+        if op is None:  # a leaf
             continue
-        name[node] = names.new(node.label, node.op.name)
+        name[node] = names.new(node.label, op.name)
         if any(p in per_sample for p in node.parents):
             per_sample.add(node)
         operands = tuple(name[p] if p in name else ops.literal(p.data) for p in node.parents)
         try:
-            expr, local = code_of(node.op, node, operands, name[node])
+            expr, local = code_of(op, node, operands, name[node])
         except CompileError as err:
             raise CompileError(f"compile: the {_describe(node, index)}: {err}") from None
         if CALL in expr:
-            if node.op not in done.calls:
-                done.calls[node.op] = names.new(f"op_{node.op.name}", "op")
-                done.functions[done.calls[node.op]] = node.op.forward
-            expr = expr.replace(CALL, done.calls[node.op])
+            if op not in done.calls:
+                done.calls[op] = names.new(f"op_{op.name}", "op")
+                done.functions[done.calls[op]] = op.forward
+            expr = expr.replace(CALL, done.calls[op])
         done.locals[node] = tuple(d if isinstance(d, Local) else as_local(d) for d in local)
-        done.lines[node] = tuple(assign(name[node], _terms(node.op, expr),
+        done.lines[node] = tuple(assign(name[node], _terms(op, expr),
                                         _comment(node, name[node])))
     return done
 
@@ -164,9 +164,10 @@ def _write_forward(nodes: tuple[Value, ...], inputs: tuple[Value, ...],
 def _terms(op: ops.Op, expr: str) -> list[str]:
     """A forward's source in parts for :func:`~autograd.plan.assign`: a long sum (an n-ary
     op joined by its code) split before each operator, so it can take several lines."""
-    if op.arity == -1 and op.code is not None:
-        first, *rest = expr.split(op.code.forward)
-        return [first, *(op.code.forward + t for t in rest)]
+    joint = op.code.forward if op.code is not None else None
+    if op.arity == -1 and joint is not None:
+        first, *rest = expr.split(joint)
+        return [first, *(joint + t for t in rest)]
     return [expr]
 
 

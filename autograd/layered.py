@@ -2,9 +2,9 @@
 
 A graph built by ``nn.Layer`` is one ``linear`` node per neuron over the same inputs, then the
 same activation on each: exactly z = W a + b, a′ = f(z). ``autograd.compile(..., layers=True)``
-finds such layers (:func:`autograd.layering.find_layers`: linear nodes whose weights and bias
-are parameters and whose inputs are the same Values, each followed by the same one-operand op
-or by nothing) and, reading the scalar compiler's plan, writes each
+finds such layers by the layer view's rule (:func:`autograd.layers.find_layers`: linear nodes
+whose weights and bias are parameters and whose inputs are the same Values, each followed by
+the same one-operand op or by nothing) and, reading the scalar compiler's plan, writes each
 as NumPy matrix code over a batch held in columns, one column per sample::
 
     z1 = W1 @ x + b1                     a1 = relu(z1)
@@ -31,11 +31,11 @@ import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from . import ops
 from .codegen import code_of, escaped
-from .layering import Layer, consumers, find_layers
+from .layers import Layer, consumers, find_layers
 from .plan import ScalarProgramPlan, Use, function_source, listing
 from .program import (
     ONE,
@@ -53,10 +53,11 @@ from .value import Value
 @dataclass(frozen=True, eq=False)
 class _Sum:
     """A sum node over one op applied to each of several distinct parameters (a penalty such
-    as Σ w²), with the parameters' indices."""
+    as Σ w²): the op, and the parameters' indices."""
 
     total: Value
     terms: tuple[Value, ...]
+    op: ops.Op
     index: Any
 
 
@@ -71,27 +72,39 @@ def _find_sums(plan: ScalarProgramPlan, consumers: dict[Value, list[Value]]) -> 
         if node.op is not ops.SUM or len(terms) < 2 or terms[0].is_leaf:
             continue
         op = terms[0].op
-        if op.arity < 1 or any(t.op is not op or len(consumers[t]) != 1 or t in plan.outputs
-                               or len(set(t.parents)) != 1 or t.parents[0] not in index
-                               for t in terms):
+        if op is None or op.arity < 1 or any(
+                t.op is not op or len(consumers[t]) != 1 or t in plan.outputs
+                or len(set(t.parents)) != 1 or t.parents[0] not in index for t in terms):
             continue
         idx = [index[t.parents[0]] for t in terms]
         if len(set(idx)) == len(idx):
-            found.append(_Sum(node, terms, np.array(idx)))
+            found.append(_Sum(node, terms, op, np.array(idx)))
     return found
 
 
 @dataclass(eq=False)
 class _LayerCode:
-    """A layer as the writer names it (``W``, ``b``, ``z``, ``d``, ``a``, ``x``, and ``gx``
-    for ∂L/∂x), with ``source``, the layer whose outputs are exactly its inputs, and
-    ``into``, the layer whose inputs are exactly its outputs, alone."""
+    """A layer of one sample as the writer reads it: its nodes, ``weights`` and ``bias``,
+    where W and b sit among the parameters (index arrays, units × inputs and units × 1), and
+    the names it writes (``W``, ``b``, ``z``, ``d``, ``a``, ``x``, and ``gx`` for ∂L/∂x);
+    ``source``, the layer whose outputs are exactly its inputs, and ``into``, the layer whose
+    inputs are exactly its outputs, alone."""
 
-    layer: Layer
+    rows: tuple[Value, ...]
+    acts: tuple[Value, ...] | None
+    inputs: tuple[Value, ...]
+    op: ops.Op | None
+    weights: Any
+    bias: Any
     name: dict[str, str] = field(default_factory=dict)
     source: _LayerCode | None = None
     into: _LayerCode | None = None
     needs_input_grad: bool = False
+
+    @property
+    def outputs(self) -> tuple[Value, ...]:
+        """What the layer gives the nodes after it: a = f(z), or z without an activation."""
+        return self.acts if self.acts is not None else self.rows
 
 
 def _base(labels: Sequence[str | None]) -> str | None:
@@ -155,7 +168,7 @@ class LayeredProgram(GradProgram):
         values = values.astype(float, copy=False)
         arrays = self._columns(inputs)
         one = arrays is None
-        if one:
+        if arrays is None:
             arrays = [np.full(1, x) for x in self._one(inputs)]
         sizes = {a.shape for a in arrays if a.ndim}
         if len(sizes) != 1 or len(next(iter(sizes))) != 1:
@@ -163,7 +176,8 @@ class LayeredProgram(GradProgram):
         ((size,),) = sizes
         seed = np.broadcast_to(np.asarray(seed, dtype=float), (size,)).copy()
         with np.errstate(all="ignore"):  # inf and nan flow on, as in the scalar program
-            outs, input_grads, param_grads = self._batch(*arrays, values, seed)
+            # (set in __init__: the base class's _batch is None until its first batch)
+            outs, input_grads, param_grads = cast(Callable, self._batch)(*arrays, values, seed)
         if one:
             return Evaluation(tuple(float(v[0] if getattr(v, "ndim", 0) else v) for v in outs),
                               tuple(float(v[0] if getattr(v, "ndim", 0) else v)
@@ -189,8 +203,11 @@ def _per_sample(values: Sequence, size: int, np: Any) -> tuple:
 
 def write_layers(plan: ScalarProgramPlan) -> LayeredProgram | None:
     """The program with each layer of the plan's graph as matrix code (every other node keeps
-    its scalar lines); None if the graph has no layer."""
-    layers = find_layers(plan.outputs, plan.inputs, plan.params)
+    its scalar lines); None if the graph has no layer. A layer whose weights several
+    samples of the graph share stays scalar lines (the program holds one sample per column)."""
+    layers = [layer for layer in find_layers(plan.outputs, inputs=plan.inputs,
+                                             params=plan.params, exclusive=False)
+              if len(layer.rows) == 1]
     if not layers:
         return None
     return _LayeredWriter(plan, layers).program()
@@ -213,8 +230,7 @@ class _LayeredWriter:
         self.flat, self.grads = self.names.new("P", "P"), self.names.new("G", "G")
         self.shape = self.names.new("shape", "shape")
         self.codes = self._name_layers(layers)
-        self.in_layer = {v: code for code in self.codes
-                         for v in (*code.layer.rows, *(code.layer.acts or ()))}
+        self.in_layer = {v: code for code in self.codes for v in (*code.rows, *(code.acts or ()))}
         self.in_sum = {t for total in self.sums for t in total.terms}
         self.uses = self._reroute()
         self.referenced = self._referenced()
@@ -246,51 +262,47 @@ class _LayeredWriter:
         """Each layer's names, from its nodes' labels where they share a base (``W1``), and
         which layer feeds which."""
         plan, names = self.plan, self.names
-        outputs_of: dict[tuple[Value, ...], _LayerCode] = {}
-        codes = []
+        index = {p: k for k, p in enumerate(plan.params)}
+        codes: dict[Layer | None, _LayerCode | None] = {None: None}
         for k, layer in enumerate(layers, 1):
-            code = _LayerCode(layer)
-            nm, n = code.name, len(layer.inputs)
-            corners = [w.label for r in layer.rows for w in (r.parents[0], r.parents[n - 1])]
+            code = codes[layer] = _LayerCode(
+                tuple(layer.rows[0]), tuple(layer.acts[0]) if layer.acts is not None else None,
+                layer.inputs[0], layer.op,
+                self.np.array([[index[w] for w in unit] for unit in layer.weights]),
+                None if layer.bias is None else self.np.array([[index[b]] for b in layer.bias]))
+            nm, n = code.name, len(code.inputs)
+            corners = [w.label for r in code.rows for w in (r.parents[0], r.parents[n - 1])]
             nm["W"] = names.new(_base(corners) or f"W{k}", "W")
-            if layer.bias is not None:
-                bias = layer.rows[0].parents[-1]
-                alone = self.consumers[bias] == list(layer.rows) and bias not in plan.outputs
-                nm["b"] = (plan.names[bias] if _own(bias, layer, alone) else names.new(
-                    _base([r.parents[-1].label for r in layer.rows]) or f"b{k}", "b"))
-            row = layer.rows[0]
-            nm["z"] = (plan.names[row] if _own(row, layer, layer.acts is not None) else
-                       names.new(_base([r.label for r in layer.rows]) or f"z{k}", "z"))
+            if code.bias is not None:
+                bias = code.rows[0].parents[-1]
+                alone = self.consumers[bias] == list(code.rows) and bias not in plan.outputs
+                nm["b"] = (plan.names[bias] if _own(bias, code, alone) else names.new(
+                    _base([r.parents[-1].label for r in code.rows]) or f"b{k}", "b"))
+            row = code.rows[0]
+            nm["z"] = (plan.names[row] if _own(row, code, code.acts is not None) else
+                       names.new(_base([r.label for r in code.rows]) or f"z{k}", "z"))
             nm["d"] = names.new(("d" + nm["z"][1:]) if nm["z"][:1] == "z" else f"d_{nm['z']}",
                                 "d")
-            if layer.acts is not None:
-                nm["a"] = names.new(_base([a.label for a in layer.acts]) or f"a{k}", "a")
-            source = code.source = outputs_of.get(layer.inputs)
+            if code.acts is not None:
+                nm["a"] = names.new(_base([a.label for a in code.acts]) or f"a{k}", "a")
+            source = code.source = codes.get(layer.source)
             if source is not None:  # the outputs of a layer below, in order: its matrix
-                nm["x"] = source.name["a" if source.layer.acts is not None else "z"]
+                nm["x"] = source.name["a" if source.acts is not None else "z"]
                 nm["gx"] = "g_" + names.new(f"in_{nm['z']}", "in")  # ∂L/∂x through this layer
+                if cast(Layer, layer.source).into is layer:
+                    source.into = code
             else:  # stacked from other nodes
-                nm["x"] = names.new(_base([x.label for x in layer.inputs]) or f"x{k}", "x")
+                nm["x"] = names.new(_base([x.label for x in code.inputs]) or f"x{k}", "x")
                 nm["gx"] = f"g_{nm['x']}"
-            outputs_of[layer.outputs] = code
-            if source is not None and self._feeds_only(source.layer, set(layer.rows)):
-                source.into = code
-            codes.append(code)
-        return codes
-
-    def _feeds_only(self, layer: Layer, rows: set[Value]) -> bool:
-        """Every output of ``layer`` reaches the loss only through ``rows``."""
-        uses, root = self.plan.uses, self.plan.outputs[0]
-        return all(r is not root and uses.get(r) and all(u.consumer in rows for u in uses[r])
-                   for r in layer.outputs)
+        return [cast(_LayerCode, codes[layer]) for layer in layers]
 
     def _reroute(self) -> dict[Value, tuple[Use, ...]]:
         """The plan's edges, with those into a layer or a sum replaced by vector formulas:
         where v is input j of a layer, ∂L/∂v gets (Wᵀδ)[j]."""
-        fused = {r for code in self.codes if code.into is not None for r in code.layer.outputs}
+        fused = {r for code in self.codes if code.into is not None for r in code.outputs}
         positions: dict[_LayerCode, dict[Value, list[int]]] = {code: {} for code in self.codes}
         for code in self.codes:
-            for j, x in enumerate(code.layer.inputs):
+            for j, x in enumerate(code.inputs):
                 positions[code].setdefault(x, []).append(j)
         uses = dict(self.plan.uses)
         for v, edges in self.plan.uses.items():
@@ -300,7 +312,7 @@ class _LayeredWriter:
                 continue
             readers = {u.consumer for u in edges}
             for code in self.codes:
-                if v not in positions[code] or readers.isdisjoint(code.layer.rows):
+                if v not in positions[code] or readers.isdisjoint(code.rows):
                     continue
                 for j in positions[code][v]:
                     code.needs_input_grad = True
@@ -316,7 +328,7 @@ class _LayeredWriter:
                 referenced.update(node.parents)
         for code in self.codes:
             if code.source is None:
-                referenced.update(code.layer.inputs)
+                referenced.update(code.inputs)
         return referenced
 
     # ---------------------------------------------------------------- forward
@@ -328,17 +340,17 @@ class _LayeredWriter:
         if read:
             body.append(_wrap(f"{listing([plan.names[plan.params[k]] for k in read])} = "
                               f"{self.index(self.flat, self.np.array(read), 'read')}.tolist()"))
-        for code in self.codes:
-            nm = code.name
-            body.append(f"{nm['W']} = {self.index(self.flat, code.layer.weights, nm['W'])}")
-            if code.layer.bias is not None:
-                body.append(f"{nm['b']} = {self.index(self.flat, code.layer.bias, nm['b'])}")
+        for layer in self.codes:
+            nm = layer.name
+            body.append(f"{nm['W']} = {self.index(self.flat, layer.weights, nm['W'])}")
+            if layer.bias is not None:
+                body.append(f"{nm['b']} = {self.index(self.flat, layer.bias, nm['b'])}")
         body.append("# forward: a layer as z = W x + b, a = f(z); other nodes one line each")
         position = {v: k for k, v in enumerate(plan.nodes)}
-        first = {code: min(code.layer.rows, key=position.__getitem__) for code in self.codes}
+        first = {layer: min(layer.rows, key=position.__getitem__) for layer in self.codes}
         vector = {total.total: total for total in self.sums}
         for total in self.sums:
-            self.sum_names[total] = (names.new("p", "p"), names.new(None, total.terms[0].op.name))
+            self.sum_names[total] = (names.new("p", "p"), names.new(None, total.op.name))
         for node in plan.nodes:
             code = self.in_layer.get(node)
             if node in vector:
@@ -353,28 +365,28 @@ class _LayeredWriter:
     def _sum_forward(self, total: _Sum) -> list[str]:
         """Σ op(p) over parameters as one vector line over ``P``."""
         term, (p, terms) = total.terms[0], self.sum_names[total]
-        expr, _ = code_of(term.op, term, (p,) * len(term.parents), terms)
+        expr, _ = code_of(total.op, term, (p,) * len(term.parents), terms)
         name = self.plan.names[total.total]
-        return [f"# {name} = Σ {escaped(term.op.name)} over {len(total.terms)} "
+        return [f"# {name} = Σ {escaped(total.op.name)} over {len(total.terms)} "
                 f"parameters, as vectors", f"{p} = {self.index(self.flat, total.index, p)}",
-                f"{terms} = {self.plan.call(term.op, expr)}", f"{name} = total({terms})"]
+                f"{terms} = {self.plan.call(total.op, expr)}", f"{name} = total({terms})"]
 
     def _layer_forward(self, code: _LayerCode) -> list[str]:
         """z = W x + b and a = f(z), and the rows scalar lines read."""
-        layer, nm = code.layer, code.name
-        what = escaped(layer.op.name) if layer.op is not None else "linear"
-        lines = [f"# layer {nm['z']}: {len(layer.inputs)} → {len(layer.rows)}, {what}"]
+        nm = code.name
+        what = escaped(code.op.name) if code.op is not None else "linear"
+        lines = [f"# layer {nm['z']}: {len(code.inputs)} → {len(code.rows)}, {what}"]
         if code.source is None:
             lines.append(f"{nm['x']} = {self.fn['stack']}({self.shape}, "
-                         f"{', '.join(map(self.plan.ref, layer.inputs))})")
-        bias = f" + {nm['b']}" if layer.bias is not None else ""
+                         f"{', '.join(map(self.plan.ref, code.inputs))})")
+        bias = f" + {nm['b']}" if code.bias is not None else ""
         lines.append(f"{nm['z']} = {nm['W']} @ {nm['x']}{bias}")
-        if layer.acts is not None:
-            expr, _ = code_of(layer.op, layer.acts[0], (nm["z"],), nm["a"])
-            lines.append(f"{nm['a']} = {self.plan.call(layer.op, expr)}")
-        out = nm["a" if layer.acts is not None else "z"]
+        if code.acts is not None and code.op is not None:
+            expr, _ = code_of(code.op, code.acts[0], (nm["z"],), nm["a"])
+            lines.append(f"{nm['a']} = {self.plan.call(code.op, expr)}")
+        out = nm["a" if code.acts is not None else "z"]
         return lines + [f"{self.plan.names[v]} = {out}[{i}]"
-                        for i, v in enumerate(layer.outputs) if v in self.referenced]
+                        for i, v in enumerate(code.outputs) if v in self.referenced]
 
     # ---------------------------------------------------------------- backward
     def _backward(self) -> list[str]:
@@ -397,14 +409,14 @@ class _LayeredWriter:
     def _layer_backward(self, code: _LayerCode) -> list[str]:
         """δ = (W′ᵀδ′) ⊙ f′(z) (or the stacked gradients of its outputs), g_W = δ xᵀ,
         g_b = Σ δ, and ∂L/∂x = Wᵀδ when a scalar line reads x."""
-        layer, nm = code.layer, code.name
+        nm = code.name
         lines = [f"# layer {nm['z']}"]
         if code.into is not None:
             above = code.into.name
             upstream = f"({above['W']}.T @ {above['d']})"
         else:
             rows = []
-            for out in layer.outputs:
+            for out in code.outputs:
                 if out in self.uses:
                     lines += self.plan.gradient(out, self.uses)
                     rows.append(f"g_{self.plan.names[out]}")
@@ -412,13 +424,13 @@ class _LayeredWriter:
                     rows.append("0.0")
             upstream = f"{self.fn['stack']}({self.shape}, {', '.join(rows)})"
         bare = upstream[1:-1] if upstream[0] == "(" else upstream
-        if layer.acts is not None:
-            _, (local,) = code_of(layer.op, layer.acts[0], (nm["z"],), nm["a"])
+        if code.acts is not None and code.op is not None:
+            _, (local,) = code_of(code.op, code.acts[0], (nm["z"],), nm["a"])
             lines.append(f"{nm['d']} = {local.times(upstream if local.factor else bare)}")
         else:
             lines.append(f"{nm['d']} = {bare}")
         lines.append(f"g_{nm['W']} = {nm['d']} @ {nm['x']}.T")
-        if layer.bias is not None:
+        if code.bias is not None:
             lines.append(f"g_{nm['b']} = {nm['d']}.sum(axis=1, keepdims=True)")
         if code.needs_input_grad:
             lines.append(f"{nm['gx']} = {nm['W']}.T @ {nm['d']}")
@@ -429,7 +441,7 @@ class _LayeredWriter:
         (the layers' matrices, the sums' vectors, then scalar lines), and the return."""
         plan, np, grads = self.plan, self.np, self.grads
         parts = [(f"g_{code.name[k]}", idx) for code in self.codes if code in self.last
-                 for k, idx in (("W", code.layer.weights), ("b", code.layer.bias))
+                 for k, idx in (("W", code.weights), ("b", code.bias))
                  if idx is not None]
         everything = np.concatenate([idx.ravel() for _, idx in parts]) if parts else None
         matrices = f"{self.fn['concatenate']}({listing([g for g, _ in parts])}, axis=None)"
@@ -442,7 +454,7 @@ class _LayeredWriter:
         for total in self.sums:
             if total.total in self.uses:
                 term, (p, terms) = total.terms[0], self.sum_names[total]
-                _, local = code_of(term.op, term, (p,) * len(term.parents), terms)
+                _, local = code_of(total.op, term, (p,) * len(term.parents), terms)
                 g = f"g_{plan.names[total.total]}"
                 body.append(f"{self.index(grads, total.index, p)} += "
                             + " + ".join(d.times(g) for d in local))
@@ -459,16 +471,18 @@ class _LayeredWriter:
                        f"{input_grads}, {grads}.tolist()"]
 
 
-def _own(v: Value, layer: Layer, unused: bool) -> bool:
+def _own(v: Value, layer: _LayerCode, unused: bool) -> bool:
     """A labelled node alone in its layer keeps its name for the matrix (1 × batch) when no
     scalar line reads it (``unused``), as with ``b2`` and ``z2`` in z2 = W2 a1 + b2."""
     return unused and v.label is not None and len(layer.rows) == 1
 
 
 def _wrap(line: str) -> str:
-    """A long line of the program broken after commas (inside its parentheses)."""
-    return textwrap.fill(line, 92, subsequent_indent="    ", break_long_words=False,
-                         break_on_hyphens=False).replace("\n", "\n    ")
+    """A long assignment broken at spaces inside its parentheses, never next to its ``=`` or
+    ``+=`` (a break there would end the statement)."""
+    glued = re.sub(r" (\+?=) ", "\0\\1\0", line, count=1)
+    return textwrap.fill(glued, 92, subsequent_indent="    ", break_long_words=False,
+                         break_on_hyphens=False).replace("\n", "\n    ").replace("\0", " ")
 
 
 def _namespace(np: Any) -> dict[str, Any]:

@@ -1,13 +1,16 @@
-"""The layers of a recorded graph, over a batch, for the layer view.
+"""The layers of a recorded graph: linear nodes over the same inputs, then the same activation.
 
-A layer is found by the rule ``compile(..., layers=True)`` uses (see
-:mod:`autograd.layered`): ``linear`` nodes whose weights and bias are leaves and whose inputs
-are the same operands, each followed by the same one-operand op (or by nothing), no
-parameter used twice or as an input too. Here the inputs may also be the same plain numbers
-(an ``nn`` model fed floats), and a graph may hold a batch: the instances of one layer (one per
-sample) share their weight matrix, so they become the rows of one layer, samples × units.
-A parameter read by anything but its layer's linear nodes (a penalty, say) leaves its layer to
-scalar boxes, since then ∂L/∂W is no longer Σ δ aᵀ.
+A graph built by ``nn.Layer`` is one ``linear`` node per neuron over the same inputs, then the
+same one-operand op on each: exactly z = W x + b, a = f(z). :func:`find_layers` is the one rule
+that finds them, for the layer view (:mod:`autograd.layerview`) and for the compiler's matrix
+code (:mod:`autograd.layered`): ``linear`` nodes whose weights and bias are leaves and whose
+inputs are the same operands, each followed by the same one-operand op (or by nothing), no
+parameter used twice or as an input too. The inputs may be the same plain numbers (an ``nn``
+model fed floats), and a graph may hold a batch: the instances of one layer (one per sample)
+share their weight matrix, so they become the rows of one layer, samples × units. A parameter
+read by anything but its layer's linear nodes (a penalty, say) leaves its layer to scalar
+boxes, since then ∂L/∂W is no longer Σ δ aᵀ; with ``exclusive=False`` only a read by another
+layer does (the compiler writes the other reads' terms as scalar lines).
 
 A layer is named by the module path ``groups`` gives its parameters (``layers.1`` for
 ``layers.1.neurons.0``), else ``layer 1``, ``layer 2``, ... in forward order.
@@ -16,9 +19,9 @@ A layer is named by the module path ``groups`` gives its parameters (``layers.1`
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from . import ops
 from .backward import topological_order
@@ -31,7 +34,8 @@ class Layer:
     ``acts[s][u]`` its activation (None for a linear layer), ``inputs[s]`` sample s's inputs
     (Values or numbers), ``weights[u][i]`` and ``bias[u]`` the parameters, ``op`` the
     activation's op. ``source``: the layer whose outputs are these inputs, sample by sample;
-    ``into``: the layer above that alone reads every output of this one."""
+    ``into``: the layer above that alone reads every output of this one (on the way to the
+    first output)."""
 
     number: int
     name: str
@@ -50,6 +54,73 @@ class Layer:
         return self.acts if self.acts is not None else self.rows
 
 
+class _Row(NamedTuple):
+    """A linear node z = w·x + b with parameter weights and bias, and the one op after it."""
+
+    z: Value
+    act: Value | None
+    weights: tuple[Value, ...]
+    inputs: tuple[Any, ...]
+    bias: Value | None
+
+
+def graph_nodes(outputs: Sequence[Value]) -> tuple[Value, ...]:
+    """Every node of the outputs' graphs, each once, in forward order (output by output)."""
+    order: dict[Value, None] = {}
+    for out in outputs:
+        # topological_order is typed over any node; the graph of a Value holds Values
+        order.update(dict.fromkeys(cast("list[Value]", topological_order(out))))
+    return tuple(order)
+
+
+def consumers(nodes: Sequence[Value]) -> dict[Value, list[Value]]:
+    """Node → the nodes that have it as a parent (once per edge)."""
+    found: dict[Value, list[Value]] = {}
+    for node in nodes:
+        for parent in node.parents:
+            found.setdefault(parent, []).append(node)
+    return found
+
+
+def find_layers(outputs: Value | Sequence[Value], groups: Mapping[Value, str] | None = None,
+                *, inputs: Sequence[Value] | None = None, params: Sequence[Value] | None = None,
+                exclusive: bool = True) -> list[Layer]:
+    """The layers of the outputs' graphs, in forward order (see the module docstring).
+
+    ``groups``: parameter → module path, for the layers' names and the units' order (else
+    the weights' labels). ``inputs``: when given, only linear nodes that depend on them count
+    (a compiled program's per-sample inputs). ``params``: when given, the only leaves that
+    may be weights and biases, and the units' order (where their weights sit among them).
+    ``exclusive=False``: a parameter of a layer may also be read outside layers."""
+    outs = (outputs,) if isinstance(outputs, Value) else tuple(outputs)
+    nodes = graph_nodes(outs)
+    readers = consumers(nodes)
+    index = {p: k for k, p in enumerate(params)} if params is not None else None
+    rows = _rows(nodes, outs, readers, inputs, index)
+    rank = _reached(outs)
+    groups = groups or {}
+
+    def unit_key(row: _Row) -> tuple:
+        w = row.weights[0]
+        if index is not None:
+            return (index[w],)
+        path = groups.get(w)
+        return (_natural((path if isinstance(path, str) else None) or w.label or ""),
+                rank[row.z])
+
+    layer_rows = {row.z for row in rows} if not exclusive else None
+    layers = []
+    for (_, op), samples in _batches(rows).items():
+        layer = _layer(samples, op, readers, rank, unit_key, layer_rows)
+        if layer is not None:
+            layers.append(layer)
+    position = {v: k for k, v in enumerate(nodes)}
+    layers.sort(key=lambda layer: min(position[z] for zs in layer.rows for z in zs))
+    _number(layers, groups)
+    _chain(layers, readers if len(outs) == 1 else consumers(graph_nodes(outs[:1])), outs[0])
+    return layers
+
+
 def _natural(text: str) -> tuple:
     """``layers.10`` after ``layers.9``: digits compare as numbers."""
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
@@ -64,74 +135,77 @@ def _module(path: str) -> str:
     return ".".join(parts[:-1])
 
 
-def _pieces(node: Value) -> tuple[tuple[Value, ...], tuple[Any, ...], Value | None] | None:
-    """(weights, inputs, bias) of a linear node whose weights are leaves, else None."""
+def _pieces(node: Value, index: Collection[Value] | None) -> _Row | None:
+    """The linear node as a row (its activation not yet known) when its local derivatives
+    are recorded and its weights and bias are leaves (among ``index`` when given)."""
+    if not isinstance(node.op, ops.LinearOp) or node._edges[1] is None:
+        return None
     flags = dict(node.op.params)
-    n = int(flags["n"])
-    parents = node.parents
-    if not flags["weights"] or node._edges[1] is None:
+    n, parents = int(flags["n"]), node.parents
+    if not flags["weights"]:
         return None
     weights = parents[:n]
     inputs = parents[n:2 * n] if flags["inputs"] else tuple(node.local_grads[:n])
     bias = parents[-1] if flags["bias"] else None
-    if any(w._edges for w in weights) or (bias is not None and bias._edges):
+    params = (*weights, bias) if bias is not None else weights
+    if not all(p.is_leaf if index is None else p in index for p in params):
         return None
-    return weights, inputs, bias
+    return _Row(node, None, weights, inputs, bias)
 
 
-def find_layers(root: Value, groups: Mapping[Value, str] | None = None) -> list[Layer]:
-    """The layers of ``root``'s graph, in forward order (see the module docstring)."""
-    order = topological_order(root)
-    position = {v: k for k, v in enumerate(order)}
-    consumers: dict[Value, list[Value]] = {}
-    for node in order:
-        for parent in node.parents:
-            consumers.setdefault(parent, []).append(node)
-    # one instance per (inputs, bias?, activation): a layer for one sample
-    instances: dict[tuple, list[list[tuple[Value, Value | None]]]] = {}
-    for node in order:
-        if not isinstance(node.op, ops.LinearOp):
+def _rows(nodes: tuple[Value, ...], outs: tuple[Value, ...], readers: dict[Value, list[Value]],
+          inputs: Sequence[Value] | None, index: Collection[Value] | None) -> list[_Row]:
+    """The linear nodes that can be a layer's rows (that depend on ``inputs`` when given),
+    each with the one-operand op that alone reads it, unless it is an output."""
+    per_sample = set(inputs) if inputs is not None else None
+    found = []
+    for node in nodes:
+        if per_sample is not None:
+            if node.is_leaf or not any(p in per_sample for p in node.parents):
+                continue
+            per_sample.add(node)
+        row = _pieces(node, index)
+        if row is None:
             continue
-        pieces = _pieces(node)
-        if pieces is None:
-            continue
-        weights, inputs, bias = pieces
-        after = consumers.get(node, [])
-        act = after[0] if (len(after) == 1 and node is not root and after[0].op.arity == 1
-                           and after[0]._edges[1] is not None) else None
-        key = (tuple(id(x) if isinstance(x, Value) else float(x).hex() for x in inputs),
-               bias is not None, act.op if act is not None else None)
+        after = readers.get(node, [])
+        op = after[0].op if len(after) == 1 else None
+        if node not in outs and op is not None and op.arity == 1 and \
+                after[0]._edges[1] is not None:
+            row = row._replace(act=after[0])
+        found.append(row)
+    return found
+
+
+def _batches(rows: list[_Row]) -> dict[tuple, list[list[_Row]]]:
+    """The rows as per-sample instances of a layer, grouped by weight matrix: (first weights,
+    activation op) → instances. An instance is the rows over the same inputs (equal plain
+    numbers: the same exact floats), bias or not and activation op; rows whose first weight
+    is already in the instance are another sample's (same numbers)."""
+    instances: dict[tuple, list[list[_Row]]] = {}
+    for row in rows:
+        op = row.act.op if row.act is not None else None
+        key = (tuple(id(x) if isinstance(x, Value) else float(x).hex() for x in row.inputs),
+               row.bias is not None, op)
         copies = instances.setdefault(key, [])
-        for members in copies:  # equal plain-number inputs: another sample, same numbers
-            if all(m[0].parents[0] is not weights[0] for m in members):
-                members.append((node, act))
+        for members in copies:
+            if all(m.weights[0] is not row.weights[0] for m in members):
+                members.append(row)
                 break
         else:
-            copies.append([(node, act)])
-    # instances with one weight matrix: the samples of one layer
-    batches: dict[tuple, list[list[tuple[Value, Value | None]]]] = {}
+            copies.append([row])
+    batches: dict[tuple, list[list[_Row]]] = {}
     for (_, _, op), copies in instances.items():
         for members in copies:
-            units = frozenset(row.parents[0] for row, _ in members)
+            units = frozenset(m.weights[0] for m in members)
             batches.setdefault((units, op), []).append(members)
-    groups = groups or {}
-    reached = _reached(root)
-    layers = []
-    for (_, op), samples in batches.items():
-        layer = _layer(samples, op, consumers, reached, groups)
-        if layer is not None:
-            layers.append(layer)
-    layers.sort(key=lambda layer: position[layer.rows[0][0]])
-    _number(layers, groups)
-    _chain(layers, consumers, root)
-    return layers
+    return batches
 
 
-def _reached(root: Value) -> dict[Value, int]:
-    """Each node's rank in a depth-first walk from ``root`` taking parents in order: a sum
+def _reached(outs: tuple[Value, ...]) -> dict[Value, int]:
+    """Each node's rank in a depth-first walk from the outputs taking parents in order: a sum
     of per-sample losses reaches sample 0's nodes first, then sample 1's, ..."""
     rank: dict[Value, int] = {}
-    stack = [root]
+    stack = list(reversed(outs))
     while stack:
         node = stack.pop()
         if node in rank:
@@ -141,41 +215,35 @@ def _reached(root: Value) -> dict[Value, int]:
     return rank
 
 
-def _layer(samples: list, op: ops.Op | None, consumers: dict, position: dict,
-           groups: Mapping[Value, str]) -> Layer | None:
-    """The layer made of these per-sample instances (in the order ``position`` ranks their
-    nodes), or None when it breaks the rule."""
-    samples.sort(key=lambda members: min(position[row] for row, _ in members))
-    first = samples[0]
-
-    def unit_key(member: tuple[Value, Value | None]) -> tuple:
-        w = member[0].parents[0]
-        path = groups.get(w) if isinstance(groups.get(w), str) else None
-        return (_natural(path or w.label or ""), position[member[0]])
-
-    first.sort(key=unit_key)
-    pieces = [_pieces(row) for row, _ in first]
-    weights = tuple(p[0] for p in pieces)  # type: ignore[index]
-    bias = tuple(p[2] for p in pieces) if pieces[0][2] is not None else None  # type: ignore
-    rows, acts, inputs = [], [], []
+def _layer(samples: list[list[_Row]], op: ops.Op | None, readers: dict[Value, list[Value]],
+           rank: dict[Value, int], unit_key: Callable[[_Row], tuple],
+           layer_rows: set[Value] | None) -> Layer | None:
+    """The layer made of these per-sample instances (in the order ``rank`` gives their
+    nodes, units by ``unit_key``), or None when it breaks the rule. ``layer_rows``: when
+    given, the only readers of a parameter that count (every candidate row)."""
+    samples.sort(key=lambda members: min(rank[row.z] for row in members))
+    first = sorted(samples[0], key=unit_key)
+    weights = tuple(row.weights for row in first)
+    bias = tuple(cast(Value, row.bias) for row in first) if first[0].bias is not None else None
+    ordered = []
     for members in samples:
-        by_unit = {row.parents[0]: (row, act) for row, act in members}
+        by_unit = {row.weights[0]: row for row in members}
         if len(by_unit) != len(members) or len(members) != len(weights):
             return None
-        ordered = [by_unit[w[0]] for w in weights]
-        rows.append([row for row, _ in ordered])
-        acts.append([act for _, act in ordered])
-        inputs.append(_pieces(ordered[0][0])[1])  # type: ignore[index]
+        ordered.append([by_unit[w[0]] for w in weights])
     params = [w for row in weights for w in row] + list(bias or ())
     if len(set(params)) < len(params) or set(params) & {
-            x for xs in inputs for x in xs if isinstance(x, Value)}:
+            x for sample in ordered for x in sample[0].inputs if isinstance(x, Value)}:
         return None  # a parameter used twice, or as an input too
-    if any(len(consumers[p]) != len(samples) for p in params):
+    if any(len([r for r in readers[p] if layer_rows is None or r in layer_rows])
+           != len(samples) for p in params):
         return None  # read elsewhere too (a penalty): ∂L/∂W is not Σ δ aᵀ
-    if any(_pieces(z)[0] != w or (bias is not None and _pieces(z)[2] is not bias[u])  # type: ignore
-           for sample in rows for u, (z, w) in enumerate(zip(sample, weights, strict=True))):
+    if any(row.weights != w or (bias is not None and row.bias is not bias[u])
+           for sample in ordered for u, (row, w) in enumerate(zip(sample, weights, strict=True))):
         return None  # one unit's weights differ between samples
-    return Layer(0, "", weights, bias, op, rows, acts if op is not None else None, inputs)
+    acts = [[cast(Value, row.act) for row in sample] for sample in ordered]
+    return Layer(0, "", weights, bias, op, [[row.z for row in sample] for sample in ordered],
+                 acts if op is not None else None, [sample[0].inputs for sample in ordered])
 
 
 def _number(layers: list[Layer], groups: Mapping[Value, str]) -> None:
@@ -188,22 +256,23 @@ def _number(layers: list[Layer], groups: Mapping[Value, str]) -> None:
         layer.name = module or f"layer {k}"
 
 
-def _chain(layers: list[Layer], consumers: dict, root: Value) -> None:
+def _chain(layers: list[Layer], readers: dict[Value, list[Value]], root: Value) -> None:
     """Link each layer to the layer below whose outputs are its inputs (``source``), and
-    mark the layer below as feeding only this one (``into``) when nothing else reads it."""
+    mark the layer below as feeding only this one (``into``) when nothing else in ``root``'s
+    graph (``readers``) reads it."""
     outputs_of = {}
     for layer in layers:
         for s, outs in enumerate(layer.outputs):
             outputs_of[tuple(outs)] = (layer, s)
     for layer in layers:
-        found = {outputs_of.get(tuple(x)) for x in layer.inputs}
+        found = [outputs_of.get(tuple(x)) for x in layer.inputs]
         below = {f[0] for f in found if f is not None}
-        if None in found or len(below) != 1 or [f[1] for f in (
-                outputs_of[tuple(x)] for x in layer.inputs)] != list(range(len(layer.inputs))):
+        if None in found or len(below) != 1 or [
+                cast(tuple, f)[1] for f in found] != list(range(len(layer.inputs))):
             continue
         source = layer.source = below.pop()
         rows = {r for sample in layer.rows for r in sample}
-        if all(v is not root and consumers.get(v) and all(c in rows for c in consumers[v])
+        if all(v is not root and readers.get(v) and all(c in rows for c in readers[v])
                for sample in source.outputs for v in sample):
             source.into = layer
 

@@ -144,7 +144,8 @@ def sum_samples(np, grads: list) -> list[float]:
     last equals starting from 0.0, as backward does (a sum of −0.0 terms is 0.0)."""
     ndarray = np.ndarray
     out = [0.0] * len(grads)
-    columns, later = [], []  # gradients with one per-sample array, and their shared terms
+    columns: list[Any] = []  # gradients with one per-sample array,
+    later: list[tuple[int, Sequence[Any]]] = []  # and their shared terms
     for i, g in enumerate(grads):
         if type(g) is ndarray and g.ndim:
             columns.append(g)
@@ -163,8 +164,8 @@ def sum_samples(np, grads: list) -> list[float]:
         out[i] = float(s) + 0.0
     if columns:
         sums = np.add.accumulate(np.array(columns), axis=1)[:, -1].tolist()
-        for (i, shared), s in zip(later, sums):
-            for t in shared:
+        for (i, rest), s in zip(later, sums):
+            for t in rest:
                 s += t
             out[i] = float(s) + 0.0
     return out

@@ -13,6 +13,7 @@ import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ from .ops import Op
 from .value import Value, apply, linear
 from .value import sum as value_sum
 
+T = TypeVar("T")  # what a replay computes with: Value, float, a sympy expression...
 BOUND = 1e3  # values and local derivatives in generated graphs stay below this
 
 
@@ -82,9 +84,9 @@ class ExprGraph:
     inputs: tuple[float, ...]
     steps: tuple[tuple[Op, tuple[int, ...]], ...]
 
-    def evaluate(self, leaves: Sequence, call: Callable[..., object]) -> object:
+    def evaluate(self, leaves: Sequence[T], call: Callable[..., T]) -> T:
         """Replay with ``call(op, *operands)`` on any kind of leaf (floats, sympy, tensors)."""
-        nodes = list(leaves)
+        nodes: list[T] = list(leaves)
         for op, idx in self.steps:
             nodes.append(call(op, *(nodes[i] if isinstance(i, int) else i for i in idx)))
         return nodes[-1]

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from .backward import Node, check_closures, steps, topological_order
 from .files import printable
 from .ops import to_float
+
+if TYPE_CHECKING:  # value.py imports this module
+    from .value import Value
 
 FORMAT = "stepgrad-trace"
 VERSION = 1
@@ -106,7 +109,7 @@ class Step:
         return "\n".join(lines)
 
 
-def _infos(order: list[Node]) -> dict[Node, NodeInfo]:
+def _infos(order: Sequence[Value]) -> dict[Node, NodeInfo]:
     return {
         node: NodeInfo(
             i,
@@ -120,7 +123,8 @@ def _infos(order: list[Node]) -> dict[Node, NodeInfo]:
     }
 
 
-def _replay(root: Node, seed: float, order: list[Node], accumulate: bool) -> Iterator[Step]:
+def _replay(root: Node, seed: float, order: Sequence[Value], accumulate: bool
+            ) -> Iterator[Step]:
     """The steps of ``backward(root, seed)`` as records, from backward's own pass on a side
     table (:func:`autograd.backward.steps`), touching no ``.grad``.
 
@@ -147,7 +151,7 @@ def backward_steps(root: Node, grad: float = 1.0) -> Iterator[Step]:
     ``backward`` leaves. A leaf root gets ``grad`` added and yields nothing.
     """
     seed = to_float(grad, "backward's grad")
-    order = topological_order(root)
+    order = cast("list[Value]", topological_order(root))
     if not root._edges:
         root.grad += seed
         return
@@ -157,8 +161,8 @@ def backward_steps(root: Node, grad: float = 1.0) -> Iterator[Step]:
             node.grad = 0.0
     root.grad = seed
     for step in _replay(root, seed, order, accumulate=True):
-        for e in step.edges:
-            e.parent.value.grad = e.after
+        for e in step.edges:  # (a live trace: every NodeInfo holds its node)
+            cast(Node, e.parent.value).grad = e.after
         yield step
 
 
@@ -230,7 +234,9 @@ class Trace:
         ]
         grad = self.seed if x.id == self.root.id else _final_grad(self, x)
         name = self.root_name if x.id == self.root.id else x.name
-        return Explanation(name, self.root_name, tuple(terms), grad)
+        # (a None local, from a _backward closure, is refused by Explanation)
+        return Explanation(name, self.root_name,
+                           tuple(cast("list[tuple[str, float, float]]", terms)), grad)
 
     def table(self) -> list[tuple[str, ...]]:
         """Header and rows of the step table, as strings."""
@@ -302,9 +308,9 @@ class Trace:
             if _field(n, "id", where, int, "an int") != k:
                 raise ValueError(f"Trace.from_json: {where}.id is {n['id']}; a node's id is "
                                  f"its position in nodes ({k})")
-            nodes.append(NodeInfo(k, *(_field(n, key, where, (str, type(None)), "a string or "
-                                              "null") for key in ("label", "op", "symbol")),
-                                  _number(n, "data", where)))
+            label, op, symbol = (_field(n, key, where, (str, type(None)), "a string or null")
+                                 for key in ("label", "op", "symbol"))
+            nodes.append(NodeInfo(k, label, op, symbol, _number(n, "data", where)))
         if not nodes:
             raise ValueError("Trace.from_json: nodes is empty; a trace has at least its root")
         steps = []
@@ -334,6 +340,14 @@ def _field(obj: object, key: str, where: str, kinds: type | tuple[type, ...],
     if isinstance(value, bool) or not isinstance(value, kinds):
         raise ValueError(f"Trace.from_json: {name} must be {what}, got {value!r:.60}")
     return value
+
+
+@overload
+def _number(obj: object, key: str, where: str, none: Literal[False] = False) -> float: ...
+
+
+@overload
+def _number(obj: object, key: str, where: str, none: bool) -> float | None: ...
 
 
 def _number(obj: object, key: str, where: str, none: bool = False) -> float | None:
@@ -382,7 +396,7 @@ def backward_trace(root: Node, grad: float = 1.0) -> Trace:
     zeroed grads. (A leaf's ``.grad`` may hold more: leaves accumulate across calls.)
     """
     seed = to_float(grad, "backward_trace's grad")
-    order = topological_order(root)
+    order = cast("list[Value]", topological_order(root))
     check_closures(order)
     steps = tuple(_replay(root, seed, order, accumulate=False))
     return Trace(tuple(_infos(order).values()), steps, seed)
@@ -506,7 +520,7 @@ def explain(node: Node, root: Node) -> Explanation:
     c = b + b`` explains ∂c/∂a as 2 × 1 + 2 × 1 = 2 + 2 = 4. Nodes are named as in
     :class:`Trace`; the explanation notes when ``node.grad`` holds something else now.
     """
-    order = topological_order(root)
+    order = cast("list[Value]", topological_order(root))
     info = _infos(order)
     if node not in info:
         raise ValueError(f"{node!r} is not in the graph of {root!r}")

@@ -294,26 +294,45 @@ def test_an_off_relu_stops_an_inf_gradient_as_in_the_engine():
 
 
 def test_find_layers_finds_the_models_layers():
-    """find_layers on an MLP's graph gives its layers in order: rows in neuron order, W's and
-    b's indices where the model's own weights sit among the parameters, the activation's op;
-    the last layer (linear) has none."""
-    from autograd.layering import find_layers
+    """find_layers on an MLP's graph, as the compiler asks (per-sample inputs, parameters),
+    gives its layers in order: rows in neuron order, W and b the model's own weights, the
+    activation's op; the last layer (linear) has none."""
+    from autograd.layers import find_layers
 
     random.seed(3)
     model = nn.MLP(3, [4, 5, 2], activation="tanh")
     params = model.parameters()
     xs = [Value(0.1 * j, label=f"x{j}") for j in range(3)]
     outs = model(xs)
-    found = find_layers(outs, xs, params)
+    found = find_layers(outs, inputs=xs, params=params, exclusive=False)
     assert len(found) == len(model.layers) == 3
-    where = {id(p): k for k, p in enumerate(params)}
     for layer, module in zip(found, model.layers):
-        assert layer.weights.tolist() == [[where[id(w)] for w in n.w] for n in module.neurons]
-        assert layer.bias.tolist() == [[where[id(n.b)]] for n in module.neurons]
+        assert [[id(w) for w in row] for row in layer.weights] == [
+            [id(w) for w in n.w] for n in module.neurons]
+        assert [id(b) for b in layer.bias] == [id(n.b) for n in module.neurons]
     assert [layer.op.name if layer.op else None for layer in found] == ["tanh", "tanh", None]
-    assert found[0].inputs == tuple(xs) and found[1].inputs == found[0].outputs
-    assert [r.data for r in found[2].outputs] == [o.data for o in outs]
-    assert find_layers(outs, [], params) == []  # nothing depends on a sample: no layer
+    assert found[0].inputs == [tuple(xs)] and found[1].inputs == [tuple(found[0].outputs[0])]
+    assert [r.data for r in found[2].outputs[0]] == [o.data for o in outs]
+    assert [layer.source for layer in found] == [None, found[0], found[1]]
+    assert find_layers(outs, inputs=[], params=params) == []  # nothing depends on a sample
+
+
+def test_a_layer_that_two_samples_share_is_left_to_scalar_lines():
+    """A graph of two samples through one model: each layer's weights serve both samples, so
+    the layered program would hold a parameter's gradient once per sample; it writes scalar
+    lines instead, and its gradients are the engine's."""
+    random.seed(0)
+    model = nn.MLP(2, [3, 1], activation="tanh")
+    params = model.parameters()
+    xs = [[Value(0.3, label="a"), Value(-0.2, label="b")],
+          [Value(0.5, label="c"), Value(0.1, label="d")]]
+    loss = sum((model(x) for x in xs), Value(0.0))
+    inputs = [v for x in xs for v in x]
+    program = autograd.compile(loss, inputs, params, layers=True)
+    result = program(*[v.data for v in inputs])
+    loss.backward()
+    assert [repr(g) for g in result.param_grads] == [repr(p.grad) for p in params]
+    assert [repr(g) for g in result.input_grads] == [repr(v.grad) for v in inputs]
 
 
 def test_the_plan_is_frozen_and_the_layered_writer_leaves_it_as_it_was():
@@ -337,3 +356,22 @@ def test_the_plan_is_frozen_and_the_layered_writer_leaves_it_as_it_was():
     assert (dict(plan.uses), dict(plan.names), set(plan.per_sample), dict(plan.counters),
             set(plan.taken)) == before
     assert write_scalar(plan).source == scalar.source
+
+
+def test_a_long_line_of_parameters_read_by_scalar_lines_compiles():
+    """Scalar lines that read many parameters (a second pass through a 16-unit layer, as a
+    second output) make one long unpacking line; it breaks inside its parentheses, never at
+    its ``=``, so the program compiles, and it gives the engine's numbers."""
+    random.seed(7)
+    model = nn.MLP(2, [16, 16, 1], activation="tanh")
+    params = model.parameters()
+    xs = [Value(0.3, label="x0"), Value(-0.4, label="x1")]
+    loss = (model(xs) - 0.5) ** 2
+    other = sum(model.layers[0](xs), Value(0.0))
+    program = autograd.compile([loss, other], xs, params, layers=True)
+    assert isinstance(program, LayeredProgram)
+    result = program(0.3, -0.4)
+    loss.backward()
+    assert result.outputs == pytest.approx([loss.data, other.data], rel=1e-12)
+    assert result.param_grads == pytest.approx([p.grad for p in params], rel=1e-12, abs=1e-15)
+    assert result.input_grads == pytest.approx([x.grad for x in xs], rel=1e-12, abs=1e-15)
