@@ -27,7 +27,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from .backward import topological_order
 from .drawing import Drawing, Layout, check_size, dot_text
@@ -36,7 +36,7 @@ from .groups import check_groups
 from .layers import Layer, find_layers, names, values
 from .stepper import Stepper
 from .stepper_page import SVG_NS, fragment
-from .trace import Trace
+from .trace import NodeInfo, Trace, number_text
 from .value import Value
 
 ROWS = 8  # at most this many rows and columns of a matrix are written out
@@ -45,38 +45,39 @@ _FILL = {"input": "#dbeafe", "parameter": "#dcfce7", "intermediate": "#f3f4f6",
 
 
 # ---------------------------------------------------------------------------- numbers as text
-def number(x: float, precision: int = 4) -> str:
-    """``x`` to ``precision`` significant digits; −0.0 is written 0."""
-    return "0" if x == 0 else format(x, f".{precision}g")
+Cells = list[list[str] | None]
+"""A matrix's entries as written (:func:`~autograd.trace.number_text`), at most :data:`ROWS`
+rows and columns: past that, the first ``ROWS − 2``, a cut (a row None, a column ``…``) and
+the last. The text and the MathML of a formula are both written from these strings."""
 
 
-def _row(row: Sequence[float], precision: int) -> str:
-    items = [number(x, precision) for x in row]
-    if len(items) > ROWS:
-        items = items[:ROWS - 2] + ["…", items[-1]]
-    return "[" + ", ".join(items) + "]"
+def _cut(items: list, marker: Any) -> list:
+    return items if len(items) <= ROWS else [*items[:ROWS - 2], marker, items[-1]]
+
+
+def entries(m: Sequence[Sequence[float]], precision: int = 4) -> Cells:
+    """The entries of ``m`` to ``precision`` significant digits, cut to :data:`ROWS` (see
+    :data:`Cells`)."""
+    return _cut([None if row is None else [c if c == "…" else number_text(c, precision)
+                                           for c in _cut(list(row), "…")]
+                 for row in _cut(list(m), None)], None)
+
+
+def _row_text(row: Sequence[str]) -> str:
+    return "[" + ", ".join(row) + "]"
 
 
 def matrix(m: Sequence[Sequence[float]], precision: int = 4) -> str:
     """``[[1, 2], [3, 4]]``, at most :data:`ROWS` rows and columns written out (``…``)."""
-    rows = [_row(r, precision) for r in m]
-    if len(rows) > ROWS:
-        rows = rows[:ROWS - 2] + ["…", rows[-1]]
-    return "[" + ", ".join(rows) + "]"
+    return "[" + ", ".join("…" if r is None else _row_text(r) for r in entries(m, precision)) + "]"
 
 
 def _lines(m: Sequence[Sequence[float]], precision: int, scalar: bool = False) -> list[str]:
     """One text line per row (``scalar``: the number alone), cut as :func:`matrix` does."""
     if scalar:
-        return [number(m[0][0], precision)]
-    rows = [_row(r, precision) for r in m]
-    if len(rows) > ROWS:
-        rows = rows[:ROWS - 2] + [f"⋮ ({len(m) - ROWS + 1} more rows)", rows[-1]]
-    return rows
-
-
-def _shape(m: Sequence[Sequence[Any]]) -> str:
-    return f"{len(m)} × {len(m[0]) if m else 0}"
+        return [number_text(m[0][0], precision)]
+    return [f"⋮ ({len(m) - ROWS + 1} more rows)" if r is None else _row_text(r)
+            for r in entries(m, precision)]
 
 
 # ---------------------------------------------------------------------------- boxes and steps
@@ -117,7 +118,7 @@ class _Graph:
 
     def __init__(self, root: Value, groups: Mapping[Value, str], max_nodes: int | None) -> None:
         self.root = root
-        self.order = topological_order(root)
+        self.order = cast(list[Value], topological_order(root))
         self.layers = find_layers(root, groups)
         self.box_of: dict[Value, str] = {}
         self.boxes: list[Box] = []
@@ -165,7 +166,8 @@ class _Graph:
 
     def _edges(self) -> list[tuple[str, str, float | None]]:
         """(from box, to box, local derivative for an edge between scalar boxes)."""
-        edges, seen = [], set()
+        edges: list[tuple[str, str, float | None]] = []
+        seen: set[tuple[str, str]] = set()
         for layer in self.layers:
             k = f"L{layer.number}"
             if layer.source is None:
@@ -195,19 +197,25 @@ class _Graph:
 
 def final_grads(trace: Trace) -> dict[Value, float]:
     """Each node's ∂L/∂node in the recorded pass: a step's grad, a leaf's last ``after``."""
-    grads = {trace.root.value: trace.seed}
+    grads = {_live(trace.root): trace.seed}
     for s in trace.steps:
-        grads[s.node.value] = s.grad
+        grads[_live(s.node)] = s.grad
         for e in s.edges:
-            if not e.parent.value._edges:
-                grads[e.parent.value] = e.after
+            if not _live(e.parent)._edges:
+                grads[_live(e.parent)] = e.after
     return grads
+
+
+def _live(info: NodeInfo) -> Value:
+    """The Value a recorded node stands for (a live trace always has it)."""
+    return cast(Value, info.value)
 
 
 def _steps(graph: _Graph, trace: Trace, precision: int) -> list[LayerStep]:
     """The formulas, last layer first, with the recorded pass's numbers."""
     g = final_grads(trace)
-    local = {s.node.value: s.edges[0].local for s in trace.steps if len(s.edges) == 1}
+    local = {_live(s.node): s.edges[0].local for s in trace.steps
+             if len(s.edges) == 1 and s.edges[0].local is not None}
 
     def grads(nodes: Sequence[Sequence[Value]]) -> list[list[float]]:
         return [[g.get(v, 0.0) for v in row] for row in nodes]
@@ -288,7 +296,7 @@ def _digraph(graph: _Graph, grad_lines: Mapping[str, list[str]], pending: set[st
              reads: Sequence[str], writes: Sequence[str], rankdir: str, precision: int,
              pin: Layout | None) -> Any:
     """The DOT graph: a record per box (title, data rows, grad rows), layers as clusters."""
-    import graphviz
+    import graphviz  # type: ignore[import-untyped]
 
     pin = pin or Layout("", {}, {}, {})
     dot = graphviz.Digraph("layer_view")
@@ -326,8 +334,8 @@ def _digraph(graph: _Graph, grad_lines: Mapping[str, list[str]], pending: set[st
     seen: dict[tuple[str, str], int] = {}
     for src, dst, local in graph.edges:
         n = seen[src, dst] = seen.get((src, dst), -1) + 1
-        label = f"×{number(local, precision)}" if local is not None else None
-        dot.edge(src, dst, label=label, **pin.edges.get((src, dst, n), {}))
+        times = f"×{number_text(local, precision)}" if local is not None else None
+        dot.edge(src, dst, label=times, **pin.edges.get((src, dst, n), {}))
     return dot
 
 
@@ -412,7 +420,8 @@ class LayerView(Stepper):
         """Step ``k``'s formula with its numbers (``k = 0``: what is to come)."""
         self._check(k)
         if k == 0:
-            return (f"before the first step: ∂L/∂L = {number(self.trace.seed)}; "
+            seed = number_text(self.trace.seed, self.draw_options["precision"])
+            return (f"before the first step: ∂L/∂L = {seed}; "
                     f"{len(self)} formulas to go, layer by layer from the last")
         s = self.steps[k - 1]
         text = f"step {k}: {s.layer}: {s.formula}\n(reads {self._names(s.reads)}; writes " \
@@ -489,7 +498,8 @@ class LayerView(Stepper):
             ids = [b.id for b in self.layer_graph.boxes]
             cells = [f"{b}.{j}" for b in ids for j in range(len(self._state(0)[0][b]))]
             states: list[dict[str, int]] = [{} for _ in cells]
-            frames, widest = [], {}
+            frames: list[dict] = []
+            widest: dict[str, list[str]] = {}
             for k in range(len(self) + 1):
                 lines, pending, reads, writes = self._state(k)
                 flat = [t for b in ids for t in lines[b]]
@@ -513,7 +523,7 @@ class LayerView(Stepper):
         n = len(self)
         try:
             drawing, data = self.page_data()
-            picture = _tag_svg(drawing, data, self.layer_graph)
+            picture = _tag_svg(cast(LayerDrawing, drawing), data, self.layer_graph)
         except Exception as err:  # no renderer, too big, ...: say why, keep the formulas
             data = {"boxes": [], "cells": [], "states": [],
                     "frames": [{"g": [], "p": [], "r": [], "w": []}] * (n + 1)}

@@ -8,7 +8,7 @@ and that the page asks the network for nothing. Skipped only when chromium is mi
 from __future__ import annotations
 
 from autograd import step_through, topological_order
-from autograd.layerview import number
+from autograd.trace import number_text
 from tests.test_layerview import needs_dot, xor_network
 
 
@@ -29,7 +29,7 @@ def shown(page) -> dict:
 
 def rows(matrix) -> list[str]:
     """A box's grad lines as the engine's numbers would be written."""
-    lines = ["[" + ", ".join(number(g) for g in row) + "]" for row in matrix]
+    lines = ["[" + ", ".join(number_text(g, 4) for g in row) + "]" for row in matrix]
     return ["grad " + lines[0], *lines[1:]]
 
 
