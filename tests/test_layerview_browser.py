@@ -94,6 +94,11 @@ def test_layer_page_without_script_shows_the_last_frame(browser, tmp_path):  # n
     page.goto(path.as_uri())
     got = shown(page)
     assert got["eq"] == view.equation(len(view)) and got["pending"] == []
+    typeset = page.evaluate("""() => [...document.querySelectorAll('.sg-math > [data-k]')]
+        .filter(d => !d.hidden).map(d => [d.getAttribute('data-k'),
+            ...[...d.querySelectorAll('math')].map(m => m.getBoundingClientRect().width)])""")
+    assert len(typeset) == 1 and typeset[0][0] == str(len(view))  # the last formula, typeset
+    assert len(typeset[0]) == 3 and min(typeset[0][1:]) > 0
     assert page.locator("table.stepgrad-layers").is_visible()
     assert [repr(v.grad) for v in topological_order(loss)] == before
     context.close()
