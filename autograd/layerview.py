@@ -16,7 +16,8 @@ Every number is the engine's, from one recorded pass (:func:`autograd.trace.back
 no ``.grad`` changes): δ is ∂L/∂z of the linear nodes, W_Lᵀδ_L is ∂L/∂a of the activations,
 f′(z) the activation's recorded local derivative, ∂L/∂W and ∂L/∂b the parameters'
 gradients. Each step's text substitutes them into its formula and says which boxes it reads
-and writes. A layer that feeds anything besides the layer above gets its own ∂L/∂a step.
+and writes; the page and the widget typeset it as MathML (:meth:`LayerView.mathml`: the
+symbols, then the numbers, matrices as tables of the text's own strings). A layer that feeds anything besides the layer above gets its own ∂L/∂a step.
 ``draw(root, layers=True)`` draws the same boxes with the grads the nodes hold now.
 """
 
