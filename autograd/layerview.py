@@ -17,7 +17,8 @@ no ``.grad`` changes): δ is ∂L/∂z of the linear nodes, W_Lᵀδ_L is ∂L/�
 f′(z) the activation's recorded local derivative, ∂L/∂W and ∂L/∂b the parameters'
 gradients. Each step's text substitutes them into its formula and says which boxes it reads
 and writes; the page and the widget typeset it as MathML (:meth:`LayerView.mathml`: the
-symbols, then the numbers, matrices as tables of the text's own strings). A layer that feeds anything besides the layer above gets its own ∂L/∂a step.
+symbols, then the numbers, matrices as tables of the text's own strings). A layer that feeds
+anything besides the layer above gets its own ∂L/∂a step.
 ``draw(root, layers=True)`` draws the same boxes with the grads the nodes hold now.
 """
 
@@ -114,7 +115,7 @@ class LayerStep:
     value: list
     reads: tuple[str, ...]
     writes: tuple[str, ...]
-    math: tuple[str, str] = field(default=("", ""), repr=False)
+    math: tuple[str, str] = field(repr=False)
 
     def to_json(self) -> dict:
         return {"layer": self.layer, "quantity": self.quantity, "formula": self.formula,
