@@ -1,6 +1,7 @@
 /* The layer view page's controls. Every frame arrives computed (data.frames[k]: each grad
    line's index into its texts data.states[i], the boxes still pending, and the boxes step k
-   reads and writes); this script only shows frame k. */
+   reads and writes; frame k's formula as MathML in the k-th child of .sg-math, as text in
+   data.eq[k]); this script only shows frame k. */
 (function () {
   var root = document.getElementById("STEPGRAD_ID");
   if (!root || root.getAttribute("data-ready")) return;
@@ -14,7 +15,8 @@
     boxes[g.getAttribute("data-box")] = g;
   });
   var slider = root.querySelector(".sg-slider"), eq = root.querySelector(".sg-eq"),
-    count = root.querySelector(".sg-count"), k = 0;
+    count = root.querySelector(".sg-count"), k = 0,
+    maths = root.querySelectorAll(".sg-math > [data-k]");
   function show(j) {
     k = Math.max(0, Math.min(d.n, j));
     var f = d.frames[k];
@@ -29,6 +31,7 @@
       g.classList.toggle("sg-visited", f.w.indexOf(id) >= 0);
     });
     eq.textContent = d.eq[k];
+    maths.forEach(function (m, i) { m.hidden = i !== k; });
     count.textContent = "step " + k + " of " + d.n;
     slider.value = String(k);
   }

@@ -16,7 +16,9 @@ Every number is the engine's, from one recorded pass (:func:`autograd.trace.back
 no ``.grad`` changes): δ is ∂L/∂z of the linear nodes, W_Lᵀδ_L is ∂L/∂a of the activations,
 f′(z) the activation's recorded local derivative, ∂L/∂W and ∂L/∂b the parameters'
 gradients. Each step's text substitutes them into its formula and says which boxes it reads
-and writes. A layer that feeds anything besides the layer above gets its own ∂L/∂a step.
+and writes; the page and the widget typeset it as MathML (:meth:`LayerView.mathml`: the
+symbols, then the numbers, matrices as tables of the text's own strings). A layer that feeds
+anything besides the layer above gets its own ∂L/∂a step.
 ``draw(root, layers=True)`` draws the same boxes with the grads the nodes hold now.
 """
 
@@ -25,10 +27,11 @@ from __future__ import annotations
 import html
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
+from . import mathml as ml
 from .backward import topological_order
 from .drawing import Drawing, Layout, check_size, dot_text
 from .files import printable
@@ -36,7 +39,7 @@ from .groups import check_groups
 from .layers import Layer, find_layers, names, values
 from .stepper import Stepper
 from .stepper_page import SVG_NS, fragment
-from .trace import Trace
+from .trace import NodeInfo, Trace, number_text
 from .value import Value
 
 ROWS = 8  # at most this many rows and columns of a matrix are written out
@@ -45,38 +48,43 @@ _FILL = {"input": "#dbeafe", "parameter": "#dcfce7", "intermediate": "#f3f4f6",
 
 
 # ---------------------------------------------------------------------------- numbers as text
-def number(x: float, precision: int = 4) -> str:
-    """``x`` to ``precision`` significant digits; −0.0 is written 0."""
-    return "0" if x == 0 else format(x, f".{precision}g")
+Cells = list[list[str] | None]
+"""A matrix's entries as written (:func:`~autograd.trace.number_text`), at most :data:`ROWS`
+rows and columns: past that, the first ``ROWS − 2``, a cut (a row None, a column ``…``) and
+the last. The text and the MathML of a formula are both written from these strings."""
 
 
-def _row(row: Sequence[float], precision: int) -> str:
-    items = [number(x, precision) for x in row]
-    if len(items) > ROWS:
-        items = items[:ROWS - 2] + ["…", items[-1]]
-    return "[" + ", ".join(items) + "]"
+def _cut(items: list, marker: Any) -> list:
+    return items if len(items) <= ROWS else [*items[:ROWS - 2], marker, items[-1]]
+
+
+def entries(m: Sequence[Sequence[float]], precision: int = 4) -> Cells:
+    """The entries of ``m`` to ``precision`` significant digits, cut to :data:`ROWS` (see
+    :data:`Cells`)."""
+    return _cut([None if row is None else [c if c == "…" else number_text(c, precision)
+                                           for c in _cut(list(row), "…")]
+                 for row in _cut(list(m), None)], None)
+
+
+def _row_text(row: Sequence[str]) -> str:
+    return "[" + ", ".join(row) + "]"
 
 
 def matrix(m: Sequence[Sequence[float]], precision: int = 4) -> str:
     """``[[1, 2], [3, 4]]``, at most :data:`ROWS` rows and columns written out (``…``)."""
-    rows = [_row(r, precision) for r in m]
-    if len(rows) > ROWS:
-        rows = rows[:ROWS - 2] + ["…", rows[-1]]
-    return "[" + ", ".join(rows) + "]"
+    return _matrix_text(entries(m, precision))
+
+
+def _matrix_text(written: Cells) -> str:
+    return "[" + ", ".join("…" if r is None else _row_text(r) for r in written) + "]"
 
 
 def _lines(m: Sequence[Sequence[float]], precision: int, scalar: bool = False) -> list[str]:
     """One text line per row (``scalar``: the number alone), cut as :func:`matrix` does."""
     if scalar:
-        return [number(m[0][0], precision)]
-    rows = [_row(r, precision) for r in m]
-    if len(rows) > ROWS:
-        rows = rows[:ROWS - 2] + [f"⋮ ({len(m) - ROWS + 1} more rows)", rows[-1]]
-    return rows
-
-
-def _shape(m: Sequence[Sequence[Any]]) -> str:
-    return f"{len(m)} × {len(m[0]) if m else 0}"
+        return [number_text(m[0][0], precision)]
+    return [f"⋮ ({len(m) - ROWS + 1} more rows)" if r is None else _row_text(r)
+            for r in entries(m, precision)]
 
 
 # ---------------------------------------------------------------------------- boxes and steps
@@ -98,7 +106,8 @@ class LayerStep:
     """One formula: ``layer`` (its module path or ``layer k``), ``quantity`` (``dL/da``,
     ``delta``, ``dL/dW`` or ``dL/db``), the ``formula`` with the numbers substituted, its
     ``value`` (samples × units; units × inputs for W; units for b) and the ids of the boxes
-    it ``reads`` and ``writes``."""
+    it ``reads`` and ``writes``; ``math``: the formula as MathML elements, its symbols and then
+    its numbers (each to go in a ``<math>``: :meth:`LayerView.mathml`)."""
 
     layer: str
     quantity: str
@@ -106,6 +115,7 @@ class LayerStep:
     value: list
     reads: tuple[str, ...]
     writes: tuple[str, ...]
+    math: tuple[str, str] = field(repr=False)
 
     def to_json(self) -> dict:
         return {"layer": self.layer, "quantity": self.quantity, "formula": self.formula,
@@ -117,7 +127,7 @@ class _Graph:
 
     def __init__(self, root: Value, groups: Mapping[Value, str], max_nodes: int | None) -> None:
         self.root = root
-        self.order = topological_order(root)
+        self.order = cast(list[Value], topological_order(root))
         self.layers = find_layers(root, groups)
         self.box_of: dict[Value, str] = {}
         self.boxes: list[Box] = []
@@ -165,7 +175,8 @@ class _Graph:
 
     def _edges(self) -> list[tuple[str, str, float | None]]:
         """(from box, to box, local derivative for an edge between scalar boxes)."""
-        edges, seen = [], set()
+        edges: list[tuple[str, str, float | None]] = []
+        seen: set[tuple[str, str]] = set()
         for layer in self.layers:
             k = f"L{layer.number}"
             if layer.source is None:
@@ -195,25 +206,41 @@ class _Graph:
 
 def final_grads(trace: Trace) -> dict[Value, float]:
     """Each node's ∂L/∂node in the recorded pass: a step's grad, a leaf's last ``after``."""
-    grads = {trace.root.value: trace.seed}
+    grads = {_live(trace.root): trace.seed}
     for s in trace.steps:
-        grads[s.node.value] = s.grad
+        grads[_live(s.node)] = s.grad
         for e in s.edges:
-            if not e.parent.value._edges:
-                grads[e.parent.value] = e.after
+            if not _live(e.parent)._edges:
+                grads[_live(e.parent)] = e.after
     return grads
 
 
+def _live(info: NodeInfo) -> Value:
+    """The Value a recorded node stands for (a live trace always has it)."""
+    return cast(Value, info.value)
+
+
 def _steps(graph: _Graph, trace: Trace, precision: int) -> list[LayerStep]:
-    """The formulas, last layer first, with the recorded pass's numbers."""
+    """The formulas, last layer first, with the recorded pass's numbers: as text and as
+    MathML (the symbols, then the numbers), both written from the same number strings."""
     g = final_grads(trace)
-    local = {s.node.value: s.edges[0].local for s in trace.steps if len(s.edges) == 1}
+    local = {_live(s.node): s.edges[0].local for s in trace.steps
+             if len(s.edges) == 1 and s.edges[0].local is not None}
 
     def grads(nodes: Sequence[Sequence[Value]]) -> list[list[float]]:
         return [[g.get(v, 0.0) for v in row] for row in nodes]
 
-    def M(m: Sequence[Sequence[float]]) -> str:  # noqa: N802 - a matrix, as in the formulas
-        return matrix(m, precision)
+    def M(m: Sequence[Sequence[float]]) -> tuple[str, str]:  # noqa: N802 - a matrix
+        written = entries(m, precision)
+        return _matrix_text(written), ml.matrix(written)
+
+    S, T, eq = ml.symbol, ml.transpose, ml.mo("=")
+
+    def D(name: str) -> str:  # noqa: N802 - ∂L/∂name
+        return ml.partial(S("L"), S(name))
+
+    def note(text: str) -> str:
+        return '<mspace width="1em"/>' + ml.text_element(text)
 
     out = []
     for layer in reversed(graph.layers):
@@ -221,53 +248,76 @@ def _steps(graph: _Graph, trace: Trace, precision: int) -> list[LayerStep]:
         samples = len(layer.rows)
         a_box = f"{k}a" if layer.acts is not None else f"{k}z"
         upstream = grads(layer.outputs)
+        up = M(upstream)
         above = layer.into
         if above is None:
-            yhat = " = ∂L/∂ŷ" if layer is graph.layers[-1] else ""
+            last = layer is graph.layers[-1]
+            yhat = " = ∂L/∂ŷ" if last else ""
             out.append(LayerStep(where, "dL/da", (
                 f"∂L/∂{nm['a']}{yhat} = what the nodes above {nm['a']} pass down (the chain rule "
-                f"through them; a row per sample)\n  = {M(upstream)}"), upstream,
-                graph.boxes_reading(layer.outputs), (a_box,)))
-            given = f"∂L/∂{nm['a']}"
-            substituted = M(upstream)
+                f"through them; a row per sample)\n  = {up[0]}"), upstream,
+                graph.boxes_reading(layer.outputs), (a_box,),
+                (D(nm["a"]) + (eq + D("ŷ") if last else "") + eq
+                 + ml.text_element("what the nodes above\u00a0") + S(nm["a"])
+                 + ml.text_element("\u00a0pass down (the chain rule through them; a row per "
+                                   "sample)"), eq + up[1])))
+            given = (f"∂L/∂{nm['a']}", D(nm["a"]))
+            substituted = up
             reads: tuple[str, ...] = (a_box,)
         else:
             an, ak = names(above), f"L{above.number}"
-            given = f"({an['W']}ᵀ{an['d']})"
-            substituted = (f"({M(values(above.weights))}ᵀ {M(grads(above.rows))}) "
-                           f"= {M(upstream)}")
+            given = (f"({an['W']}ᵀ{an['d']})",
+                     ml.mo("(") + T(S(an["W"])) + S(an["d"]) + ml.mo(")"))
+            w, d = M(values(above.weights)), M(grads(above.rows))
+            substituted = (f"({w[0]}ᵀ {d[0]}) = {up[0]}",
+                           ml.mo("(") + T(w[1]) + d[1] + ml.mo(")") + eq + up[1])
             reads = (f"{ak}W", f"{ak}z")
         delta = grads(layer.rows)
+        dm = M(delta)
+        lhs = S(nm["d"]) + eq + D(nm["z"]) + eq + given[1]
         if layer.acts is not None:
-            fp = [[local[a] for a in row] for row in layer.acts]
-            f = f"{layer.op.name}′({nm['z']})"  # type: ignore[union-attr]
-            text = (f"{nm['d']} = ∂L/∂{nm['z']} = {given} ⊙ {f}\n  = {substituted} ⊙ {M(fp)}"
-                    f"\n  = {M(delta)}")
+            fp = M([[local[a] for a in row] for row in layer.acts])
+            name = layer.op.name  # type: ignore[union-attr]
+            text = (f"{nm['d']} = ∂L/∂{nm['z']} = {given[0]} ⊙ {name}′({nm['z']})\n"
+                    f"  = {substituted[0]} ⊙ {fp[0]}\n  = {dm[0]}")
+            math = (lhs + ml.mo("⊙") + ml.derivative(name) + ml.mo("(") + S(nm["z"]) + ml.mo(")"),
+                    eq + substituted[1] + ml.mo("⊙") + fp[1] + eq + dm[1])
             writes = (a_box, f"{k}z") if above is not None else (f"{k}z",)
             reads = reads + (f"{k}a",)
         else:
-            text = (f"{nm['d']} = ∂L/∂{nm['z']} = {given}   (linear: {nm['a']} = {nm['z']}, "
-                    f"f′ = 1)\n  = {substituted}")
+            text = (f"{nm['d']} = ∂L/∂{nm['z']} = {given[0]}   (linear: {nm['a']} = {nm['z']}, "
+                    f"f′ = 1)\n  = {substituted[0]}")
+            math = (lhs + note("(linear:\u00a0") + S(nm["a"]) + eq + S(nm["z"])
+                    + ml.mo(",") + ml.derivative("f") + eq + "<mn>1</mn>" + ml.mo(")"),
+                    eq + substituted[1])
             writes = (f"{k}z",)
-        out.append(LayerStep(where, "delta", text + ("" if above is None else
-                                                      "   (a row per sample)"), delta,
-                             reads, writes))
+        if above is not None:
+            text += "   (a row per sample)"
+            math = (math[0] + note("(a row per sample)"), math[1])
+        out.append(LayerStep(where, "delta", text, delta, reads, writes, math))
         x_box = f"{k}x" if layer.source is None else (
             f"L{layer.source.number}{'a' if layer.source.acts is not None else 'z'}")
-        xs = values(layer.inputs)
-        total = f"Σₛ {nm['d']} {nm['x']}ᵀ over the {samples} samples" if samples > 1 else (
-            f"{nm['d']} {nm['x']}ᵀ")
+        xs = M(values(layer.inputs))
+        over = f" over the {samples} samples"
+        many = samples > 1
+        product = f"{nm['d']} {nm['x']}ᵀ"
         gw = grads(layer.weights)
+        gwm = M(gw)
         out.append(LayerStep(where, "dL/dW", (
-            f"∂L/∂{nm['W']} = {total}\n  = {M(delta)}ᵀ {M(xs)}\n  = {M(gw)}"), gw,
-            (f"{k}z", x_box), (f"{k}W",)))
+            f"∂L/∂{nm['W']} = {f'Σₛ {product}{over}' if many else product}\n"
+            f"  = {dm[0]}ᵀ {xs[0]}\n  = {gwm[0]}"), gw, (f"{k}z", x_box), (f"{k}W",), (
+            D(nm["W"]) + eq + (ml.total("s") if many else "") + S(nm["d"]) + T(S(nm["x"]))
+            + (note(over.strip()) if many else ""), eq + T(dm[1]) + xs[1] + eq + gwm[1])))
         if layer.bias is not None:
             gb = [g.get(b, 0.0) for b in layer.bias]
-            total, sums = ((f"Σₛ {nm['d']} over the {samples} samples", f"\n  = Σₛ {M(delta)}")
-                           if samples > 1 else (nm["d"], ""))
+            gbm = M([gb])
+            summed = (f"Σₛ {nm['d']}{over}", f"\n  = Σₛ {dm[0]}") if many else (nm["d"], "")
             out.append(LayerStep(where, "dL/db", (
-                f"∂L/∂{nm['b']} = {total}{sums}\n  = {M([gb])[1:-1]}"), gb,
-                (f"{k}z",), (f"{k}b",)))
+                f"∂L/∂{nm['b']} = {summed[0]}{summed[1]}\n  = {gbm[0][1:-1]}"), gb,
+                (f"{k}z",), (f"{k}b",), (
+                D(nm["b"]) + eq + (ml.total("s") if many else "") + S(nm["d"])
+                + (note(over.strip()) if many else ""),
+                (eq + ml.total("s") + dm[1] if many else "") + eq + gbm[1])))
     return out
 
 
@@ -288,7 +338,7 @@ def _digraph(graph: _Graph, grad_lines: Mapping[str, list[str]], pending: set[st
              reads: Sequence[str], writes: Sequence[str], rankdir: str, precision: int,
              pin: Layout | None) -> Any:
     """The DOT graph: a record per box (title, data rows, grad rows), layers as clusters."""
-    import graphviz
+    import graphviz  # type: ignore[import-untyped]
 
     pin = pin or Layout("", {}, {}, {})
     dot = graphviz.Digraph("layer_view")
@@ -326,8 +376,8 @@ def _digraph(graph: _Graph, grad_lines: Mapping[str, list[str]], pending: set[st
     seen: dict[tuple[str, str], int] = {}
     for src, dst, local in graph.edges:
         n = seen[src, dst] = seen.get((src, dst), -1) + 1
-        label = f"×{number(local, precision)}" if local is not None else None
-        dot.edge(src, dst, label=label, **pin.edges.get((src, dst, n), {}))
+        times = f"×{number_text(local, precision)}" if local is not None else None
+        dot.edge(src, dst, label=times, **pin.edges.get((src, dst, n), {}))
     return dot
 
 
@@ -412,7 +462,8 @@ class LayerView(Stepper):
         """Step ``k``'s formula with its numbers (``k = 0``: what is to come)."""
         self._check(k)
         if k == 0:
-            return (f"before the first step: ∂L/∂L = {number(self.trace.seed)}; "
+            seed = number_text(self.trace.seed, self.draw_options["precision"])
+            return (f"before the first step: ∂L/∂L = {seed}; "
                     f"{len(self)} formulas to go, layer by layer from the last")
         s = self.steps[k - 1]
         text = f"step {k}: {s.layer}: {s.formula}\n(reads {self._names(s.reads)}; writes " \
@@ -489,7 +540,8 @@ class LayerView(Stepper):
             ids = [b.id for b in self.layer_graph.boxes]
             cells = [f"{b}.{j}" for b in ids for j in range(len(self._state(0)[0][b]))]
             states: list[dict[str, int]] = [{} for _ in cells]
-            frames, widest = [], {}
+            frames: list[dict] = []
+            widest: dict[str, list[str]] = {}
             for k in range(len(self) + 1):
                 lines, pending, reads, writes = self._state(k)
                 flat = [t for b in ids for t in lines[b]]
@@ -508,19 +560,36 @@ class LayerView(Stepper):
         return self._page
 
     def html(self) -> str:
-        """The view as one HTML fragment: the SVG, the controls and the steps as a table
-        (which works without script)."""
+        """The view as one HTML fragment: the controls, each frame's formula typeset (the one
+        shown; the text for screen readers), the SVG and the steps as a table (which works
+        without script)."""
         n = len(self)
         try:
             drawing, data = self.page_data()
-            picture = _tag_svg(drawing, data, self.layer_graph)
+            picture = _tag_svg(cast(LayerDrawing, drawing), data, self.layer_graph)
         except Exception as err:  # no renderer, too big, ...: say why, keep the formulas
             data = {"boxes": [], "cells": [], "states": [],
                     "frames": [{"g": [], "p": [], "r": [], "w": []}] * (n + 1)}
             picture = f"<p>No picture: {html.escape(' '.join(str(err).split()))}</p>"
         data = {**data, "n": n, "eq": [self.equation(k) for k in range(n + 1)]}
+        math = f"<style>{ml.MATRIX_CSS}</style>" + "".join(
+            f'<div class="sg-layermath" data-k="{k}"{"" if k == n else " hidden"}>'
+            f"{self._maths(k)}</div>" for k in range(n + 1))
         return fragment(data, picture, self.equation(n), self._table(), "layerview.js",
-                        "All steps (layer, quantity, formula with the engine's numbers):")
+                        "All steps (layer, quantity, formula with the engine's numbers):", math)
+
+    def mathml(self, k: int) -> str:
+        """Step ``k``'s formula typeset for an HTML page: a ``<math>`` of its symbols, then one
+        of its numbers (those :meth:`equation` writes; frame 0: the sentence), with the
+        style that draws the matrices' brackets."""
+        return (f'<style>{ml.MATRIX_CSS}</style><div class="sg-layermath">{self._maths(k)}'
+                "</div>")
+
+    def _maths(self, k: int) -> str:
+        self._check(k)
+        if k == 0:
+            return ml.text_mathml(self.equation(0), html=True)
+        return "".join(ml.math(m, html=True) for m in self.steps[k - 1].math)
 
     def _table(self) -> str:
         rows = "".join(f"<tr><td>{html.escape(s.layer)}</td><td>{html.escape(s.quantity)}</td>"

@@ -1,14 +1,19 @@
-"""A backward step's equations as presentation MathML, which browsers render natively.
+"""The views' equations as presentation MathML, which browsers render natively.
 
 ``edge_mathml(step, k)`` writes the ``k``-th edge of a :class:`~autograd.trace.Step` as
 ``∂L/∂p += ∂L/∂n × ∂n/∂p = g × local = added   (p.grad before → after)``, the line that
 :meth:`~autograd.trace.Step.equation` writes as text, from the step record itself: each
 fraction an ``mfrac``, names ``mi`` (one character) or ``mtext``, numbers ``mn`` with the
 text's digits (:func:`autograd.trace.number_text`). No script, font or request needed.
+
+The layer view's δ formulas are built from the pieces below: :func:`symbol` (``z₂`` as z with
+subscript 2), :func:`partial`, :func:`transpose`, :func:`total` (Σ over an index),
+:func:`matrix` (a table of number strings) and :func:`math` around them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from .files import printable
@@ -82,7 +87,83 @@ def edge_mathml(step: Step, k: int, root: str = "L", html: bool = False) -> str:
 
 def text_mathml(text: str, html: bool = False) -> str:
     """A sentence (the stepper's frame 0) as a ``<math>`` element of plain text."""
-    return f'<math{_xmlns(html)} display="block"><mtext>{escape(printable(text))}</mtext></math>'
+    return f'<math{_xmlns(html)} display="block">{text_element(text)}</math>'
+
+
+def text_element(text: str) -> str:
+    """``text`` as one ``mtext``, escaped."""
+    return f"<mtext>{escape(printable(text))}</mtext>"
+
+
+def math(body: str, html: bool = False) -> str:
+    """``body`` (MathML elements) as one ``<math display="block">``."""
+    return f'<math{_xmlns(html)} display="block"><mrow>{body}</mrow></math>'
+
+
+def mo(operator: str) -> str:
+    """An operator: ``=``, ``⊙``, ``(``, ..."""
+    return f"<mo>{escape(operator)}</mo>"
+
+
+_SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
+
+
+def symbol(name: str) -> str:
+    """A name as the layer view writes it (``z₂``, ``δ₁``, ``x``, ``ŷ``): its base as ``mi``
+    (``mtext`` if longer than one character) and trailing subscript digits as the ``mn`` of an
+    ``msub``."""
+    base = name.rstrip(_SUBSCRIPT_DIGITS)
+    index = name[len(base):].translate(str.maketrans(_SUBSCRIPT_DIGITS, "0123456789"))
+    return f"<msub>{_name(base)}<mn>{index}</mn></msub>" if index else _name(base)
+
+
+def partial(top: str, bottom: str) -> str:
+    """∂top/∂bottom, stacked (``mfrac``), from the two names' elements."""
+    return _fraction(top, bottom)
+
+
+def transpose(element: str) -> str:
+    """``element``ᵀ: a superscript T."""
+    return f"<msup>{element}<mi>T</mi></msup>"
+
+
+def derivative(f: str) -> str:
+    """f′: a function's name and a prime (the character is a superscript already; as an
+    ``msup`` it shrinks twice without a math font)."""
+    return f'{_name(f)}<mo lspace="0" rspace="0">′</mo>'
+
+
+def total(index: str) -> str:
+    """Σ with ``index`` under it."""
+    return f"<munder><mo>∑</mo>{_name(index)}</munder>"
+
+
+def matrix(rows: Sequence[Sequence[str] | None]) -> str:
+    """A table of number strings (each an ``mn``, as written); a row None is a cut (``⋮`` in
+    every column), an entry ``…`` a cut column (``⋯``). Its brackets are :data:`MATRIX_CSS`
+    (a ``<mo>[</mo>`` only stretches where a font with a MATH table is installed)."""
+    width = max((len(r) for r in rows if r is not None), default=0)
+    cut = "<mtd><mo>⋮</mo></mtd>" * width
+    body = "".join(
+        "<mtr>" + (cut if r is None else "".join(
+            "<mtd><mo>⋯</mo></mtd>" if c == "…" else f"<mtd>{_number_text(c)}</mtd>"
+            for c in r)) + "</mtr>" for r in rows)
+    return f"<mtable>{body}</mtable>"
+
+
+_TICK = "linear-gradient(currentColor 0 0) {} / .3em 1px no-repeat"
+MATRIX_CSS = (
+    ".sg-layermath math{display:block;margin:.3em 0}"  # block math would centre, and clip
+    ".sg-math:has(>.sg-layermath){max-height:20em}"  # a cut matrix is at most 8 rows
+    ".sg-layermath mtable{border:solid;border-width:0 1px;padding:0 .25em;background:"
+    + ",".join(_TICK.format(at) for at in ("0 0", "0 100%", "100% 0", "100% 100%")) + "}")
+"""Style for the ``<math>`` elements in an element of class ``sg-layermath``: left-aligned
+blocks that scroll when wide, each :func:`matrix` in square brackets drawn with CSS, and room
+for a cut matrix in the stepper page's formula box."""
+
+
+def _number_text(text: str) -> str:
+    return f"<mn>{escape(text)}</mn>"
 
 
 

@@ -16,7 +16,8 @@ import pytest
 import nn
 from autograd import Value, draw, linear, step_through, topological_order
 from autograd.layers import find_layers
-from autograd.layerview import LayerView, matrix, number
+from autograd.layerview import LayerView, matrix
+from autograd.trace import number_text
 
 np = pytest.importorskip("numpy")
 
@@ -181,7 +182,7 @@ def test_a_penalised_layer_is_left_to_scalar_boxes():
 
 
 def test_no_negative_zero_on_screen():
-    assert number(-0.0) == "0" and matrix([[-0.0, 1.5]]) == "[[0, 1.5]]"
+    assert number_text(-0.0, 4) == "0" and matrix([[-0.0, 1.5]]) == "[[0, 1.5]]"
     x = [Value(-0.0), Value(0.0)]
     w = [Value(1.0, label="w0"), Value(-1.0, label="w1")]
     z = linear(w, x, Value(0.0, label="b")).relu()
@@ -196,7 +197,7 @@ def test_draw_shows_the_grads_held_now():
     loss.backward()
     drawing = draw(loss, layers=True)
     w = model.layers[1].neurons[0].w
-    assert f"grad [{number(w[0].grad)}, {number(w[1].grad)}]" in drawing.table()
+    assert f"grad [{number_text(w[0].grad, 4)}, {number_text(w[1].grad, 4)}]" in drawing.table()
 
 
 def test_frames_page_gif_and_folder(tmp_path):

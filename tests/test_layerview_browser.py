@@ -8,7 +8,7 @@ and that the page asks the network for nothing. Skipped only when chromium is mi
 from __future__ import annotations
 
 from autograd import step_through, topological_order
-from autograd.layerview import number
+from autograd.trace import number_text
 from tests.test_layerview import needs_dot, xor_network
 
 
@@ -29,7 +29,7 @@ def shown(page) -> dict:
 
 def rows(matrix) -> list[str]:
     """A box's grad lines as the engine's numbers would be written."""
-    lines = ["[" + ", ".join(number(g) for g in row) + "]" for row in matrix]
+    lines = ["[" + ", ".join(number_text(g, 4) for g in row) + "]" for row in matrix]
     return ["grad " + lines[0], *lines[1:]]
 
 
@@ -94,6 +94,11 @@ def test_layer_page_without_script_shows_the_last_frame(browser, tmp_path):  # n
     page.goto(path.as_uri())
     got = shown(page)
     assert got["eq"] == view.equation(len(view)) and got["pending"] == []
+    typeset = page.evaluate("""() => [...document.querySelectorAll('.sg-math > [data-k]')]
+        .filter(d => !d.hidden).map(d => [d.getAttribute('data-k'),
+            ...[...d.querySelectorAll('math')].map(m => m.getBoundingClientRect().width)])""")
+    assert len(typeset) == 1 and typeset[0][0] == str(len(view))  # the last formula, typeset
+    assert len(typeset[0]) == 3 and min(typeset[0][1:]) > 0
     assert page.locator("table.stepgrad-layers").is_visible()
     assert [repr(v.grad) for v in topological_order(loss)] == before
     context.close()
