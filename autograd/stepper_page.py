@@ -109,7 +109,7 @@ def tag_svg(drawing: Drawing, data: dict) -> str:
     """``drawing``'s SVG with each box's grad text tagged ``data-node`` and each product text
     ``data-edge``, showing the last frame of ``data`` (what a reader without script sees)
     in its own attributes, so that it reads right without the page's style too: pending
-    boxes dashed, only the last step's edges red. Repeated font attributes move to the
+    (forward mode: waiting) boxes dashed, only the last step's edges red. Repeated font attributes move to the
     root (inherited), to keep big pages small."""
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
@@ -140,7 +140,7 @@ def tag_svg(drawing: Drawing, data: dict) -> str:
             g.set("class", f"node sg-{final[title][1]}"
                   + (" sg-visited" if last["v"] == title else ""))
             for shape in _shapes(g):
-                if final[title][1] == "pending":
+                if final[title][1] in ("pending", "waiting"):
                     shape.set("stroke-dasharray", "5,2")
                 else:
                     shape.attrib.pop("stroke-dasharray", None)
