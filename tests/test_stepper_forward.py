@@ -248,3 +248,64 @@ def test_page_shows_the_last_frame_without_script_and_names_the_tangents(tmp_pat
     last = view.frame(len(view))
     for box in last.boxes:
         assert f'data-node="{box.id}">tangent {number_text(box.grad, 4)}<' in page
+
+
+def test_saved_forward_page_steps_in_a_browser_with_the_json_numbers(browser, tmp_path):
+    """Chromium opens the page from file://; at every step the boxes show the tangents
+    replayed from to_json alone, the visited box and its terms are lit, and nothing is
+    requested from the network."""
+    f = mlp()
+    view = step_through(f, mode="forward", wrt="x1")
+    doc = view.to_json()
+    path = view.save(tmp_path / "forward.html")
+    context = browser.new_context()
+    requests = []
+    context.route("**/*", lambda route: (requests.append(route.request.url),
+                                         route.continue_() if route.request.url.startswith(
+                                             "file://") else route.abort()))
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(path.as_uri())
+    stepped = {s["node"] for s in doc["steps"]}
+    tangents = {n["id"]: 0.0 for n in doc["nodes"]}
+    tangents[doc["wrt"]] = doc["seed"]
+    for k in range(len(view) + 1):
+        if k:
+            page.keyboard.press("ArrowRight")
+            step = doc["steps"][k - 1]
+            tangents[step["node"]] = step["tangent"]
+        got = page.evaluate("""() => {
+            const root = document.querySelector('.stepgrad-stepper');
+            const boxes = {};
+            root.querySelectorAll('text[data-node]').forEach(t => {
+                boxes[t.getAttribute('data-node')] = [t.textContent,
+                    t.parentNode.classList.contains('sg-waiting')]; });
+            const adds = [...root.querySelectorAll('text[data-edge]')]
+                .filter(t => t.getAttribute('visibility') !== 'hidden').map(t => t.textContent);
+            const lit = [...root.querySelectorAll('g.node.sg-visited')]
+                .map(g => g.querySelector('title').textContent);
+            return {count: root.querySelector('.sg-count').textContent,
+                    eq: root.querySelector('.sg-eq').textContent,
+                    math: root.querySelector('.sg-math').textContent, boxes, adds, lit};
+        }""")
+        assert got["count"] == f"step {k} of {len(view)}"
+        assert got["eq"] == view.equation(k)
+        done = {s["node"] for s in doc["steps"][:k]}
+        want = {f"n{i}": ["tangent ?", True] if i in stepped - done
+                else [f"tangent {format(0.0 if t == 0 else t, '.4g')}", False]
+                for i, t in tangents.items()}
+        assert got["boxes"] == want
+        step = doc["steps"][k - 1] if k else None
+        assert sorted(got["adds"]) == sorted(
+            f"+= {format(e['product'], '.4g')}" for e in (step["edges"] if step else ())
+            if e["product"] is not None)
+        assert got["lit"] == ([f"n{step['node']}"] if step else [])
+        if step:
+            assert format(step["tangent"], ".6g") in got["math"]
+    page.keyboard.press("Home")
+    assert page.evaluate("document.querySelector('.sg-count').textContent") == \
+        f"step 0 of {len(view)}"
+    assert not errors
+    assert all(url.startswith("file://") for url in requests)
+    context.close()
