@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
+from typing import cast
 
 from .backward import topological_order
 from .forward import forward_steps
@@ -26,10 +27,12 @@ VERSION = 1
 
 
 def dotted(name: str) -> str:
-    """The tangent of the node called ``name``, in text: a dot above its first letter or
-    digit (``ẋ``, ``ḣ1``, ``#3̇``), Newton's notation for a derivative along one direction."""
-    i = next((i for i, c in enumerate(name) if c.isalnum()), 0)
-    return name[: i + 1] + "\u0307" + name[i + 1 :]
+    """The tangent of the node called ``name``, in text (Newton's dot): a dot above the
+    letter of a name that is one letter and digits (``ẋ``, ``ḣ1``); any other name in
+    parentheses, so that no dot seems to sit on part of a product (``(x·y)˙``, ``(#3)˙``)."""
+    if name[:1].isalpha() and all(c.isdigit() for c in name[1:]):
+        return name[:1] + "\u0307" + name[1:]
+    return f"({name})\u02d9"
 
 
 def _num(x: float | None) -> str:
@@ -112,7 +115,7 @@ class ForwardTrace:
 
     def table(self) -> list[tuple[str, ...]]:
         """Header and rows of the step table (one row per edge), as strings."""
-        rows = [self._HEAD]
+        rows: list[tuple[str, ...]] = [self._HEAD]
         for s in self.steps:
             for k, e in enumerate(s.edges):
                 first = ((str(s.index + 1), self.name(s.node), s.node.symbol or "",
@@ -167,8 +170,9 @@ def forward_trace(root: Value, wrt: Value | str, seed: float = 1.0) -> ForwardTr
     if not isinstance(root, Value):
         raise TypeError(f"forward_trace: root must be a Value, got {type(root).__name__}")
     t = to_float(seed, "forward_trace's seed")
-    order = topological_order(root)
-    info = node_infos(order)
+    nodes = topological_order(root)
+    info = node_infos(nodes)
+    order = cast("list[Value]", nodes)
     if isinstance(wrt, str):
         found = [node for node in order if node.label == wrt]
         if not found:
@@ -176,16 +180,18 @@ def forward_trace(root: Value, wrt: Value | str, seed: float = 1.0) -> ForwardTr
         if len(found) > 1:
             raise ValueError(f"forward mode: {len(found)} nodes of the graph of {root!r} are "
                              f"labelled {wrt!r}; give wrt as the Value itself")
-        wrt = found[0]
+        x = found[0]
     elif not isinstance(wrt, Value):
         raise TypeError(f"forward mode: wrt must be a Value or its label, got "
                         f"{type(wrt).__name__}")
     elif wrt not in info:
         raise ValueError(f"forward mode: wrt={wrt!r} is not in the graph of {root!r}")
+    else:
+        x = wrt
     steps = tuple(
         TangentStep(i, info[node], tangent, tuple(
             TangentEdge(info[p], float(local), tp, product) for p, local, tp, product in edges))
         for i, (node, tangent, edges) in enumerate(
-            (n, tn, e) for n, tn, e in forward_steps(root, {wrt: t}) if n is not wrt)
+            (n, tn, e) for n, tn, e in forward_steps(root, {x: t}) if n is not x)
     )
-    return ForwardTrace(tuple(info.values()), info[wrt], steps, t)
+    return ForwardTrace(tuple(info.values()), info[x], steps, t)

@@ -51,7 +51,7 @@ from .gif import animate
 from .groups import check_groups
 from .mathml import SLOT, edge_fields, edge_template, step_mathml, tangent_mathml, text_mathml
 from .stepper_page import CAPTION, PAGE, fragment, state_codes, tag_svg
-from .trace import Trace, backward_trace, number_text
+from .trace import NodeInfo, Trace, backward_trace, number_text
 from .value import Value
 
 
@@ -60,20 +60,20 @@ def moments(trace: Trace) -> Iterator[Moment]:
     every node at 0 and the root at the seed, then after each step its parents' grads are the
     step's ``after`` and their marks count the products arrived. The Moments share their
     dicts, updated in place: read one before taking the next."""
-    need = Counter(e.parent.value for s in trace.steps for e in s.edges)
-    grads = {n.value: 0.0 for n in trace.nodes}
-    grads[trace.root.value] = trace.seed
+    need = Counter(_live(e.parent) for s in trace.steps for e in s.edges)
+    grads = {_live(n): 0.0 for n in trace.nodes}
+    grads[_live(trace.root)] = trace.seed
     marks = {v: _kind(0, need[v]) for v in grads}  # the root needs nothing: final
     got: Counter[Value] = Counter()
     yield Moment(grads, marks)
     for step in trace.steps:
         for e in step.edges:
-            v = e.parent.value
+            v = _live(e.parent)
             grads[v] = e.after
             got[v] += 1
             marks[v] = _kind(got[v], need[v])
-        yield Moment(grads, marks, step.node.value,
-                     {step.node.value: tuple(e.added for e in step.edges)})
+        node = _live(step.node)
+        yield Moment(grads, marks, node, {node: tuple(e.added for e in step.edges)})
 
 
 def tangent_moments(trace: ForwardTrace) -> Iterator[Moment]:
@@ -81,13 +81,13 @@ def tangent_moments(trace: ForwardTrace) -> Iterator[Moment]:
     its seed and every node without a step at 0, known, the others waiting; after each step
     its node's tangent is known and its edges carry their terms. The Moments share their
     dicts, updated in place: read one before taking the next."""
-    stepped = {s.node.value for s in trace.steps}
-    tangents = {n.value: 0.0 for n in trace.nodes}
-    tangents[trace.wrt.value] = trace.seed
+    stepped = {_live(s.node) for s in trace.steps}
+    tangents = {_live(n): 0.0 for n in trace.nodes}
+    tangents[_live(trace.wrt)] = trace.seed
     marks = {v: "waiting" if v in stepped else "known" for v in tangents}
     yield Moment(tangents, marks)
     for step in trace.steps:
-        v = step.node.value
+        v = _live(step.node)
         tangents[v], marks[v] = step.tangent, "known"
         yield Moment(tangents, marks, v, {v: tuple(e.product for e in step.edges)})
 
@@ -100,7 +100,7 @@ class _Backward:
 
     def __init__(self, root: Value, seed: float) -> None:
         self.trace = backward_trace(root, seed)
-        self.steps = [(s.node.value, tuple(e.added for e in s.edges)) for s in self.trace.steps]
+        self.steps = [(_live(s.node), tuple(e.added for e in s.edges)) for s in self.trace.steps]
 
     def moments(self) -> Iterator[Moment]:
         return moments(self.trace)
@@ -138,7 +138,7 @@ class _Forward:
 
     def __init__(self, root: Value, seed: float, wrt: Value | str) -> None:
         self.trace = forward_trace(root, wrt, seed)
-        self.steps = [(s.node.value, tuple(e.product for e in s.edges))
+        self.steps = [(_live(s.node), tuple(e.product for e in s.edges))
                       for s in self.trace.steps]
         self.title = f"Stepping through forward mode (∂/∂{self.trace.name(self.trace.wrt)})"
 
@@ -183,7 +183,7 @@ class Stepper:
         self._graphs: dict[int, str] = {}
         self.widget = self.slider = self.prev = self.next = self.text = self.graph = None
         try:
-            import ipywidgets as w
+            import ipywidgets as w  # type: ignore[import-untyped]
         except ImportError:
             return
         self.slider = w.IntSlider(value=0, min=0, max=len(self), description="step")
@@ -244,6 +244,8 @@ class Stepper:
             self.slider.value = max(0, min(len(self), k))
 
     def _render(self, k: int) -> None:
+        if self.text is None or self.graph is None:  # no ipywidgets
+            return
         self.text.value = (f"<b>step {k} of {len(self)}</b>{self.mathml(k)}"
                            f"<details><summary>as text</summary>"
                            f"<pre>{html.escape(self.equation(k))}</pre></details>")
@@ -320,7 +322,8 @@ class Stepper:
                                options.get("collapse", False), options["groups"], around)
             states: list[dict[tuple[str, str], int]] = [{} for _ in graph.nodes]
             widest: dict[Value, tuple[str, float, str]] = {}
-            rows, visited = [], []
+            rows: list[list[int]] = []
+            visited: list[Value | None] = []
             for m in self._pass.moments():
                 row = []
                 for v, known in zip(graph.nodes, states, strict=True):
@@ -343,8 +346,10 @@ class Stepper:
                 "boxes": [b.id for b in drawing.boxes],
                 "states": [[list(s) for s in known] for known in states],
                 "width": len(codes[0]),
-                "frames": [{"v": drawing._box_of.get(v), "g": "".join(codes[i] for i in row),
-                            "e": edges.get(v, [])} for v, row in zip(visited, rows, strict=True)]}
+                "frames": [{"v": None if v is None else drawing._box_of.get(v),
+                            "g": "".join(codes[i] for i in row),
+                            "e": [] if v is None else edges.get(v, [])}
+                           for v, row in zip(visited, rows, strict=True)]}
         return self._page
 
     def _pinned(self) -> Layout | None:
@@ -390,6 +395,14 @@ class Stepper:
         for k, image in enumerate(images):
             write_atomic(path / f"frame_{k:0{digits}d}.{format}", image)
         return path
+
+
+def _live(info: NodeInfo) -> Value:
+    """The Value a trace recorded here saw (a trace loaded from JSON has none to draw)."""
+    if not isinstance(info.value, Value):
+        raise ValueError(f"step_through: {info.name} has no live Value (a trace loaded from "
+                         "JSON cannot be drawn)")
+    return info.value
 
 
 def _kind(got: int, need: int) -> str:

@@ -124,7 +124,8 @@ def test_equations_write_the_engines_locals_and_tangents():
     assert "(q does not depend on a: no term)" in view.equation(q.index + 1)
     assert view.equation(0).startswith(f"before the first step: {dotted('a')} = ∂a/∂a = 1 "
                                        "(the seed)")
-    assert dotted("x") == "x\u0307" and dotted("#3") == "#3\u0307"
+    assert [dotted(n) for n in ("x", "h1", "#3", "x·y", "ab")] == [
+        "x\u0307", "h\u03071", "(#3)\u02d9", "(x·y)\u02d9", "(ab)\u02d9"]
 
 
 def test_print_and_json_hold_every_step():
