@@ -240,19 +240,25 @@ class Moment:
     moment), ``marks`` (node → "pending": nothing has arrived, "partial": some consumers
     have pushed into it, "final": it cannot change any more), ``visited`` (the node just
     visited, highlighted) and ``pushed`` (node → the product it added through each of its
-    edges, for the nodes whose edges are labelled with it)."""
+    edges, for the nodes whose edges are labelled with it). In forward mode ``grads`` holds
+    tangents, marked "waiting" or "known", and ``pushed`` the term each edge adds to the
+    visited node's tangent (None: no term)."""
 
     grads: Mapping[Value, float]
     marks: Mapping[Value, str]
     visited: Value | None = None
-    pushed: Mapping[Value, tuple[float, ...]] = field(default_factory=dict)
+    pushed: Mapping[Value, tuple[float | None, ...]] = field(default_factory=dict)
 
 
 MARKS = {"": "", "pending": " · pending", "partial": " · partial", "final": " ✓ final"}
 
 
 def grad_text(grad: float, mark: str, precision: int = 4) -> str:
-    """The grad line of a box: ``grad 0.664 ✓ final`` (the mark only in frames)."""
+    """The grad line of a box: ``grad 0.664 ✓ final`` (the mark only in frames); in a frame
+    of forward mode, the tangent in its place: ``tangent ?`` (mark ``waiting``: not computed
+    yet) or ``tangent 0.5`` (mark ``known``)."""
+    if mark in ("waiting", "known"):
+        return "tangent ?" if mark == "waiting" else f"tangent {number_text(grad, precision)}"
     return f"grad {number_text(grad, precision)}{MARKS[mark]}"
 
 
@@ -846,7 +852,7 @@ def _digraph(
         extra = {"color": "#15803d", "penwidth": "2"} if box.neuron else {}
         if box.highlighted:
             extra = {"color": _HIGHLIGHT, "penwidth": "3"}
-        if box.mark == "pending":
+        if box.mark in ("pending", "waiting"):
             extra["style"] = "filled,dashed"
         where, label = dot, box.label
         if box.neuron:
@@ -895,12 +901,16 @@ def _legend(legend: graphviz.Digraph, boxes: list[Box], pin: Layout) -> None:
         legend.node("legend_highlighted", "visited at this step" if frame else "highlighted",
                     shape="box", style="rounded", color=_HIGHLIGHT, penwidth="3",
                     **pin.node("legend_highlighted"))
-    if frame:  # a box's border and grad line in each state
-        for mark, text, style in (("pending", "nothing arrived yet", "rounded,dashed"),
-                                  ("partial", "some consumers pushed", "rounded"),
-                                  ("final", "every consumer pushed", "rounded")):
-            legend.node(f"legend_{mark}", f"{MARKS[mark].strip(' ·')}: {text}", shape="box",
-                        style=style, **pin.node(f"legend_{mark}"))
+    forward = any(b.mark in ("waiting", "known") for b in boxes)
+    if frame:  # a box's border and grad (forward mode: tangent) line in each state
+        for mark, text, style in (
+            (("waiting", "tangent ?: not computed yet", "rounded,dashed"),
+             ("known", "tangent: ∂node/∂x, x the seeded node", "rounded")) if forward else
+            (("pending", "pending: nothing arrived yet", "rounded,dashed"),
+             ("partial", "partial: some consumers pushed", "rounded"),
+             ("final", "✓ final: every consumer pushed", "rounded"))):
+            legend.node(f"legend_{mark}", text, shape="box", style=style,
+                        **pin.node(f"legend_{mark}"))
 
 
 def _bb(pin: Layout, cluster: str) -> dict[str, str]:

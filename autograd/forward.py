@@ -51,17 +51,22 @@ def _nodes(
     return outs
 
 
+def _closure_error(node: Value, name: str) -> TypeError:
+    """The TypeError for a node made as ``Value(data, children, op)``: it has a
+    ``_backward`` closure, no local derivatives to push a tangent along."""
+    symbol = node.op.symbol if node.op is not None else ""
+    return TypeError(
+        f"{name}: {node!r} (op {symbol!r}) was made as Value(data, children, op) and has only "
+        "a _backward closure, no local derivatives to push tangents along; declare the op "
+        "with autograd.declare"
+    )
+
+
 def _check_closures(order: Sequence[Value], name: str) -> None:
-    """TypeError naming the first node of ``order`` made as ``Value(data, children, op)``:
-    it has a ``_backward`` closure, no local derivatives to push a tangent along."""
+    """The TypeError of :func:`_closure_error` for the first such node of ``order``."""
     for node in order:
-        if node._b is node._nary and node._a[1] is None:
-            symbol = node.op.symbol if node.op is not None else ""
-            raise TypeError(
-                f"{name}: {node!r} (op {symbol!r}) was made as Value(data, children, "
-                "op) and has only a _backward closure, no local derivatives to push tangents "
-                "along; declare the op with autograd.declare"
-            )
+        if node._b is node._nary and node._a and node._a[1] is None:
+            raise _closure_error(node, name)
 
 
 def tangents_of(outputs: Value | Sequence[Value], seeds: Mapping[Value, float]) -> list[float]:
@@ -72,10 +77,10 @@ def tangents_of(outputs: Value | Sequence[Value], seeds: Mapping[Value, float]) 
     not read), so a seed may be an interior node. No ``.grad`` is read or written.
     """
     outs = _nodes(outputs, seeds, "tangents_of", "seeds' keys")
-    return _push(_interior(outs, "tangents_of"), outs, seeds)
+    return _push(_interior(outs), outs, seeds, "tangents_of")
 
 
-def _interior(outs: list[Value], name: str) -> list[Value]:
+def _interior(outs: list[Value]) -> list[Value]:
     """The interior nodes ``outs`` depend on, each after its parents (leaves left out: their
     tangents are the seeds or none)."""
     if not outs:
@@ -85,12 +90,15 @@ def _interior(outs: list[Value], name: str) -> list[Value]:
     order.reverse()
     if hub is not outs[0]:
         order.pop()
-    _check_closures(order, name)
     return order
 
 
-def _push(order: list[Value], outs: list[Value], seeds: Mapping[Value, float]) -> list[float]:
-    """The forward pass of :func:`tangents_of` over ``order`` (from :func:`_interior`)."""
+def _push(
+    order: list[Value], outs: list[Value], seeds: Mapping[Value, float], name: str
+) -> list[float]:
+    """The forward pass of :func:`tangents_of` over ``order`` (from :func:`_interior`); a
+    node with only a ``_backward`` closure is a TypeError naming ``name``, raised before
+    anything but the pass's own table is written."""
     tangent = {x: to_float(t, "a tangent") for x, t in seeds.items()}
     if any(x._a is not None for x in tangent):
         order = [node for node in order if node not in tangent]
@@ -110,8 +118,11 @@ def _push(order: list[Value], outs: list[Value], seeds: Mapping[Value, float]) -
             elif tb is not None:
                 tangent[node] = node._db * tb
         else:
+            e = node._a
+            if e and e[1] is None:
+                raise _closure_error(node, name)
             t = None
-            it = iter(node._a)
+            it = iter(e)
             for parent, local in zip(it, it):
                 tp = get(parent)
                 if tp is not None:
@@ -202,8 +213,8 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         out, variables, _ = trace_call(f, args, argnums, "jacfwd")
         many = isinstance(out, (list, tuple))
         outs = [as_value(o, "jacfwd") for o in (cast(Sequence[Any], out) if many else [out])]
-        order = _interior(outs, "jacfwd")  # sorted once for all the columns
-        columns = [_push(order, outs, {x: 1.0}) for x in variables]
+        order = _interior(outs)  # sorted once for all the columns
+        columns = [_push(order, outs, {x: 1.0}, "jacfwd") for x in variables]
         rows = [
             columns[0][i] if isinstance(argnums, int) else tuple(c[i] for c in columns)
             for i in range(len(outs))

@@ -446,10 +446,15 @@ class LayerView(Stepper):
         super().__init__(root, grad, rankdir=rankdir, groups=groups, max_nodes=max_nodes,
                          precision=precision)
 
+    @property
+    def backward_trace(self) -> Trace:
+        """The trace stepped: a layer view steps backward only."""
+        return cast(Trace, self.trace)
+
     @cached_property
     def steps(self) -> list[LayerStep]:
         """The formulas in the order the view steps through them."""
-        return _steps(self.layer_graph, self.trace, self.draw_options["precision"])
+        return _steps(self.layer_graph, self.backward_trace, self.draw_options["precision"])
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -500,7 +505,7 @@ class LayerView(Stepper):
 
     @cached_property
     def _grads(self) -> dict[Value, float]:
-        return final_grads(self.trace)
+        return final_grads(self.backward_trace)
 
     @cached_property
     def _after_layers(self) -> set[Value]:

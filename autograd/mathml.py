@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from html import escape
 
 from .files import printable
+from .forward_trace import ForwardTrace
 from .trace import Step, number_text
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
@@ -166,7 +167,33 @@ def _number_text(text: str) -> str:
     return f"<mn>{escape(text)}</mn>"
 
 
-
 def step_mathml(step: Step, root: str = "L", html: bool = False) -> tuple[str, ...]:
     """Every edge of ``step`` as :func:`edge_mathml` writes it, in edge order."""
     return tuple(edge_mathml(step, k, root, html) for k in range(len(step.edges)))
+
+
+def _dotted(name: str) -> str:
+    """The tangent of the node called ``name``: the name with a dot accent over it."""
+    return f'<mover accent="true">{_name(name)}<mo>˙</mo></mover>'
+
+
+def tangent_mathml(trace: ForwardTrace, k: int, html: bool = False) -> str:
+    """Step ``k`` (1-based) of a tangent pass as one ``<math display="block">``:
+    ``ṅ = ∂n/∂a × ȧ + … = local × ṗ + … = products = ṅ``, the line
+    :meth:`~autograd.forward_trace.ForwardTrace.equation` writes, then the parents that add
+    no term."""
+    s = trace.steps[k - 1]
+    n, x = trace.name(s.node), trace.name(trace.wrt)
+    terms = [e for e in s.edges if e.product is not None]
+    plus = "<mo>+</mo>"
+    parts = [_dotted(n), "<mo>=</mo>", plus.join(
+        _fraction(_name(n), _name(trace.name(e.parent))) + "<mo>×</mo>"
+        + _dotted(trace.name(e.parent)) for e in terms), "<mo>=</mo>",
+        plus.join(_number(e.local) + "<mo>×</mo>" + _number(e.tangent) for e in terms)]
+    if len(terms) > 1:
+        parts += ["<mo>=</mo>", plus.join(_number(e.product) for e in terms)]
+    parts += ["<mo>=</mo>", _number(s.tangent)]
+    parts += [f'<mspace width="1em"/><mtext>({escape(printable(trace.name(e.parent)))} does '
+              f"not depend on {escape(printable(x))}: no term)</mtext>"
+              for e in s.edges if e.product is None]
+    return f'<math{_xmlns(html)} display="block"><mrow>{"".join(parts)}</mrow></math>'

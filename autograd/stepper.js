@@ -1,5 +1,6 @@
 /* The stepper page's controls. Every frame arrives computed (data.frames[k]: the visited box,
-   each box's state as a base-36 index into its list data.states[i] of [grad text, mark],
+   each box's state as a base-36 index into its list data.states[i] of [grad text, mark]
+   (forward mode: [tangent text, mark]),
    data.width characters per box, and the edges pushed through; data.eq[k] the equations as
    text; data.mf[k] each edge's MathML pieces, as indices into data.ms, escaped, for the
    template data.mt); this script
@@ -47,7 +48,7 @@
       shown[i] = code;
       var state = d.states[i][parseInt(code, 36)], g = t.parentNode;
       t.textContent = state[0];
-      ["pending", "partial", "final"].forEach(function (m) {
+      ["pending", "partial", "final", "waiting", "known"].forEach(function (m) {
         g.classList.toggle("sg-" + m, state[1] === m);
       });
     });

@@ -12,8 +12,14 @@ no network; it scrolls the visited box into view), ``view.save("steps.gif")`` an
 animation, ``view.save("steps.svg")`` the last frame and ``view.save("frames")`` one image per
 frame.
 
-Every view reads the same replay of the trace's records, :func:`moments`: the drawn frames,
-and the page, whose frames are computed here, so its script only shows them.
+``step_through(root, mode="forward", wrt=x)`` steps forward mode the same way: each node that
+depends on x gets its tangent ṅ = ∂n/∂x = Σ ∂n/∂p · ṗ in topological order (inputs first),
+the box showing ``tangent ?`` until then and the tangent after, the edges of the visited node
+each labelled with the term it adds (:mod:`autograd.forward_trace`).
+
+Every view reads the same replay of the trace's records (:func:`moments`,
+:func:`tangent_moments`): the drawn frames, and the page, whose frames are computed here, so
+its script only shows them.
 """
 
 from __future__ import annotations
@@ -40,11 +46,12 @@ from .drawing import (
     select_boxes,
 )
 from .files import write_atomic
+from .forward_trace import ForwardTrace, forward_trace
 from .gif import animate
 from .groups import check_groups
-from .mathml import edge_fields, edge_template, step_mathml, text_mathml
-from .stepper_page import PAGE, fragment, state_codes, tag_svg
-from .trace import Trace, backward_trace, number_text
+from .mathml import SLOT, edge_fields, edge_template, step_mathml, tangent_mathml, text_mathml
+from .stepper_page import CAPTION, PAGE, fragment, state_codes, tag_svg
+from .trace import NodeInfo, Trace, backward_trace, number_text
 from .value import Value
 
 
@@ -53,24 +60,107 @@ def moments(trace: Trace) -> Iterator[Moment]:
     every node at 0 and the root at the seed, then after each step its parents' grads are the
     step's ``after`` and their marks count the products arrived. The Moments share their
     dicts, updated in place: read one before taking the next."""
-    need = Counter(e.parent.value for s in trace.steps for e in s.edges)
-    grads = {n.value: 0.0 for n in trace.nodes}
-    grads[trace.root.value] = trace.seed
+    need = Counter(_live(e.parent) for s in trace.steps for e in s.edges)
+    grads = {_live(n): 0.0 for n in trace.nodes}
+    grads[_live(trace.root)] = trace.seed
     marks = {v: _kind(0, need[v]) for v in grads}  # the root needs nothing: final
     got: Counter[Value] = Counter()
     yield Moment(grads, marks)
     for step in trace.steps:
         for e in step.edges:
-            v = e.parent.value
+            v = _live(e.parent)
             grads[v] = e.after
             got[v] += 1
             marks[v] = _kind(got[v], need[v])
-        yield Moment(grads, marks, step.node.value,
-                     {step.node.value: tuple(e.added for e in step.edges)})
+        node = _live(step.node)
+        yield Moment(grads, marks, node, {node: tuple(e.added for e in step.edges)})
+
+
+def tangent_moments(trace: ForwardTrace) -> Iterator[Moment]:
+    """The moments of a tangent pass, ``k = 0 .. len(trace.steps)``: at 0 the seeded node at
+    its seed and every node without a step at 0, known, the others waiting; after each step
+    its node's tangent is known and its edges carry their terms. The Moments share their
+    dicts, updated in place: read one before taking the next."""
+    stepped = {_live(s.node) for s in trace.steps}
+    tangents = {_live(n): 0.0 for n in trace.nodes}
+    tangents[_live(trace.wrt)] = trace.seed
+    marks = {v: "waiting" if v in stepped else "known" for v in tangents}
+    yield Moment(tangents, marks)
+    for step in trace.steps:
+        v = _live(step.node)
+        tangents[v], marks[v] = step.tangent, "known"
+        yield Moment(tangents, marks, v, {v: tuple(e.product for e in step.edges)})
+
+
+class _Backward:
+    """What the stepper shows of backward: its :class:`~autograd.trace.Trace`."""
+
+    title = "Stepping through backward"
+    caption = CAPTION
+
+    def __init__(self, root: Value, seed: float) -> None:
+        self.trace = backward_trace(root, seed)
+        self.steps = [(_live(s.node), tuple(e.added for e in s.edges)) for s in self.trace.steps]
+
+    def moments(self) -> Iterator[Moment]:
+        return moments(self.trace)
+
+    def equation(self, k: int) -> str:
+        L = self.trace.root_name
+        if k == 0:
+            return (f"before the first step: ∂{L}/∂{L} = {number_text(self.trace.seed)} (the "
+                    f"seed); {len(self.steps)} steps to go")
+        return self.trace.steps[k - 1].equation(L)
+
+    def mathml(self, k: int) -> str:
+        return "".join(step_mathml(self.trace.steps[k - 1], self.trace.root_name, html=True))
+
+    def math_fields(self) -> dict:
+        """Every edge's MathML pieces (:func:`~autograd.mathml.edge_fields`) for the page,
+        each distinct piece once: ``mt`` the edge template, ``ms`` the pieces, ``mf[k]`` per
+        edge of step k the pieces' indices (a network repeats its names and numbers, so the
+        page stays small)."""
+        index: dict[str, int] = {}
+        frames: list[list[list[int]]] = [[]]
+        for step in self.trace.steps:
+            frames.append([[index.setdefault(f, len(index)) for f in edge_fields(step, i)]
+                           for i in range(len(step.edges))])
+        return {"mt": edge_template(self.trace.root_name, html=True), "ms": list(index),
+                "mf": frames}
+
+
+class _Forward:
+    """What the stepper shows of forward mode: its
+    :class:`~autograd.forward_trace.ForwardTrace`."""
+
+    caption = ("All steps (the node's tangent ṅ = ∂node/∂x, then per edge: local derivative,\n"
+               "the parent's tangent, the product it adds; — : no term):")
+
+    def __init__(self, root: Value, seed: float, wrt: Value | str) -> None:
+        self.trace = forward_trace(root, wrt, seed)
+        self.steps = [(_live(s.node), tuple(e.product for e in s.edges))
+                      for s in self.trace.steps]
+        self.title = f"Stepping through forward mode (∂/∂{self.trace.name(self.trace.wrt)})"
+
+    def moments(self) -> Iterator[Moment]:
+        return tangent_moments(self.trace)
+
+    def equation(self, k: int) -> str:
+        return self.trace.equation(k)
+
+    def mathml(self, k: int) -> str:
+        return tangent_mathml(self.trace, k, html=True)
+
+    def math_fields(self) -> dict:
+        """Each step's MathML once in ``ms``, the template ``mt`` one slot wide."""
+        n = len(self.steps)
+        return {"mt": f"{SLOT}0{SLOT}", "ms": [self.mathml(k) for k in range(1, n + 1)],
+                "mf": [[]] + [[[k]] for k in range(n)]}
 
 
 class Stepper:
-    """The backward pass of ``root``, frame by frame (see the module docstring).
+    """The backward pass of ``root`` (``mode="forward"``: the tangent pass along ``wrt``, a
+    node of the graph or its label), frame by frame (see the module docstring).
 
     ``len(view)`` is the number of steps; ``frame(k)`` a :class:`~autograd.drawing.Drawing`;
     ``equation(k)`` the chain-rule line(s) of step ``k``; ``save(path)`` writes .html, .gif,
@@ -80,9 +170,11 @@ class Stepper:
     ``precision``) are those of :func:`autograd.draw`.
     """
 
-    def __init__(self, root: Value, grad: float = 1.0, **draw_options: Any) -> None:
+    def __init__(self, root: Value, grad: float = 1.0, *, mode: str = "reverse",
+                 wrt: Value | str | None = None, **draw_options: Any) -> None:
         self.root = root
-        self.trace: Trace = backward_trace(root, grad)
+        self._pass = _pass(root, grad, mode, wrt)
+        self.trace: Trace | ForwardTrace = self._pass.trace
         groups = check_groups(draw_options.get("groups"), "step_through")
         self.draw_options = {**draw_options, "groups": groups}  # resolved once, for every frame
         self._frames: dict[int, Drawing] = {}
@@ -91,7 +183,7 @@ class Stepper:
         self._graphs: dict[int, str] = {}
         self.widget = self.slider = self.prev = self.next = self.text = self.graph = None
         try:
-            import ipywidgets as w
+            import ipywidgets as w  # type: ignore[import-untyped]
         except ImportError:
             return
         self.slider = w.IntSlider(value=0, min=0, max=len(self), description="step")
@@ -107,7 +199,7 @@ class Stepper:
         self._render(0)
 
     def __len__(self) -> int:
-        return len(self.trace.steps)
+        return len(self._pass.steps)
 
     # ------------------------------------------------------------------ frames
     def _check(self, k: int) -> None:
@@ -115,9 +207,10 @@ class Stepper:
             raise IndexError(f"step_through: frame {k!r} is outside 0..{len(self)}")
 
     def moment(self, k: int) -> Moment:
-        """The gradients and marks after ``k`` steps (a copy, from :func:`moments`)."""
+        """The gradients (forward mode: tangents) and marks after ``k`` steps (a copy, from
+        :func:`moments` or :func:`tangent_moments`)."""
         self._check(k)
-        for j, m in enumerate(moments(self.trace)):
+        for j, m in enumerate(self._pass.moments()):
             if j == k:
                 return Moment(dict(m.grads), dict(m.marks), m.visited, m.pushed)
         raise AssertionError("unreachable: moments yields len(self) + 1 moments")
@@ -133,15 +226,11 @@ class Stepper:
         return self._frames[k]
 
     def equation(self, k: int) -> str:
-        """What step ``k`` does: ``∂L/∂parent += ∂L/∂node × local = …`` per edge (labels
-        written as :func:`~autograd.drawing.printable` text, as in the drawings)."""
+        """What step ``k`` does: ``∂L/∂parent += ∂L/∂node × local = …`` per edge (forward
+        mode: ``ṅ = Σ ∂n/∂p × ṗ = …``), labels written as
+        :func:`~autograd.drawing.printable` text, as in the drawings."""
         self._check(k)
-        L = self.trace.root_name
-        if k == 0:
-            seed = number_text(self.trace.seed)
-            return printable(f"before the first step: ∂{L}/∂{L} = {seed} (the seed); "
-                             f"{len(self)} steps to go")
-        return "\n".join(map(printable, self.trace.steps[k - 1].equation(L).split("\n")))
+        return "\n".join(map(printable, self._pass.equation(k).split("\n")))
 
     # ------------------------------------------------------------------ Jupyter
     @property
@@ -155,6 +244,8 @@ class Stepper:
             self.slider.value = max(0, min(len(self), k))
 
     def _render(self, k: int) -> None:
+        if self.text is None or self.graph is None:  # no ipywidgets
+            return
         self.text.value = (f"<b>step {k} of {len(self)}</b>{self.mathml(k)}"
                            f"<details><summary>as text</summary>"
                            f"<pre>{html.escape(self.equation(k))}</pre></details>")
@@ -201,10 +292,9 @@ class Stepper:
                     "frames": [{"v": None, "g": "", "e": []}] * (n + 1)}
             picture = f"<p>No picture: {html.escape(' '.join(str(err).split()))}</p>"
         data = {**data, "n": n, "eq": [self.equation(k) for k in range(n + 1)],
-                "mt": edge_template(self.trace.root_name, html=True),
-                "m0": self.mathml(0), **_math_fields(self.trace)}
+                "m0": self.mathml(0), **self._pass.math_fields()}
         return fragment(data, picture, self.equation(n), self.trace._repr_html_(),
-                        math=self.mathml(n))
+                        caption=self._pass.caption, math=self.mathml(n))
 
     def mathml(self, k: int) -> str:
         """Step ``k``'s equations typeset for an HTML page: one MathML ``<math>`` per edge
@@ -212,7 +302,7 @@ class Stepper:
         self._check(k)
         if k == 0:
             return text_mathml(self.equation(0), html=True)
-        return "".join(step_mathml(self.trace.steps[k - 1], self.trace.root_name, html=True))
+        return self._pass.mathml(k)
 
     def page_data(self) -> tuple[Drawing, dict]:
         """The page's drawing and frames, from one pass of :func:`moments`.
@@ -227,13 +317,14 @@ class Stepper:
         if self._page is None:
             options = self.draw_options
             precision = options.get("precision", 4)
-            around = [s.node.value for s in self.trace.steps]  # each frame's neighbourhood
+            around = [v for v, _ in self._pass.steps]  # each frame's neighbourhood
             graph, _ = select_boxes(self.root, options.get("max_nodes", 300), options.get("depth"),
                                options.get("collapse", False), options["groups"], around)
             states: list[dict[tuple[str, str], int]] = [{} for _ in graph.nodes]
             widest: dict[Value, tuple[str, float, str]] = {}
-            rows, visited = [], []
-            for m in moments(self.trace):
+            rows: list[list[int]] = []
+            visited: list[Value | None] = []
+            for m in self._pass.moments():
                 row = []
                 for v, known in zip(graph.nodes, states, strict=True):
                     state = (grad_text(m.grads[v], m.marks[v], precision), m.marks[v])
@@ -242,7 +333,7 @@ class Stepper:
                         widest[v] = (state[0], m.grads[v], m.marks[v])
                 rows.append(row)
                 visited.append(m.visited)
-            pushed = {s.node.value: tuple(e.added for e in s.edges) for s in self.trace.steps}
+            pushed = dict(self._pass.steps)
             drawing = draw_frame(self.root, ids=True, around=around, **options, moment=Moment(
                 {v: g for v, (_, g, _) in widest.items()},
                 {v: mark for v, (_, _, mark) in widest.items()}, None, pushed))
@@ -255,8 +346,10 @@ class Stepper:
                 "boxes": [b.id for b in drawing.boxes],
                 "states": [[list(s) for s in known] for known in states],
                 "width": len(codes[0]),
-                "frames": [{"v": drawing._box_of.get(v), "g": "".join(codes[i] for i in row),
-                            "e": edges.get(v, [])} for v, row in zip(visited, rows, strict=True)]}
+                "frames": [{"v": None if v is None else drawing._box_of.get(v),
+                            "g": "".join(codes[i] for i in row),
+                            "e": [] if v is None else edges.get(v, [])}
+                           for v, row in zip(visited, rows, strict=True)]}
         return self._page
 
     def _pinned(self) -> Layout | None:
@@ -286,7 +379,7 @@ class Stepper:
             return self.frame(len(self)).save(path)
         if suffix in (".html", ".htm"):
             return write_atomic(path, PAGE.format(
-                title=html.escape(printable(f"Stepping through backward: {self.trace.root_name}")),
+                title=html.escape(printable(f"{self._pass.title}: {self.trace.root_name}")),
                 body=self.html()).encode("utf-8"))
         if suffix == ".gif":
             if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not (
@@ -304,16 +397,12 @@ class Stepper:
         return path
 
 
-def _math_fields(trace: Trace) -> dict:
-    """Every edge's MathML pieces (:func:`~autograd.mathml.edge_fields`) for the page, each
-    distinct piece once: ``ms`` the pieces, ``mf[k]`` per edge of step k the pieces' indices
-    (a network repeats its names and numbers, so the page stays small)."""
-    index: dict[str, int] = {}
-    frames: list[list[list[int]]] = [[]]
-    for step in trace.steps:
-        frames.append([[index.setdefault(f, len(index)) for f in edge_fields(step, i)]
-                       for i in range(len(step.edges))])
-    return {"ms": list(index), "mf": frames}
+def _live(info: NodeInfo) -> Value:
+    """The Value a trace recorded here saw (a trace loaded from JSON has none to draw)."""
+    if not isinstance(info.value, Value):
+        raise ValueError(f"step_through: {info.name} has no live Value (a trace loaded from "
+                         "JSON cannot be drawn)")
+    return info.value
 
 
 def _kind(got: int, need: int) -> str:
@@ -321,16 +410,38 @@ def _kind(got: int, need: int) -> str:
     return "final" if got == need else "partial" if got else "pending"
 
 
-def step_through(root: Value, grad: float = 1.0, *, layers: bool = False,
+def _pass(root: Value, seed: float, mode: str, wrt: Value | str | None) -> _Backward | _Forward:
+    """The pass a stepper shows; ValueError naming the problem for a bad ``mode`` or
+    ``wrt``, before any work."""
+    if mode == "reverse":
+        if wrt is not None:
+            raise ValueError("step_through: wrt is forward mode's input; mode='reverse' (the "
+                             "default) differentiates the root with respect to every node")
+        return _Backward(root, seed)
+    if mode != "forward":
+        raise ValueError(f"step_through: mode must be 'reverse' or 'forward', got {mode!r}")
+    if wrt is None:
+        raise ValueError("step_through: mode='forward' needs wrt=, the node whose tangent is "
+                         "seeded (a Value of the graph or its label)")
+    return _Forward(root, seed, wrt)
+
+
+def step_through(root: Value, grad: float = 1.0, *, mode: str = "reverse",
+                 wrt: Value | str | None = None, layers: bool = False,
                  **draw_options: Any) -> Stepper:
     """The backward pass of ``root`` frame by frame (display it in Jupyter, or ``save`` it);
-    no ``.grad`` changes. ``draw_options`` go to :func:`autograd.draw` (``depth``,
+    no ``.grad`` changes. ``mode="forward"`` steps forward mode instead: every node's
+    tangent ∂node/∂``wrt`` (a Value of the graph or its label; seeded ``grad``), in
+    topological order. ``draw_options`` go to :func:`autograd.draw` (``depth``,
     ``collapse``, ``groups``, ``max_nodes``, ``rankdir``, ``precision``). ``layers=True``:
-    layer by layer with the δ formulas (:class:`autograd.layerview.LayerView`). Any other
-    name is a TypeError naming the options."""
+    layer by layer with the δ formulas (:class:`autograd.layerview.LayerView`, backward
+    only). Any other name is a TypeError naming the options."""
     check_options("step_through", draw_options)
     if layers:
+        if mode != "reverse" or wrt is not None:
+            raise ValueError("step_through: layers=True steps backward only (mode='reverse', "
+                             "no wrt)")
         from .layerview import LayerView
 
         return LayerView(root, grad, **draw_options)
-    return Stepper(root, grad, **draw_options)
+    return Stepper(root, grad, mode=mode, wrt=wrt, **draw_options)

@@ -109,8 +109,8 @@ def tag_svg(drawing: Drawing, data: dict) -> str:
     """``drawing``'s SVG with each box's grad text tagged ``data-node`` and each product text
     ``data-edge``, showing the last frame of ``data`` (what a reader without script sees)
     in its own attributes, so that it reads right without the page's style too: pending
-    boxes dashed, only the last step's edges red. Repeated font attributes move to the
-    root (inherited), to keep big pages small."""
+    (forward mode: waiting) boxes dashed, only the last step's edges red. Repeated font
+    attributes move to the root (inherited), to keep big pages small."""
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     tree = ET.fromstring(drawing.image("svg")[0])
@@ -129,7 +129,7 @@ def tag_svg(drawing: Drawing, data: dict) -> str:
         for shape in _shapes(g):
             for name in ("d", "points"):
                 if name in shape.attrib:
-                    shape.set(name, _TENTHS.sub(r"\1", shape.get(name).strip()))
+                    shape.set(name, _TENTHS.sub(r"\1", shape.attrib[name].strip()))
         kind, title, gid = g.get("class"), g.findtext(f"{q}title"), g.get("id", "")
         if kind == "node":
             _rounded_rects(g)
@@ -140,12 +140,12 @@ def tag_svg(drawing: Drawing, data: dict) -> str:
             g.set("class", f"node sg-{final[title][1]}"
                   + (" sg-visited" if last["v"] == title else ""))
             for shape in _shapes(g):
-                if final[title][1] == "pending":
+                if final[title][1] in ("pending", "waiting"):
                     shape.set("stroke-dasharray", "5,2")
                 else:
                     shape.attrib.pop("stroke-dasharray", None)
-        elif kind == "edge" and g.find(f"{q}title") is not None:
-            g.remove(g.find(f"{q}title"))  # n1->n2: the page reads edges by id
+        elif kind == "edge" and (edge_title := g.find(f"{q}title")) is not None:
+            g.remove(edge_title)  # n1->n2: the page reads edges by id
         if kind == "edge" and gid.startswith("e") and texts:
             if drawing.edges[int(gid[1:])].added is not None:
                 texts[-1].set("data-edge", gid)

@@ -109,7 +109,8 @@ class Step:
         return "\n".join(lines)
 
 
-def _infos(order: Sequence[Value]) -> dict[Node, NodeInfo]:
+def node_infos(order: Sequence[Value]) -> dict[Node, NodeInfo]:
+    """A :class:`NodeInfo` per node of ``order`` (a topological order), its position its id."""
     return {
         node: NodeInfo(
             i,
@@ -132,7 +133,7 @@ def _replay(root: Node, seed: float, order: Sequence[Value], accumulate: bool
     current ``.grad`` when ``accumulate`` (what backward adds into), else at 0 (the pass's own
     ∂root/∂leaf).
     """
-    info = _infos(order)
+    info = node_infos(order)
     grads = {node: (node.grad if accumulate and not node._edges else 0.0) for node in order}
     for index, (node, g, edges) in enumerate(steps(root, seed, order, grads)):
         yield Step(index, info[node], g, tuple(
@@ -253,7 +254,7 @@ class Trace:
 
     def _repr_html_(self) -> str:
         try:
-            return _steps_html(self.table())
+            return table_html(self.table())
         except Exception as err:  # display never raises
             return f"<pre>{html.escape(repr(err))}</pre>"
 
@@ -399,10 +400,11 @@ def backward_trace(root: Node, grad: float = 1.0) -> Trace:
     order = cast("list[Value]", topological_order(root))
     check_closures(order)
     steps = tuple(_replay(root, seed, order, accumulate=False))
-    return Trace(tuple(_infos(order).values()), steps, seed)
+    return Trace(tuple(node_infos(order).values()), steps, seed)
 
 
-def _steps_html(rows: list[tuple[str, ...]]) -> str:
+def table_html(rows: list[tuple[str, ...]]) -> str:
+    """A step table (header row, then rows of strings) as an HTML table."""
     head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
     body = ["<tr>" + "".join(f"<td>{html.escape(printable(c))}</td>" for c in r) + "</tr>"
             for r in rows[1:]]
@@ -521,7 +523,7 @@ def explain(node: Node, root: Node) -> Explanation:
     :class:`Trace`; the explanation notes when ``node.grad`` holds something else now.
     """
     order = cast("list[Value]", topological_order(root))
-    info = _infos(order)
+    info = node_infos(order)
     if node not in info:
         raise ValueError(f"{node!r} is not in the graph of {root!r}")
     check_closures(order)

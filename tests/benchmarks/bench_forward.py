@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import autograd  # noqa: E402
 import nn  # noqa: E402
+from autograd.backward import interior_order  # noqa: E402
 from autograd.forward import cost, tangents_of  # noqa: E402
 
 
@@ -57,7 +58,7 @@ def bench_chain(repeats: int) -> None:
     y = x
     for _ in range(500_000):
         y = -(y * 1.0)
-    nodes = len(autograd.interior_order(y))
+    nodes = len(interior_order(y))
     compare("1e6-node chain", nodes, lambda: tangents_of(y, {x: 1.0}), y.backward, repeats)
 
 
@@ -79,7 +80,7 @@ def bench_mlp(repeats: int) -> None:
     compare("MLP(2,[16,16,1]) hinge loss on 100 points, one pass", nodes,
             lambda: tangents_of(loss, direction), loss.backward, repeats)
     loss.backward()
-    order = autograd.interior_order(loss)
+    order = interior_order(loss)
     edges = sum(len(n.parents) for n in order)
     skipped = sum(len(n.parents) for n in order if n.grad == 0 and n.op.name == "linear")
     print(f"  backward skips the linear nodes whose gradient is 0 (ReLU off, hinge met): "
