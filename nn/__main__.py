@@ -44,7 +44,8 @@ from .io import save
 from .layers import MLP, config_parameters
 from .optim import OPTIMIZERS
 from .record import Recording
-from .train import LOSSES, DivergenceError, History, TrainingInterrupted, evaluate, fit
+from .sample_graph import draw_sample, sample_loss
+from .train import DivergenceError, History, TrainingInterrupted, evaluate, fit
 
 # data set -> (loss, outputs, default hidden widths, activation, epochs, batch size, lr)
 DEFAULTS = {
@@ -208,21 +209,18 @@ def plot(numbers: dict[str, list[float]], loss: str, path: Path) -> None:
 
 
 def draw_graph(model: MLP, x: list, target: int, loss: str, path: Path) -> None:
-    """Write one sample's forward graph, loss and gradients with autograd.draw in the layer
-    view (neurons collapsed to one box each when the layer view refuses the graph). Raises
-    OSError if the file cannot be written and RuntimeError for any other drawing problem."""
-    draw = getattr(autograd, "draw", None)
-    if draw is None:
+    """Write training sample 0's graph, loss and gradients in the layer view, top to bottom,
+    with the input and the loss named (:func:`nn.sample_graph.draw_sample`; each neuron one
+    box when the layer view refuses the graph). Raises OSError if the file cannot be written
+    and RuntimeError for any other drawing problem."""
+    if getattr(autograd, "draw", None) is None:
         raise RuntimeError("autograd.draw is not available")
     try:
-        out = model(x)
-        loss_value = LOSSES[loss][0](out, target)
-        model.zero_grad()
-        loss_value.backward()  # so the drawing shows every gradient
+        loss_value = sample_loss(model, x, target, loss)  # every node shows its gradient
         try:
-            drawing = draw(loss_value, layers=True)
+            drawing = draw_sample(loss_value, "training sample 0", loss, target)
         except ValueError:  # e.g. more boxes than max_nodes
-            drawing = draw(loss_value, collapse=True)
+            drawing = autograd.draw(loss_value, collapse=True)
         drawing.save(path)
     except OSError:
         raise
