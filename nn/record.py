@@ -46,6 +46,7 @@ class Recording:
         self.every, self.max_records, self.test = every, max_records, test
         self.snapshots: list[Snapshot] = []
         self.test_history: dict[str, list[float]] = {}
+        self.loss: Any = None  # fit's loss (a name or a function), for the report's graph
 
     def __len__(self) -> int:
         return len(self.snapshots)
@@ -59,11 +60,13 @@ class Recording:
         return [s.epoch for s in self.snapshots]
 
     def save_report(self, path: Any, model: Any = None, X: Sequence | None = None,
-                    y: Sequence | None = None, title: str = "Training report") -> Any:
+                    y: Sequence | None = None, title: str = "Training report",
+                    sample: tuple[Any, Any] | None = None, sample_name: str = "X[0]",
+                    max_graphs: int = 20) -> Any:
         """Write the HTML report of this recording (see :func:`nn.report.report`)."""
         from .report import report
 
-        return report(self, path, model, X, y, title)
+        return report(self, path, model, X, y, title, sample, sample_name, max_graphs)
 
     def after_epoch(self, epoch: int, last: bool, model: Any, optimizer: Any,
                     history: dict[str, list], loss: Any, metrics: Sequence,
@@ -72,6 +75,7 @@ class Recording:
         every ``every`` epochs and after the ``last``."""
         from .train import evaluate
 
+        self.loss = loss
         if self.test is not None:
             result = evaluate(model, self.test[0], self.test[1], loss, metrics, decode)
             for k, v in result.items():

@@ -48,18 +48,22 @@ def sample_loss(model: Module, x: Any, target: Any,
     return value
 
 
+def layer_view(loss_value: Value, precision: int = 4) -> Any:
+    """``autograd.draw(loss_value, layers=True, rankdir="TB")``: the layer drawing whose boxes
+    :func:`stacked` lays out. Raises ValueError when the layer view refuses the graph (more
+    boxes than its ``max_nodes``)."""
+    return autograd.draw(loss_value, layers=True, rankdir="TB", precision=precision)
+
+
 def draw_sample(loss_value: Value, sample: str, loss: str | Callable[..., Value],
                 target: Any, precision: int = 4) -> Drawing:
-    """The layer view of ``loss_value`` (see the module docstring), top to bottom, with the
-    notes ``input x: <sample>`` and ``loss = <loss>(ŷ, y), target y = <target>``. Raises
-    ValueError when the layer view refuses the graph (more boxes than its ``max_nodes``)."""
-    view = autograd.draw(loss_value, layers=True, rankdir="TB", precision=precision)
-    return stacked(view, f"input x: {sample}",
-                   f"loss = {loss_name(loss)}(ŷ, y), target y = {target}")
+    """The layer view of ``loss_value``, stacked and with its notes (see :func:`stacked`)."""
+    return stacked(layer_view(loss_value, precision), sample, loss, target)
 
 
-def stacked(view: Any, input_note: str, loss_note: str) -> Drawing:
-    """``view`` (a layer drawing) with its layers stacked and the two notes, as a Drawing."""
+def stacked(view: Any, sample: str, loss: str | Callable[..., Value], target: Any) -> Drawing:
+    """``view`` (a layer drawing) with its layers stacked and the notes ``input x: <sample>``
+    and ``loss = <loss>(ŷ, y), target y = <target>``, as a Drawing."""
     digraph = view.digraph
     clusters: dict[str, list] = {}
     for box in view.layer_boxes:
@@ -72,11 +76,11 @@ def stacked(view: Any, input_note: str, loss_note: str) -> Drawing:
                 digraph.edge(below[-1].id, box.id, style="invis")
     inputs = [b.id for b in view.layer_boxes if b.kind == "input" and b.nodes is None]
     roots = [b.id for b in view.layer_boxes if b.kind == "root"]
-    for name, note, boxes, into in (("input_note", input_note, inputs, True),
-                                    ("loss_note", loss_note, roots, False)):
+    notes = (("input_note", f"input x: {sample}", inputs, True),
+             ("loss_note", f"loss = {loss_name(loss)}(ŷ, y), target y = {target}", roots, False))
+    for name, note, boxes, into in notes:
         digraph.node(name, note, **NOTE)
         for box in boxes:
             digraph.edge(*((name, box) if into else (box, name)), style="dashed",
                          color="#92400e", arrowhead="none")
     return Drawing(digraph, [], [], view.precision)
-

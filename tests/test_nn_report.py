@@ -1,5 +1,6 @@
 """The report page: self-contained, its numbers are the recording's, its pictures the model's."""
 
+import html
 import json
 import re
 
@@ -71,3 +72,43 @@ def test_an_empty_recording_is_refused(tmp_path):
     with pytest.raises(ValueError, match="report: needs a Recording with snapshots"):
         Recording().save_report(tmp_path / "x.html")
     assert not (tmp_path / "x.html").exists()
+
+
+def _graphs(text: str) -> list:
+    blob = re.search(r'<script id="graphs" type="application/json">(.*?)</script>', text, re.S)
+    return json.loads(blob.group(1))
+
+
+def test_graphs_are_capped_at_evenly_spaced_epochs_and_the_cap_is_said(tmp_path):
+    X, y = moons(30, noise=0.1, seed=1)
+    model = MLP(2, [4, 1], rng=1)
+    rec = Recording()
+    fit(model, X, y, loss="bce_with_logits", optimizer="adam", lr=0.05, epochs=10,
+        progress=False, seed=1, record=rec)
+    text = rec.save_report(tmp_path / "r.html", model=model, X=X, y=y, max_graphs=4).read_text()
+    assert [g["epoch"] for g in _graphs(text)] == [1, 4, 7, 10]
+    frames = _page_frames(text)
+    assert [f["graph"] for f in frames] == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3]
+    assert "nearest before epoch" in text  # the caption says when a graph is an earlier one
+    # the last graph is the one drawn: its texts are the ones the static picture shows
+    shown = re.findall(r'<text [^>]*data-cell="(\d+)"[^>]*>([^<]*)</text>', text)
+    assert [html.unescape(t) for _, t in shown] == _graphs(text)[-1]["t"]
+    text = rec.save_report(tmp_path / "r.html", model=model, X=X, y=y, max_graphs=0).read_text()
+    assert _graphs(text) == [] and "No sample graph: no graphs asked for" in text
+
+
+def test_a_graph_the_layer_view_refuses_is_left_out_with_the_reason(tmp_path, monkeypatch):
+    import nn.report
+
+    def refuse(loss_value):
+        raise ValueError("draw: 301 boxes, more than max_nodes=300")
+
+    monkeypatch.setattr(nn.report, "layer_view", refuse)
+    X, y = moons(20, noise=0.1, seed=1)
+    model = MLP(2, [3, 1], rng=1)
+    rec = Recording()
+    history = fit(model, X, y, loss="bce_with_logits", epochs=2, progress=False, seed=1,
+                  record=rec)
+    text = rec.save_report(tmp_path / "r.html", model=model, X=X, y=y).read_text()
+    assert "No sample graph: draw: 301 boxes, more than max_nodes=300" in text
+    assert [f["numbers"]["loss"] for f in _page_frames(text)] == history["loss"]  # the rest
