@@ -47,7 +47,8 @@ def _scale(lo: float, hi: float, a: float, b: float):
     return lambda v: a + (v - lo) / span * (b - a)
 
 
-def line_chart(series: dict[str, list[tuple[float, float]]], cursor_id: str) -> str:
+def line_chart(series: dict[str, list[tuple[float, float]]], cursor_id: str,
+               xlabel: str = "epoch") -> str:
     """Polylines of (x, y) points, a legend, and a vertical cursor line with id ``cursor_id``."""
     pts = [p for s in series.values() for p in s if math.isfinite(p[1])]
     if not pts:
@@ -57,7 +58,7 @@ def line_chart(series: dict[str, list[tuple[float, float]]], cursor_id: str) -> 
     out = [f'<svg viewBox="0 0 {W} {H}" width="{W}" height="{H}">',
            f'<text x="2" y="14" font-size="10">{_fmt(max(ys))}</text>',
            f'<text x="2" y="{H - 25}" font-size="10">{_fmt(min(ys))}</text>',
-           f'<text x="{W // 2}" y="{H - 5}" font-size="10">epoch</text>']
+           f'<text x="{W // 2}" y="{H - 5}" font-size="10">{xlabel}</text>']
     for i, (name, s) in enumerate(series.items()):
         c = COLOURS[i % len(COLOURS)]
         line = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in s if math.isfinite(y))
@@ -206,7 +207,7 @@ def _tagged(svg: bytes, texts: dict[str, list[str]]) -> tuple[str, list[str]]:
 
 def _graphs(recording: Recording, work: Module, sample: tuple, name: str,
             cap: int) -> tuple[str, list[dict[str, Any]], list[int]]:
-    """(the picture, per graph its epoch and texts, per snapshot its graph's index): one
+    """(the picture, per graph its position and texts, per snapshot its graph's index): one
     sample's layer view under ``cap`` evenly spaced snapshots' parameters, drawn once (the
     last of them) and renumbered for the others. The picture is a paragraph saying why when
     there is no graph."""
@@ -227,10 +228,18 @@ def _graphs(recording: Recording, work: Module, sample: tuple, name: str,
         return f"<p>No sample graph: {reason}</p>", [], [-1] * len(recording.snapshots)
     keys = list(dict.fromkeys(cells))
     flat = [[line for key in keys for line in t[key]] for t in texts]
-    graphs = [{"epoch": recording.snapshots[i].epoch, "t": row} for i, row in zip(picked, flat)]
+    graphs = [{"at": _at(recording, recording.snapshots[i]), "t": row}
+              for i, row in zip(picked, flat)]
     index = [max(j for j, p in enumerate(picked) if p <= i)
              for i in range(len(recording.snapshots))]
     return svg, graphs, index
+
+
+def _at(recording: Recording, snap: Snapshot) -> str:
+    """Where ``snap`` is on the timeline: ``epoch 3``, or ``step 40 (epoch 3)``."""
+    if recording.unit == "step":
+        return f"step {snap.step} (epoch {snap.epoch})"
+    return f"epoch {snap.epoch}"
 
 
 def _frame(snap: Snapshot, model: Module | None, X: list | None,
@@ -263,6 +272,8 @@ def report(recording: Recording, path: str | Path, model: Module | None = None,
     Xs = [list(map(float, row)) for row in X] if X is not None else None
     ys = list(y) if y is not None else None
     frames = [_frame(s, work, Xs, ys) for s in recording.snapshots]
+    for f, s in zip(frames, recording.snapshots):
+        f.update(at=_at(recording, s), x=recording.position(s), step=s.step)
     graph, graphs = "", []
     if work is not None and (sample is not None or (Xs and ys)):
         graph, graphs, index = _graphs(recording, work, sample or (Xs[0], ys[0]),
@@ -270,8 +281,8 @@ def report(recording: Recording, path: str | Path, model: Module | None = None,
         for f, i in zip(frames, index):
             f["graph"] = i
     names = [k for k in frames[0]["numbers"] if "loss" in k]
-    chart = line_chart({k: [(f["epoch"], f["numbers"][k]) for f in frames] for k in names},
-                       "cursor")
+    chart = line_chart({k: [(f["x"], f["numbers"][k]) for f in frames] for k in names},
+                       "cursor", recording.unit)
     data, graph_data = (json.dumps(d, allow_nan=False).replace("<", "\\u003c")
                         for d in (frames, graphs))
     page = _PAGE.format(title=html.escape(title), n=len(frames) - 1, chart=chart,
@@ -292,7 +303,7 @@ table td{{padding:0 .6em}}</style></head><body>
 <h1>{title}</h1>
 <p><button id="play">play</button>
 <input id="slider" type="range" min="0" max="{n}" value="0" aria-label="recorded epoch">
-epoch <span id="epoch"></span></p>
+epoch <span id="epoch"></span><span id="step"></span></p>
 <table id="numbers"></table>
 <div class="row"><div id="chart">{chart}</div><div id="picture">{first_picture}</div></div>
 <div id="hist" class="row">{first_hist}</div>
@@ -306,10 +317,10 @@ const cells = document.querySelectorAll('#graph [data-cell]');
 function showGraph(f) {{
   const g = graphs[f.graph];
   if (!g) return;
-  document.getElementById('graph-caption').textContent = "One sample's loss graph at epoch "
-    + g.epoch + " (values and ∂loss/∂node under that epoch's parameters)"
-    + (g.epoch === f.epoch ? '' : '; graphs are drawn for ' + graphs.length
-       + ' evenly spaced epochs, this is the nearest before epoch ' + f.epoch);
+  document.getElementById('graph-caption').textContent = "One sample's loss graph at " + g.at
+    + " (values and ∂loss/∂node under those parameters)"
+    + (g.at === f.at ? '' : '; graphs are drawn at ' + graphs.length
+       + ' evenly spaced positions, this is the nearest before ' + f.at);
   cells.forEach(el => {{
     el.textContent = g.t[+el.dataset.cell];
     el.removeAttribute('textLength');
@@ -325,6 +336,7 @@ function show(i) {{
   const f = frames[i];
   slider.value = i;
   document.getElementById('epoch').textContent = f.epoch;
+  document.getElementById('step').textContent = f.at.startsWith('step') ? ', step ' + f.step : '';
   document.getElementById('numbers').innerHTML = Object.entries(f.numbers).map(
     ([k, v]) => '<tr><td>' + k + '</td><td data-key="' + k + '">' + v + '</td></tr>').join('');
   document.getElementById('hist').innerHTML = f.hist;
@@ -332,7 +344,7 @@ function show(i) {{
   showGraph(f);
   if (cursor) {{
     const d = cursor.dataset, span = (d.e1 - d.e0) || 1;
-    const x = +d.x0 + (f.epoch - d.e0) / span * (d.x1 - d.x0);
+    const x = +d.x0 + (f.x - d.e0) / span * (d.x1 - d.x0);
     cursor.setAttribute('x1', x); cursor.setAttribute('x2', x);
   }}
 }}

@@ -86,10 +86,10 @@ def test_graphs_are_capped_at_evenly_spaced_epochs_and_the_cap_is_said(tmp_path)
     fit(model, X, y, loss="bce_with_logits", optimizer="adam", lr=0.05, epochs=10,
         progress=False, seed=1, record=rec)
     text = rec.save_report(tmp_path / "r.html", model=model, X=X, y=y, max_graphs=4).read_text()
-    assert [g["epoch"] for g in _graphs(text)] == [1, 4, 7, 10]
+    assert [g["at"] for g in _graphs(text)] == ["epoch 1", "epoch 4", "epoch 7", "epoch 10"]
     frames = _page_frames(text)
     assert [f["graph"] for f in frames] == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3]
-    assert "nearest before epoch" in text  # the caption says when a graph is an earlier one
+    assert "nearest before " in text  # the caption says when a graph is an earlier one
     # the last graph is the one drawn: its texts are the ones the static picture shows
     shown = re.findall(r'<text [^>]*data-cell="(\d+)"[^>]*>([^<]*)</text>', text)
     assert [html.unescape(t) for _, t in shown] == _graphs(text)[-1]["t"]
@@ -112,3 +112,18 @@ def test_a_graph_the_layer_view_refuses_is_left_out_with_the_reason(tmp_path, mo
     text = rec.save_report(tmp_path / "r.html", model=model, X=X, y=y).read_text()
     assert "No sample graph: draw: 301 boxes, more than max_nodes=300" in text
     assert [f["numbers"]["loss"] for f in _page_frames(text)] == history["loss"]  # the rest
+
+
+def test_a_step_recording_reports_each_recorded_steps_loss(tmp_path):
+    X, y = moons(30, noise=0.1, seed=1)
+    model = MLP(2, [4, 1], rng=1)
+    rec = Recording(every_n_steps=4)
+    fit(model, X, y, loss="bce_with_logits", optimizer="adam", lr=0.05, epochs=3,
+        batch_size=10, progress=False, seed=1, record=rec)  # 3 steps an epoch, 9 in all
+    text = rec.save_report(tmp_path / "r.html", model=model, X=X, y=y).read_text()
+    frames = _page_frames(text)
+    assert [f["at"] for f in frames] == ["step 4 (epoch 2)", "step 8 (epoch 3)",
+                                         "step 9 (epoch 3)"]
+    assert [f["numbers"]["loss"] for f in frames] == rec.step_history["loss"]
+    assert [g["at"] for g in _graphs(text)] == [f["at"] for f in frames]
+    assert ">step</text>" in text  # the loss chart's x axis counts steps
