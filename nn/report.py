@@ -219,7 +219,8 @@ def _graphs(recording: Recording, work: Module, sample: tuple, name: str,
             raise ValueError("no graphs asked for" if not picked else "no loss recorded")
         for i in picked:
             work.load_state_dict(recording.snapshots[i].params)
-            views.append(layer_view(sample_loss(work, x, target, recording.loss)))
+            views.append(layer_view(sample_loss(work, x, target, recording.loss),
+                                    work.module_paths()))
         texts = [_texts(v) for v in views]
         picture = stacked(views[-1], name, recording.loss, target)
         svg, cells = _tagged(picture.image("svg")[0], texts[-1])

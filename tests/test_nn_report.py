@@ -100,7 +100,7 @@ def test_graphs_are_capped_at_evenly_spaced_epochs_and_the_cap_is_said(tmp_path)
 def test_a_graph_the_layer_view_refuses_is_left_out_with_the_reason(tmp_path, monkeypatch):
     import nn.report
 
-    def refuse(loss_value):
+    def refuse(loss_value, groups):
         raise ValueError("draw: 301 boxes, more than max_nodes=300")
 
     monkeypatch.setattr(nn.report, "layer_view", refuse)
