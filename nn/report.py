@@ -269,6 +269,8 @@ def report(recording: Recording, path: str | Path, model: Module | None = None,
         raise ValueError(f"report: needs a Recording with snapshots, got {recording!r}")
     if isinstance(max_graphs, bool) or not isinstance(max_graphs, int) or max_graphs < 0:
         raise ValueError(f"report: max_graphs must be an int ≥ 0, got {max_graphs!r}")
+    if sample is not None and (not isinstance(sample, (tuple, list)) or len(sample) != 2):
+        raise ValueError(f"report: sample must be a pair (x, target), got {sample!r}")
     work = copy.deepcopy(model) if model is not None else None
     Xs = [list(map(float, row)) for row in X] if X is not None else None
     ys = list(y) if y is not None else None

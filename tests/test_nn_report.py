@@ -74,6 +74,19 @@ def test_an_empty_recording_is_refused(tmp_path):
     assert not (tmp_path / "x.html").exists()
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({"max_graphs": -1}, "max_graphs must be an int ≥ 0, got -1"),
+    ({"max_graphs": True}, "max_graphs must be an int ≥ 0, got True"),
+    ({"sample": [0.5]}, r"sample must be a pair \(x, target\), got \[0.5\]"),
+])
+def test_bad_graph_settings_are_refused_before_anything_is_written(moons_run, tmp_path, kwargs,
+                                                                    message):
+    model, rec, _, X, y = moons_run
+    with pytest.raises(ValueError, match=f"report: {message}"):
+        rec.save_report(tmp_path / "x.html", model=model, X=X, y=y, **kwargs)
+    assert not (tmp_path / "x.html").exists()
+
+
 def _graphs(text: str) -> list:
     blob = re.search(r'<script id="graphs" type="application/json">(.*?)</script>', text, re.S)
     return json.loads(blob.group(1))
