@@ -140,3 +140,24 @@ def test_a_step_recording_reports_each_recorded_steps_loss(tmp_path):
     assert [f["numbers"]["loss"] for f in frames] == rec.step_history["loss"]
     assert [g["at"] for g in _graphs(text)] == [f["at"] for f in frames]
     assert ">step</text>" in text  # the loss chart's x axis counts steps
+
+
+def test_boundary_runs_of_one_colour_are_one_rect_and_every_cell_is_the_models(moons_run,
+                                                                                tmp_path):
+    model, rec, _, X, y = moons_run
+    frames = _page_frames(rec.save_report(tmp_path / "r.html", model=model, X=X, y=y)
+                          .read_text())
+    rects = re.findall(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" [^>]*fill="([^"]+)"',
+                       frames[-1]["picture"])
+    assert len(rects) < 200  # 900 cells before
+    xs, ys = [p[0] for p in X], [p[1] for p in X]
+    grid = [[min(xs) + (max(xs) - min(xs)) * j / 29, max(ys) - (max(ys) - min(ys)) * i / 29]
+            for i in range(30) for j in range(30)]
+    fresh = MLP(2, [5, 1], rng=9)
+    fresh.load_state_dict(rec.snapshots[-1].params)
+    scores = predict(fresh, grid)
+    assert min(scores) < 0 < max(scores)  # logits: red where the logit is positive
+    expected = ["#f4c7c3" if s > 0 else "#c6dbef" for s in scores]
+    shown = [fill for _, _, width, fill in rects
+             for _ in range(round((float(width) - 0.5) / (320 / 30)))]
+    assert shown == expected
