@@ -6,7 +6,7 @@ holds ∂loss/∂node (the loss without fit's l2 penalty). :func:`draw_sample` d
 width: each layer's cluster sits below the one before (an invisible edge from a layer's last
 box to the next layer's W and b, so no two clusters share a row and none is pushed sideways),
 and two notes name what the view leaves unnamed: the input (which sample) and the loss (its
-function and target). ``python -m nn train``'s moons 2-16-16-1: 926 × 1684 pt (the plain
+function and target). ``python -m nn train``'s moons 2-16-16-1: 915 × 1684 pt (the plain
 layer view, left to right: 2537 × 1261 pt).
 """
 
