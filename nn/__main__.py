@@ -2,9 +2,10 @@
 
 Writes to --out: model.json (see nn.save), history.json (one list per number, one entry per
 epoch: loss, test_loss, accuracy, test_accuracy, lr), report.html (the training replayed
-epoch by epoch, see nn.Recording.save_report), graph.svg (one training sample's graph and
-loss in the layer view, when the graph drawer is available) and loss.png (train and test
-loss and accuracy per epoch, when matplotlib is installed).
+epoch by epoch, with training sample 0's graph at each epoch; see
+nn.Recording.save_report), graph.svg (training sample 0's graph and loss in the layer view,
+layers top to bottom, input and loss named; when the graph drawer is available) and
+loss.png (train and test loss and accuracy per epoch, when matplotlib is installed).
 
 A bad argument, including an --out that cannot be written or a run too big for the
 machine's memory, is one line on stderr and exit code 2, found before anything is made.
@@ -44,7 +45,8 @@ from .io import save
 from .layers import MLP, config_parameters
 from .optim import OPTIMIZERS
 from .record import Recording
-from .train import LOSSES, DivergenceError, History, TrainingInterrupted, evaluate, fit
+from .sample_graph import draw_sample, sample_loss
+from .train import DivergenceError, History, TrainingInterrupted, evaluate, fit
 
 # data set -> (loss, outputs, default hidden widths, activation, epochs, batch size, lr)
 DEFAULTS = {
@@ -208,21 +210,18 @@ def plot(numbers: dict[str, list[float]], loss: str, path: Path) -> None:
 
 
 def draw_graph(model: MLP, x: list, target: int, loss: str, path: Path) -> None:
-    """Write one sample's forward graph, loss and gradients with autograd.draw in the layer
-    view (neurons collapsed to one box each when the layer view refuses the graph). Raises
-    OSError if the file cannot be written and RuntimeError for any other drawing problem."""
-    draw = getattr(autograd, "draw", None)
-    if draw is None:
+    """Write training sample 0's graph, loss and gradients in the layer view, top to bottom,
+    with the input and the loss named (:func:`nn.sample_graph.draw_sample`; each neuron one
+    box when the layer view refuses the graph). Raises OSError if the file cannot be written
+    and RuntimeError for any other drawing problem."""
+    if getattr(autograd, "draw", None) is None:
         raise RuntimeError("autograd.draw is not available")
     try:
-        out = model(x)
-        loss_value = LOSSES[loss][0](out, target)
-        model.zero_grad()
-        loss_value.backward()  # so the drawing shows every gradient
+        loss_value = sample_loss(model, x, target, loss)  # every node shows its gradient
         try:
-            drawing = draw(loss_value, layers=True)
+            drawing = draw_sample(loss_value, "training sample 0", loss, target)
         except ValueError:  # e.g. more boxes than max_nodes
-            drawing = draw(loss_value, collapse=True)
+            drawing = autograd.draw(loss_value, collapse=True)
         drawing.save(path)
     except OSError:
         raise
@@ -230,26 +229,28 @@ def draw_graph(model: MLP, x: list, target: int, loss: str, path: Path) -> None:
         raise RuntimeError(f"{type(err).__name__}: {err}") from None
 
 
-def _report(recording: Recording, model: MLP, X: list, y: list, path: Path) -> None:
+def _report(recording: Recording, model: MLP, X: list, y: list, sample: tuple,
+            path: Path) -> None:
     if not recording.snapshots:
         raise RuntimeError("no epoch finished")
-    recording.save_report(path, model, X, y)
+    recording.save_report(path, model, X, y, sample=sample, sample_name="training sample 0")
 
 
 def write_outputs(model: MLP, history: History, recording: Recording, test: tuple,
                   sample: tuple, loss: str, out: Path,
                   hold: Callable[[], AbstractContextManager] = nullcontext) -> bool:
     """Write model.json, history.json, report.html (with the ``test`` data's boundary or
-    confusion matrix), graph.svg and loss.png to ``out``, saying what was written. A file
-    that cannot be written there goes to one new folder in the temporary folder instead; a
-    missing drawer or matplotlib only skips its file. model.json is written first, inside
-    ``hold()`` (no interrupt cuts it short). Returns False if a file is not in out."""
+    confusion matrix and the ``sample``'s graph), graph.svg and loss.png to ``out``, saying
+    what was written. A file that cannot be written there goes to one new folder in the
+    temporary folder instead; a missing drawer or matplotlib only skips its file. model.json
+    is written first, inside ``hold()`` (no interrupt cuts it short). Returns False if a file
+    is not in out."""
     fallback = functools.cache(lambda: Path(tempfile.mkdtemp(prefix="nn-run-")))
     numbers = history_data(history, recording)
     writers = {
         "model.json": lambda path: save(model, path),
         "history.json": lambda path: write_atomic(path, json.dumps(numbers).encode()),
-        "report.html": lambda path: _report(recording, model, *test, path),
+        "report.html": lambda path: _report(recording, model, *test, sample, path),
         "graph.svg": lambda path: draw_graph(model, *sample, loss, path),
         "loss.png": lambda path: plot(numbers, loss, path),
     }

@@ -191,8 +191,9 @@ def fit(
     outputs included, as BCE's clamp and log-sum-exp's shift are nodes of the graph), except
     cross-entropy over three or more classes, whose backward adds the logits' terms in an
     order that depends on the sample's class (the last bit may differ).
-    record: a :class:`nn.Recording` that takes snapshots of the model as it trains, or True
-    for one every epoch; either way it is also ``history.recording``.
+    record: a :class:`nn.Recording` that takes snapshots of the model as it trains (every k
+    epochs, or every k optimizer steps), or True for one every epoch; either way it is also
+    ``history.recording``.
 
     Raises TypeError for epochs that are not an int (a bool included), ValueError for
     negative epochs or if a parameter is NaN or ±inf before training,
@@ -265,6 +266,10 @@ def fit(
                         if not math.isfinite(loss_value):
                             _diverged(model, last_finite, epoch, step, history,
                                       overflow or f"the loss is {loss_value}")
+                        if record is not None:
+                            record.before_optimizer_step(
+                                epoch, epoch == epochs and step * (batch_size or len(X)) >= len(X),
+                                model, optimizer, loss_value, loss, metrics, decode)
                         optimizer.step()
                         total += loss_value * len(xb)
                         outputs += preds

@@ -6,6 +6,7 @@ import math
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -452,3 +453,26 @@ def test_history_json_and_report_hold_the_runs_numbers(tmp_path, capsys):
     assert f"training report: open {(out / 'report.html').resolve().as_uri()}" in \
         capsys.readouterr().out
     assert "default-src 'none'" in (out / "report.html").read_text()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
+def test_graph_svg_fits_a_screens_width_and_names_the_input_and_the_loss(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    assert cli.main(["train", "--data", "moons", "--epochs", "1", "--out", str(tmp_path),
+                     "--no-progress"]) == 0
+    svg = ET.parse(tmp_path / "graph.svg").getroot()
+    width, height = (float(svg.get(k).removesuffix("pt")) for k in ("width", "height"))
+    assert width <= 1000 and height <= 1800  # moons 2-16-16-1 was 2688 × 1261 pt
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    args = cli.build_parser().parse_args(["train", "--data", "moons"])
+    X_train, _, y_train, _ = cli.load_data(args)
+    assert "input x: training sample 0" in texts
+    assert f"loss = bce_with_logits(ŷ, y), target y = {y_train[0]}" in texts
+    assert "− loss" in texts  # the root box is the loss
+    assert f"data [{X_train[0][0]:.4g}, {X_train[0][1]:.4g}]" in texts  # the input box
+    model = load(tmp_path / "model.json")  # the plain engine on the saved model
+    z = model(X_train[0]).data
+    expected = math.log1p(math.exp(-abs(z))) + max(z, 0.0) - y_train[0] * z
+    shown = texts.index("− loss") + 1
+    assert float(texts[shown].removeprefix("data ")) == pytest.approx(expected, rel=1e-3)

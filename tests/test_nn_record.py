@@ -1,8 +1,20 @@
 """Recording: fit's snapshots replay exactly, change nothing, and stay bounded."""
 
+import random
+
 import pytest
 
-from nn import MLP, Adam, Recording, evaluate, fit, moons, train_test_split
+from nn import (
+    MLP,
+    Adam,
+    Recording,
+    batches,
+    binary_cross_entropy_with_logits,
+    evaluate,
+    fit,
+    moons,
+    train_test_split,
+)
 
 
 def _data():
@@ -98,3 +110,65 @@ def test_test_history_has_every_epoch_while_snapshots_are_thinned():
     assert len(rec.test_history["test_loss"]) == 4
     assert rec.test_history["test_loss"][-1] == evaluate(model, Xte, yte, "bce_with_logits")["loss"]
     assert rec.snapshots[0].metrics["test_loss"] == rec.test_history["test_loss"][2]
+
+
+def _fit_steps(rec, epochs=4):
+    Xtr, Xte, ytr, yte = _data()
+    model = MLP(2, [6, 1], rng=5)
+    history = fit(model, Xtr, ytr, loss="bce_with_logits", optimizer="adam", lr=0.05,
+                  epochs=epochs, batch_size=10, progress=False, seed=5, record=rec)
+    return model, history
+
+
+def _replayed(snap):
+    """The plain engine on a fresh model holding ``snap``'s parameters, on the batch of its
+    step: the same seeded shuffle fit draws, epoch after epoch (45 samples, 5 steps each)."""
+    Xtr, _, ytr, _ = _data()
+    rng = random.Random(5)
+    steps = [b for _ in range(snap.epoch) for b in batches(Xtr, ytr, 10, seed=rng)]
+    xb, yb = steps[snap.step - 1]
+    fresh = MLP(2, [6, 1], rng=99)
+    fresh.load_state_dict(snap.params)
+    loss = binary_cross_entropy_with_logits([fresh(x) for x in xb], yb)
+    loss.backward()
+    return fresh, loss
+
+
+def test_every_n_steps_snapshots_replay_their_steps_loss_and_gradients_exactly():
+    Xtr, Xte, ytr, yte = _data()
+    rec = Recording(every_n_steps=3, test=(Xte, yte))
+    _, history = _fit_steps(rec)
+    assert [s.step for s in rec.snapshots] == [3, 6, 9, 12, 15, 18, 20]  # and the last step
+    assert [s.epoch for s in rec.snapshots] == [1, 2, 2, 3, 3, 4, 4]
+    for snap in rec.snapshots:
+        fresh, loss = _replayed(snap)
+        assert snap.metrics["loss"] == loss.data
+        assert snap.grads == {n: p.grad for n, p in fresh.named_parameters()}
+        assert snap.metrics["test_loss"] == evaluate(fresh, Xte, yte, "bce_with_logits")["loss"]
+        assert snap.metrics["lr"] == 0.05
+    assert rec.step_history == {"step": [3, 6, 9, 12, 15, 18, 20],
+                                "epoch": [1, 2, 2, 3, 3, 4, 4],
+                                "loss": [s.metrics["loss"] for s in rec.snapshots]}
+    assert len(rec.test_history["test_loss"]) == 4  # still one per epoch, for history.json
+    _, plain = _fit_steps(None)
+    assert dict(history) == dict(plain)  # recording every step changes nothing
+
+
+def test_every_n_steps_thins_to_evenly_spaced_steps_that_still_replay():
+    rec = Recording(every_n_steps=1, max_records=4)
+    _fit_steps(rec)
+    steps = [s.step for s in rec.snapshots]
+    assert len(steps) <= 4 and steps[-1] == 20
+    assert all(s % rec.every == 0 for s in steps[:-1])
+    assert len({b - a for a, b in zip(steps, steps[1:-1])}) <= 1
+    assert len(rec.step_history["step"]) == 20  # every step's loss, never thinned
+    for snap in rec.snapshots:
+        assert snap.metrics["loss"] == _replayed(snap)[1].data
+        assert rec.step_history["loss"][snap.step - 1] == snap.metrics["loss"]
+
+
+def test_every_and_every_n_steps_together_are_refused():
+    with pytest.raises(ValueError, match="every \\(epochs\\) or every_n_steps, not both"):
+        Recording(every=2, every_n_steps=5)
+    with pytest.raises(ValueError, match="every_n_steps must be an int ≥ 1, got 0"):
+        Recording(every_n_steps=0)
