@@ -21,8 +21,9 @@ import keyword
 from collections.abc import Callable
 from pathlib import Path
 
-from . import ops
+from . import ops, value
 from .files import write_atomic
+from .value import method_doc
 
 BEGIN = "    # ---- generated from the op table by `python -m autograd ops --write`; do not edit"
 END = "    # ---- end of the generated declarations"
@@ -197,7 +198,7 @@ def _method(op: ops.Op, entry: str, lambdas: list[ast.Lambda], taken: set[str]) 
         local_text = (ast.unparse(local) if local is not None
                       else _call(op, entry, "local", f"{args}, out"))
         targets = "(d,)" if n == 1 else "da, db"
-    doc = f"{op.name}({args}); local derivative " + "; ".join(op.derivative) + "."
+    doc = method_doc(op)
     if '"""' in doc or "\\" in doc:
         raise ValueError(f"{op.name}: its derivative text cannot go in a docstring: {doc!r}")
     operands = "(self,)" if n == 1 else "(self, other)"
@@ -220,8 +221,6 @@ def _method(op: ops.Op, entry: str, lambdas: list[ast.Lambda], taken: set[str]) 
 def methods() -> str:
     """The block, marker lines included: one function per built-in one- or two-operand entry
     that ``ops.py`` names, and ``_GENERATED``, those functions by entry."""
-    from . import value  # (imported here: value.py is what this writes)
-
     lambdas = [n for n in ast.walk(ast.parse(Path(ops.__file__).read_text(encoding="utf-8")))
                if isinstance(n, ast.Lambda)]
     generated = getattr(value, "_GENERATED", {})

@@ -822,8 +822,8 @@ _GENERATED: dict[Op, Callable[..., Value]] = {
 
 def _maker(op: Op, record: Callable | None) -> Callable:
     """The function that applies ``op`` to Values: ``f(x)`` or ``f(a, b)`` (a plain-number
-    ``b`` becomes a constant leaf). A built-in entry's is generated below (its rules written
-    in); any other entry's is a closure over it that calls its forward and local rule. With
+    ``b`` becomes a constant leaf). A built-in entry's is generated above (its rules written
+    in, ``_GENERATED``); any other entry's is a closure over it that calls its rules. With
     ``record``, each node it makes goes through ``record(node, op, operands)``."""
     f: Callable[..., Value] | None = _GENERATED.get(op)
     if f is None:
@@ -844,11 +844,15 @@ def _maker(op: Op, record: Callable | None) -> Callable:
     return f
 
 
+def method_doc(op: Op) -> str:
+    """The docstring of the function that applies ``op``: ``tanh(x); local derivative 1 − out².``"""
+    return f"{op.name}({', '.join(op.operands)}); local derivative {'; '.join(op.derivative)}."
+
+
 def _name(f: Callable, op: Op) -> Callable:
-    """``f`` named after ``op``, with the docstring a generated method has."""
+    """``f`` named after ``op``, with its docstring."""
     f.__name__ = f.__qualname__ = op.name
-    f.__doc__ = f"{op.name}({', '.join(op.operands)}); local derivative " + "; ".join(
-        op.derivative) + "."
+    f.__doc__ = method_doc(op)
     return f
 
 
