@@ -168,7 +168,7 @@ def _inlined(fn: Callable, names: tuple[str, ...], lambdas: list[ast.Lambda],
     return body
 
 
-def _call(op: ops.Op, entry: str, rule: str, args: str) -> str:
+def _rule_call(op: ops.Op, entry: str, rule: str, args: str) -> str:
     """A call of a rule that is not inlined, by a public path: ``abs(x)`` for a builtin,
     ``ops.TANH.forward(x)`` otherwise."""
     fn = getattr(op, rule)
@@ -183,7 +183,7 @@ def _function_name(op: ops.Op) -> str:
     return op.name + "_" if hasattr(builtins, op.name) or keyword.iskeyword(op.name) else op.name
 
 
-def _method(op: ops.Op, entry: str, lambdas: list[ast.Lambda], taken: set[str]) -> str:
+def _method_source(op: ops.Op, entry: str, lambdas: list[ast.Lambda], taken: set[str]) -> str:
     """The source of the function that applies ``op`` to Values (see :data:`_TEMPLATE`)."""
     n = op.arity
     names = op.operands
@@ -196,7 +196,7 @@ def _method(op: ops.Op, entry: str, lambdas: list[ast.Lambda], taken: set[str]) 
         local_text, targets = ", ".join(map(ast.unparse, local.elts)), ", ".join(_LOCALS[n])
     else:
         local_text = (ast.unparse(local) if local is not None
-                      else _call(op, entry, "local", f"{args}, out"))
+                      else _rule_call(op, entry, "local", f"{args}, out"))
         targets = "(d,)" if n == 1 else "da, db"
     doc = method_doc(op)
     if '"""' in doc or "\\" in doc:
@@ -211,7 +211,7 @@ def _method(op: ops.Op, entry: str, lambdas: list[ast.Lambda], taken: set[str]) 
         check=f"    ops.{entry}.check({operands}, ({args}{',' if n == 1 else ''}))\n"
         if op.requires else "",
         forward=ast.unparse(forward) if forward is not None
-        else _call(op, entry, "forward", args),
+        else _rule_call(op, entry, "forward", args),
         locals=targets,
         local=local_text,
         entry=entry,
@@ -229,7 +229,7 @@ def methods() -> str:
     for op in ops.OPS.values():
         entry = _entry_name(op)
         if op.builtin and op.arity in _TEMPLATE and entry is not None:
-            functions.append(_method(op, entry, lambdas, taken))
+            functions.append(_method_source(op, entry, lambdas, taken))
             table.append(f"    ops.{entry}: {_function_name(op)},\n")
     return (METHODS_BEGIN + "\n" + "\n\n".join(functions) + "\n\n"
             + "_GENERATED: dict[Op, Callable[..., Value]] = {\n" + "".join(table) + "}\n"
