@@ -1,6 +1,7 @@
 """``python -m autograd``: the seeds' single linear neuron, by hand and by the engine;
 ``python -m autograd ops``: the op table as Markdown (the README's table); ``python -m autograd
-ops --write``: the typed declarations of Value's methods, regenerated into value.py."""
+ops --write``: Value's built-in methods and their typed declarations, regenerated into
+value.py."""
 
 from __future__ import annotations
 
@@ -24,17 +25,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", title="commands")
     table = commands.add_parser("ops", help="print the op table as Markdown: op, symbol, "
                                 "operands, local derivatives, domain (the README's table)")
-    table.add_argument("--write", action="store_true", help="instead, write the typed "
-                       "declarations of Value's methods from the table into "
+    table.add_argument("--write", action="store_true", help="instead, write Value's "
+                       "built-in methods and their typed declarations from the table into "
                        f"{declarations.VALUE_PY} (after changing the table)")
     args = parser.parse_args(argv)
     if args.command == "ops":
         if not args.write:
             print(derivative_table())
         elif declarations.write():
-            print(f"updated the declarations in {declarations.VALUE_PY}")
+            print(f"updated the generated code in {declarations.VALUE_PY}")
         else:
-            print(f"the declarations in {declarations.VALUE_PY} are up to date")
+            print(f"the generated code in {declarations.VALUE_PY} is up to date")
         return
     # h = w·x + b, L = ½(h − y)²  ⇒  ∂L/∂h = h − y, ∂L/∂w = (h − y)·x, ∂L/∂b = h − y
     x, y = 2.0, 1.0

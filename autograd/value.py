@@ -13,11 +13,13 @@ edges through :attr:`Value.parents`, :attr:`Value.local_grads`, :meth:`Value.edg
 
 Operators and methods come from the op table in :mod:`autograd.ops`: each entry says how it
 reads on Value (``op.method``, ``op.operator`` with its reflected form, a family's method or
-constant operand), and one maker per arity builds the function: a closure over the entry
-that calls its forward and local rule (``inspect.getsource(Value.__add__)`` shows it). An
-entry registered later (``autograd.extend.declare``) gets its method at once. The class
-declares the built-in entries' methods with their types (for mypy and editors), in a block
-that ``python -m autograd ops --write`` generates from the table.
+constant operand). A built-in entry's function is plain code with its rules written in
+(``x + y`` runs ``out = a + b``), generated from ``ops.py`` into a block of this file by
+``python -m autograd ops --write``, which also writes the class's typed declarations (for
+mypy and editors); a test fails when either block is stale. Any other entry (a family's, or
+one registered later with ``autograd.extend.declare``, which gets its method at once) is
+applied by a closure over the entry that calls its forward and local rule.
+``inspect.getsource`` shows either.
 """
 
 from __future__ import annotations
@@ -419,26 +421,438 @@ def _binary(op: Op) -> Callable[[Value, Operand], Value]:
     return method
 
 
+# ---- methods generated from ops.py by `python -m autograd ops --write`; do not edit
+def add(self: Value, other: Operand) -> Value:
+    """add(a, b); local derivative 1; 1."""
+    if not isinstance(other, Value):
+        other = _constant(other)
+    a = self.data
+    b = other.data
+    try:
+        out = a + b
+        da, db = 1.0, 1.0
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.ADD, err, (self, other)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = da
+        node._b = other
+        node._db = db
+        node.op = ops.ADD
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def sub(self: Value, other: Operand) -> Value:
+    """sub(a, b); local derivative 1; −1."""
+    if not isinstance(other, Value):
+        other = _constant(other)
+    a = self.data
+    b = other.data
+    try:
+        out = a - b
+        da, db = 1.0, -1.0
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.SUB, err, (self, other)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = da
+        node._b = other
+        node._db = db
+        node.op = ops.SUB
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def mul(self: Value, other: Operand) -> Value:
+    """mul(a, b); local derivative b; a."""
+    if not isinstance(other, Value):
+        other = _constant(other)
+    a = self.data
+    b = other.data
+    try:
+        out = a * b
+        da, db = b, a
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.MUL, err, (self, other)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = da
+        node._b = other
+        node._db = db
+        node.op = ops.MUL
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def div(self: Value, other: Operand) -> Value:
+    """div(a, b); local derivative 1/b; −a/b²."""
+    if not isinstance(other, Value):
+        other = _constant(other)
+    a = self.data
+    b = other.data
+    ops.DIV.check((self, other), (a, b))
+    try:
+        out = ops.ratio(a, b)
+        da, db = ops.ratio(1.0, b), ops.ratio(-out, b)
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.DIV, err, (self, other)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = da
+        node._b = other
+        node._db = db
+        node.op = ops.DIV
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def pow_(self: Value, other: Operand) -> Value:
+    """pow(a, b); local derivative b·a^(b−1); a^b·ln a."""
+    if not isinstance(other, Value):
+        other = _constant(other)
+    a = self.data
+    b = other.data
+    ops.POW.check((self, other), (a, b))
+    try:
+        out = ops.POW.forward(a, b)
+        da, db = ops.POW.local(a, b, out)
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.POW, err, (self, other)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = da
+        node._b = other
+        node._db = db
+        node.op = ops.POW
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def neg(self: Value) -> Value:
+    """neg(x); local derivative −1."""
+    x = self.data
+    try:
+        out = -x
+        d = -1.0
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.NEG, err, (self,)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = d
+        node._b = None
+        node.op = ops.NEG
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def exp(self: Value) -> Value:
+    """exp(x); local derivative exp(x)."""
+    x = self.data
+    try:
+        out = ops.EXP.forward(x)
+        d = out
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.EXP, err, (self,)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = d
+        node._b = None
+        node.op = ops.EXP
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def log(self: Value) -> Value:
+    """log(x); local derivative 1/x."""
+    x = self.data
+    ops.LOG.check((self,), (x,))
+    try:
+        out = ops.LOG.forward(x)
+        d = ops.ratio(1.0, x)
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.LOG, err, (self,)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = d
+        node._b = None
+        node.op = ops.LOG
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def tanh(self: Value) -> Value:
+    """tanh(x); local derivative 1 − out²."""
+    x = self.data
+    try:
+        out = ops.TANH.forward(x)
+        d = 1.0 - out * out
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.TANH, err, (self,)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = d
+        node._b = None
+        node.op = ops.TANH
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def sigmoid(self: Value) -> Value:
+    """sigmoid(x); local derivative out·(1 − out)."""
+    x = self.data
+    try:
+        out = ops.SIGMOID.forward(x)
+        d = out * (1.0 - out)
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.SIGMOID, err, (self,)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = d
+        node._b = None
+        node.op = ops.SIGMOID
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def relu(self: Value) -> Value:
+    """relu(x); local derivative 0 (a mask) if x ≤ 0 else 1."""
+    x = self.data
+    try:
+        out = ops.RELU.forward(x)
+        d = ops.where(x <= 0, ops.MASK, 1.0)
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.RELU, err, (self,)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = d
+        node._b = None
+        node.op = ops.RELU
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def softplus(self: Value) -> Value:
+    """softplus(x); local derivative σ(x)."""
+    x = self.data
+    try:
+        out = ops.SOFTPLUS.forward(x)
+        d = ops.sigmoid(x)
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.SOFTPLUS, err, (self,)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = d
+        node._b = None
+        node.op = ops.SOFTPLUS
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def sqrt(self: Value) -> Value:
+    """sqrt(x); local derivative 1/(2·out)."""
+    x = self.data
+    ops.SQRT.check((self,), (x,))
+    try:
+        out = ops.SQRT.forward(x)
+        d = ops.ratio(0.5, out)
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.SQRT, err, (self,)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = d
+        node._b = None
+        node.op = ops.SQRT
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def abs_(self: Value) -> Value:
+    """abs(x); local derivative sign(x)."""
+    x = self.data
+    try:
+        out = abs(x)
+        d = ops.sign(x)
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.ABS, err, (self,)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = d
+        node._b = None
+        node.op = ops.ABS
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def sin(self: Value) -> Value:
+    """sin(x); local derivative cos(x)."""
+    x = self.data
+    try:
+        out = ops.SIN.forward(x)
+        d = ops.cos(x)
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.SIN, err, (self,)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = d
+        node._b = None
+        node.op = ops.SIN
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+def cos(self: Value) -> Value:
+    """cos(x); local derivative −sin(x)."""
+    x = self.data
+    try:
+        out = ops.COS.forward(x)
+        d = -ops.sin(x)
+    except (ArithmeticError, ValueError) as err:
+        raise _failure(ops.COS, err, (self,)) from None
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node._label = None
+    if _enabled():
+        node._a = self
+        node._da = d
+        node._b = None
+        node.op = ops.COS
+    else:
+        node._a = node._b = node.op = None
+    return node
+
+
+_GENERATED: dict[Op, Callable[..., Value]] = {
+    ops.ADD: add,
+    ops.SUB: sub,
+    ops.MUL: mul,
+    ops.DIV: div,
+    ops.POW: pow_,
+    ops.NEG: neg,
+    ops.EXP: exp,
+    ops.LOG: log,
+    ops.TANH: tanh,
+    ops.SIGMOID: sigmoid,
+    ops.RELU: relu,
+    ops.SOFTPLUS: softplus,
+    ops.SQRT: sqrt,
+    ops.ABS: abs_,
+    ops.SIN: sin,
+    ops.COS: cos,
+}
+"""The functions above by entry (the entries' methods and operators)."""
+# ---- end of the generated methods
+
+
 def _maker(op: Op, record: Callable | None) -> Callable:
     """The function that applies ``op`` to Values: ``f(x)`` or ``f(a, b)`` (a plain-number
-    ``b`` becomes a constant leaf), a closure over the entry that calls its forward and local
-    rule; with ``record``, each node it makes goes through ``record(node, op, operands)``."""
-    f: Callable[..., Value]
-    if op.arity == 1:
-        f = _unary(op)
-    elif op.arity == 2:
-        f = _binary(op)
-    else:
-        raise TypeError(f"{op.name}: only one- and two-operand ops are applied to Values")
+    ``b`` becomes a constant leaf). A built-in entry's is generated above (its rules written
+    in, ``_GENERATED``); any other entry's is a closure over it that calls its rules. With
+    ``record``, each node it makes goes through ``record(node, op, operands)``."""
+    f: Callable[..., Value] | None = _GENERATED.get(op)
+    if f is None:
+        if op.arity == 1:
+            f = _unary(op)
+        elif op.arity == 2:
+            f = _binary(op)
+        else:
+            raise TypeError(f"{op.name}: only one- and two-operand ops are applied to Values")
+        _name(f, op)
     if record is not None:
         made = f
 
-        def f(*operands: Value) -> Value:
+        def recorded(*operands: Value) -> Value:
             return record(made(*operands), op, operands)
 
+        f = _name(recorded, op)
+    return f
+
+
+def method_doc(op: Op) -> str:
+    """The docstring of the function that applies ``op``: ``tanh(x); local derivative 1 − out².``"""
+    return f"{op.name}({', '.join(op.operands)}); local derivative {'; '.join(op.derivative)}."
+
+
+def _name(f: Callable, op: Op) -> Callable:
+    """``f`` named after ``op``, with its docstring."""
     f.__name__ = f.__qualname__ = op.name
-    f.__doc__ = f"{op.name}({', '.join(op.operands)}); local derivative " + "; ".join(
-        op.derivative) + "."
+    f.__doc__ = method_doc(op)
     return f
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from autograd import Value, declarations, ops
+from autograd import Value, declarations, declare, ops
+from autograd import value as value_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,16 +114,55 @@ def test_the_write_command_in_a_real_process():
     assert run.returncode == 0 and "up to date" in run.stdout, run.stdout + run.stderr
 
 
-def test_source_and_help_are_readable():
+def test_source_and_help_are_readable(restore_op_table):
+    # a built-in entry's method is generated with its rules written in; a declared op's is a
+    # closure over the entry that calls them
     source = inspect.getsource(Value.__add__)
+    assert "out = a + b" in source and "da, db = 1.0, 1.0" in source
+    assert "d = 1.0 - out * out" in inspect.getsource(Value.tanh)
+    hypot = declare("hypot", lambda a, b: math.hypot(a, b), lambda a, b, out: (a / out, b / out))
+    source = inspect.getsource(value_module._method(hypot, None))
     assert "out = forward(a, b)" in source and "da, db = local(a, b, out)" in source
     assert "tanh(x); local derivative 1 − out²." in pydoc.render_doc(Value.tanh)
     assert str(inspect.signature(Value.__add__)) == "(self: 'Value', other: 'Operand') -> 'Value'"
 
 
 def test_no_source_text_is_executed_or_parsed_outside_the_compiler():
-    compiler = {"compile.py", "codegen.py", "program.py", "layered.py"}
+    # declarations.py reads ops.py's source to write value.py, only when a developer runs
+    # `python -m autograd ops --write`: the engine never imports it
+    compiler = {"compile.py", "codegen.py", "program.py", "layered.py", "declarations.py"}
     for path in sorted((ROOT / "autograd").glob("*.py")):
         if path.name not in compiler:
             text = path.read_text(encoding="utf-8")
             assert "exec(" not in text and "import ast" not in text, path.name
+
+
+def test_the_generator_is_not_imported_when_the_engine_runs():
+    script = ("import sys, autograd, nn; x = autograd.Value(0.5); (x * x + x.tanh()).backward(); "
+              "nn.MLP(2, [3, 1])([1.0, 2.0]); print(sorted(m for m in sys.modules "
+              "if m.startswith('autograd.declarations')))")
+    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "[]", run.stdout + run.stderr
+
+
+def test_a_stale_generated_method_is_found_and_rewritten():
+    source = declarations.VALUE_PY.read_text(encoding="utf-8")
+    line = "        d = 1.0 - out * out\n"  # tanh's local derivative, as ops.py writes it
+    assert source.count(line) == 1
+    stale = source.replace(line, "        d = 1.0 - out**2\n")
+    assert declarations.with_declarations(stale) == source
+    missing = source.replace("    ops.TANH: tanh,\n", "")
+    assert declarations.with_declarations(missing) == source
+
+
+def test_every_built_in_entry_has_its_generated_method():
+    generated = value_module._GENERATED
+    expected = {op for op in ops.OPS.values() if op.builtin and op.arity in (1, 2)}
+    assert set(generated) == expected
+    for op, f in generated.items():
+        assert value_module._method(op, None) is f
+        assert f.__doc__ == value_module.method_doc(op)
+        for name in (op.method, op.operator and f"__{op.operator}__"):
+            if name and not (name == "__pow__"):  # (x ** p is pow_const's for a number p)
+                assert Value.__dict__[name] is f, name
