@@ -364,6 +364,18 @@ class _Graph:
         path = self.neuron[node][0] if node in self.neuron else ""
         return self.sample.get(node, 0), _indices(path), self.index[node]
 
+    def columns(self) -> list[list[Value]]:
+        """The drawn neuron nodes stacked in one column each, in neuron index order: per
+        sample, layer and kind (pre-activation, or activation / neuron box), neuron 0 first."""
+        columns: dict[tuple, list[tuple[tuple[int, ...], Value]]] = {}
+        for node in self.nodes:
+            if node in self.neuron:
+                path, activation = self.neuron[node]
+                key = (self.sample.get(node, 0), _layer_of(path), activation)
+                columns.setdefault(key, []).append((_indices(path), node))
+        return [[n for _, n in sorted(col, key=lambda t: t[0])] for col in columns.values()
+                if len(col) > 1]
+
     def name(self, node: Value) -> str:
         """The node's name in the step text (see :class:`autograd.trace.NodeInfo`): its
         label, else ``#id``; an unlabelled root is ``L``, as ``Trace.root_name``."""
@@ -719,8 +731,9 @@ def draw_frame(
     marked = _highlight_set(order, highlight)
     boxes, edges, pushers = _boxes(graph, marked, moment)
     stacking = {f"n{graph.index[n]}": graph.stacking(n) for n in graph.nodes}
+    columns = [[f"n{graph.index[n]}" for n in column] for column in graph.columns()]
     digraph = _digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision, ids,
-                       pinned, stacking)
+                       pinned, stacking, columns)
     drawing = Drawing(digraph, boxes, edges, precision)
     drawing.pinned = pinned is not None
     box_of = {node: f"n{graph.index[node]}" for node in graph.nodes}
@@ -815,10 +828,15 @@ def _digraph(
     ids: bool = False,
     pinned: Layout | None = None,
     stacking: Mapping[str, tuple] | None = None,
+    columns: Iterable[list[str]] = (),
 ) -> graphviz.Digraph:
     """The DOT graph: legend, boxes coloured by role, edges labelled ×∂child/∂parent. Boxes
     and edges are written sorted by ``stacking`` (box id → key) with ``ordering=out``, so
-    that each node's consumers are stacked in that order (neuron 0 on top).
+    that each node's consumers are stacked in that order (neuron 0 on top). Each of
+    ``columns`` (box ids, neuron 0 first) is pinned in that order: one rank chained by
+    invisible edges, which ``dot`` lays out first to last (top to bottom with ``rankdir`` LR)
+    whatever else it optimises; ``concentrate`` lets ``dot`` skip routing those edges
+    between record boxes (without it, it fails on them).
 
     Edges into a neuron box carry no local label (a dense layer would bury the picture in
     them); the table lists them. In a frame, pending boxes are dashed and the edges the
@@ -862,7 +880,13 @@ def _digraph(
                    fillcolor=_ROLES[box.role][1], **extra, **pin.node(box.id))
     for cluster in layers.values():
         dot.subgraph(cluster)
-    if neurons:
+    chains = [column for column in columns if len(column) > 1]
+    for column in chains:
+        with dot.subgraph() as stack:
+            stack.attr(rank="same")
+            for upper, lower in zip(column, column[1:]):
+                stack.edge(upper, lower, style="invis")
+    if neurons or chains:
         dot.attr(concentrate="true")  # merges the parallel edges of dense layers
     seen: Counter[tuple[str, str]] = Counter()
     for i in sorted(range(len(edges)), key=lambda i: (place.get(edges[i].parent, ()),

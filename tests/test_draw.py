@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import math
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -645,12 +646,95 @@ def test_layers_left_to_right_and_neuron_zero_on_top():
     drawing = D.draw(loss, collapse=True)
     at = positions(drawing)
     columns: dict[tuple[str, float], list[tuple[float, int]]] = {}
-    for b in drawing.boxes:  # each layer of each sample is a column: neuron 0 on top
+    for b in drawing.boxes:  # each layer is a column: per sample a block, neuron 0 on top
         if b.neuron:
             x, y = at[b.id]
             layer, index = b.label.rsplit(".neurons.", 1)
             columns.setdefault((layer, x), []).append((-y, int(index)))
     assert sum(map(len, columns.values())) == 4 * 17
-    for column in columns.values():
+    for (layer, _), column in columns.items():
         order = [i for _, i in sorted(column)]
-        assert order == sorted(order), order
+        width = {"layers.0": 8, "layers.1": 8, "layers.2": 1}[layer]
+        assert order == list(range(width)) * (len(order) // width), order
+
+
+def plain_positions(source: str) -> dict[str, float]:
+    """Box id → height where the real ``dot`` puts it (``dot -Tplain``; y grows upwards)."""
+    done = subprocess.run(["dot", "-Tplain"], input=source.encode(), capture_output=True,
+                          check=True)
+    return {words[1]: float(words[3]) for words in map(str.split, done.stdout.decode().splitlines())
+            if words[0] == "node"}
+
+
+def mlp_on(nin: int, nouts: list[int], samples: int):
+    """An nn.MLP on ``samples`` lists of plain floats, squared errors summed; returns the
+    model and the loss."""
+    nn = pytest.importorskip("nn")
+    import random
+
+    from autograd import sum as total
+
+    model = nn.MLP(nin, nouts, rng=0)
+    r = random.Random(1)
+    terms = [(model([r.uniform(-1, 1) for _ in range(nin)]) - 1.0) ** 2 for _ in range(samples)]
+    return model, terms[0] if samples == 1 else total(terms)
+
+
+def neuron_columns(model, loss, drawing) -> dict[tuple, list[tuple[int, str]]]:
+    """(sample, layer, kind) → [(neuron index, box id)], read from the model's own modules
+    (which neuron's weights each linear node reads) and the graph's edges, not from the
+    drawing's grouping: kind is 0 for a neuron's linear node, 1 for its activation node."""
+    from autograd import topological_order
+
+    owner = {}
+    for k, layer in enumerate(model.layers):
+        for i, neuron in enumerate(layer.neurons):
+            owner.update((id(w), (k, i)) for w in neuron.parameters())
+    order = topological_order(loss)
+    samples = loss.parents if loss.op is not None and loss.op.name == "sum" else [loss]
+    sample_of = {}
+    for s, term in enumerate(samples):
+        for node in topological_order(term):
+            sample_of.setdefault(node, s)
+    activation = {node.parents[0]: node for node in order if len(node.parents) == 1}
+    where = dict(zip(drawing._nodes, (b.id for b in drawing.boxes), strict=True))
+    columns: dict[tuple, list[tuple[int, str]]] = {}
+    for node in order:
+        found = {owner[id(p)] for p in node.parents if id(p) in owner}
+        if len(found) != 1:
+            continue
+        k, i = found.pop()
+        for kind, v in enumerate((node, activation.get(node))):
+            if v is not None and v in where:
+                columns.setdefault((sample_of[v], k, kind), []).append((i, where[v]))
+    return columns
+
+
+@pytest.mark.parametrize("nin,nouts,samples", [(2, [2, 1], 1), (2, [3, 1], 1),
+                                                (4, [8, 8, 1], 1), (4, [8, 8, 1], 4),
+                                                (2, [16, 16, 1], 1)])
+@pytest.mark.parametrize("collapse", [False, True])
+def test_neuron_i_is_drawn_above_neuron_i_plus_1(nin, nouts, samples, collapse):
+    """XOR 2-2-1, 2-3-1, 4-8-8-1 (one sample and four) and moons 2-16-16-1: in every layer
+    of every sample, the real ``dot`` puts neuron i above neuron i + 1, in the drawing and in
+    a frame of the stepper (pinned to the page's layout)."""
+    if shutil.which("dot") is None:
+        pytest.skip("the Graphviz dot executable is not installed")
+    from autograd import step_through
+
+    model, loss = mlp_on(nin, nouts, samples)
+    drawing = D.draw(loss, collapse=collapse, max_nodes=None)
+    heights = plain_positions(drawing.dot_source)
+    columns = neuron_columns(model, loss, drawing)
+    assert len(columns) == samples * (2 * len(nouts) - 1 if not collapse else len(nouts))
+    for key, column in columns.items():
+        ys = [heights[box] for _, box in sorted(column)]
+        assert len(ys) == nouts[key[1]] and ys == sorted(ys, reverse=True), (key, ys)
+        assert len(set(ys)) == len(ys)
+    if samples == 1 and nouts[0] < 16:
+        frame = step_through(loss, collapse=collapse).frame(3)
+        pins = {name: float(y) for name, y in re.findall(
+            r'^\s*(n\d+) \[.*?pos="[-\d.]+,([-\d.]+)!"', frame.dot_source, re.M)}
+        for column in columns.values():
+            ys = [pins[box] for _, box in sorted(column)]
+            assert ys == sorted(ys, reverse=True), ys
