@@ -200,7 +200,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     value = out if nested else (type(out)(o.data for o in outs) if many else outs[0].data)
 
     def vjp_fn(cotangent: Any) -> tuple:
-        seeds = list(cotangent) if many else [cotangent]
+        seeds = list(cotangent) if isinstance(cotangent, (list, tuple)) else [cotangent]
         if len(seeds) != len(outs) or many != isinstance(cotangent, (list, tuple)):
             shape = f"a sequence of {len(outs)}" if many else "one number"
             raise ValueError(f"vjp: the output is {shape}, got the cotangent {cotangent!r}")
