@@ -79,7 +79,7 @@ def _variables(x: Any, where: str, name: str, containers: bool) -> Any:
 
 def trace_call(
     f: Callable[..., Any], args: tuple, argnums: Argnums, name: str, containers: bool = False
-) -> tuple[Value, list[Any], bool]:
+) -> tuple[Any, list[Any], bool]:
     """Call ``f`` with fresh variables for the ``argnums`` arguments (other numbers become
     constant Values; anything else is passed through). With ``containers``, an argument
     may be a dict, list or tuple (nested) of numbers: its variables come in its structure.
@@ -286,7 +286,7 @@ def _grad_of_outputs(
     (``gradcheck(..., order=2)`` finds it). :func:`grad` also takes a function.
     """
     outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    targets = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    targets = cast("list[Value]", list(inputs) if isinstance(inputs, (list, tuple)) else [inputs])
     for what, nodes in (("outputs", outs), ("inputs", targets)):
         for node in nodes:
             if not isinstance(node, Value):
@@ -303,7 +303,7 @@ def _grad_of_outputs(
     hub = Value(0.0)  # one node above all outputs, so a single walk orders them together
     hub._a, hub._b = tuple(x for out in outs for x in (out, 1.0)), hub._nary
     order = interior_order(hub)[1:]
-    needed = set(targets)  # nodes some input is reachable from; the walk skips the rest
+    needed: set = set(targets)  # nodes some input is reachable from; the walk skips the rest
     unused = needed.difference(outs)  # until a node of the graph reads them
     for node in reversed(order):
         parents = node._edges[0::2]

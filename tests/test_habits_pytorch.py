@@ -97,3 +97,130 @@ def test_function_transforms_refuse_the_outputs_keywords():
         grad(lambda x: x, allow_unused=True)
     with pytest.raises(ValueError, match="materialize_grads=True needs allow_unused"):
         grad(Value(1.0), [Value(2.0)], allow_unused=False, materialize_grads=True)
+
+
+# ----------------------------------------------------- grad_fn, requires_grad, constants
+def tutorial_network(torch=None):
+    """The tutorial's one-layer network, one output: z = x·w + b, BCE-with-logits against 0."""
+    x, y = [1.0] * 5, 0.0
+    ws = [0.3, -0.2, 0.5, 0.1, -0.4]
+    if torch is not None:
+        w = torch.tensor(ws, dtype=torch.float64, requires_grad=True)
+        b = torch.tensor(0.25, dtype=torch.float64, requires_grad=True)
+        z = torch.matmul(torch.tensor(x, dtype=torch.float64), w) + b
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            z, torch.tensor(y, dtype=torch.float64))
+        return w, b, z, loss
+    from nn.losses import binary_cross_entropy_with_logits
+
+    w = [Value(v, label=f"w{i}") for i, v in enumerate(ws)]
+    b = Value(0.25, label="b")
+    z = sum((xi * wi for xi, wi in zip(x, w)), b)
+    loss = binary_cross_entropy_with_logits(z, y)
+    return w, b, z, loss
+
+
+def test_grad_fn_names_the_op_and_is_none_on_a_leaf():
+    torch = pytest.importorskip("torch")
+    tw, tb, tz, tloss = tutorial_network(torch)
+    w, b, z, loss = tutorial_network()
+    assert type(tz.grad_fn).__name__ == "AddBackward0" and tw.grad_fn is None
+    assert z.grad_fn.name == "add" and z.grad_fn is z.op and b.grad_fn is None
+    assert loss.grad_fn is not None and loss.grad_fn.name in autograd.ops.OPS
+    tloss.backward()
+    loss.backward()
+    assert [v.grad for v in w] == pytest.approx(tw.grad.tolist(), rel=1e-15)
+    assert b.grad == pytest.approx(tb.grad.item(), rel=1e-15)
+    # ∂L/∂b = σ(z) − y with z = Σw + b
+    assert math.isclose(b.grad, 1 / (1 + math.exp(-(sum(v.data for v in w) + 0.25))),
+                        rel_tol=1e-15)
+
+
+def test_requires_grad_and_detach_as_in_the_tutorial():
+    torch = pytest.importorskip("torch")
+    tw, tb, tz, _ = tutorial_network(torch)
+    w, b, z, _ = tutorial_network()
+    assert z.requires_grad is tz.requires_grad is True
+    assert w[0].requires_grad is tw.requires_grad is True
+    z_det, tz_det = z.detach(), tz.detach()
+    assert z_det.requires_grad is tz_det.requires_grad is False
+    assert z_det.data == z.data and z_det.is_leaf and z_det.grad_fn is None
+
+
+def test_exclusion_from_the_dag():
+    """The tutorial: a = x + y of tensors that need no gradient does not require one,
+    b = x + z does."""
+    torch = pytest.importorskip("torch")
+    tx, ty = torch.rand(()), torch.rand(())
+    tz = torch.rand((), requires_grad=True)
+    x, y = Value(0.2, requires_grad=False), Value(0.9, requires_grad=False)
+    z = Value(0.4)
+    assert (x + y).requires_grad is (tx + ty).requires_grad is False
+    assert (x + z).requires_grad is (tx + tz).requires_grad is True
+    assert ((x + y) * (x * y).exp()).requires_grad is False  # deeper, still constants only
+
+
+def test_a_constant_leaf_keeps_its_grad_through_backward():
+    """Value(x, requires_grad=False): backward and assignments leave its grad at 0.0; the
+    others get the chain rule's numbers (here L = tanh(c·w) + c·w, c = 2, w = 0.3)."""
+    c, w = Value(2.0, label="c", requires_grad=False), Value(0.3, label="w")
+    loss = (c * w).tanh() + c * w
+    loss.backward()
+    loss.backward()  # leaves accumulate; the constant does not
+    assert c.grad == 0.0 and type(c.grad) is float
+    assert math.isclose(w.grad, 2 * (2.0 * (1 - math.tanh(0.6) ** 2) + 2.0), rel_tol=1e-15)
+    c.grad = 5.0
+    assert c.grad == 0.0
+    assert "requires_grad=False" in repr(c) and "requires_grad" not in repr(w)
+    # grad() still answers for it: a derivative is read, nothing is written
+    assert grad(loss, [c]) == [pytest.approx(0.3 * (1 - math.tanh(0.6) ** 2) + 0.3, rel=1e-15)]
+    # back to an ordinary leaf: grads flow again, from 0.0
+    assert c.requires_grad_() is c and c.requires_grad and c.grad == 0.0
+    loss.backward()
+    assert math.isclose(c.grad, 0.3 * (1 - math.tanh(0.6) ** 2) + 0.3, rel_tol=1e-15)
+
+
+def test_freezing_parameters_by_assignment_as_in_the_finetuning_tutorial():
+    """``for p in model.parameters(): p.requires_grad = False``, then unfreeze the last
+    layer: backward leaves the frozen grads at 0.0 and gives the last layer the numbers an
+    unfrozen copy of the model gets."""
+    import copy
+
+    from nn import MLP
+
+    model = MLP(2, [3, 1], rng=7)
+    twin = copy.deepcopy(model)
+    for param in model.parameters():
+        param.requires_grad = False
+    for param in model.layers[-1].parameters():
+        param.requires_grad = True
+    model([0.5, -1.5]).backward()
+    twin([0.5, -1.5]).backward()
+    frozen = model.layers[0].parameters()
+    assert all(p.grad == 0.0 and not p.requires_grad for p in frozen)
+    assert any(p.grad != 0.0 for p in twin.layers[0].parameters())
+    assert [p.grad for p in model.layers[-1].parameters()] == [
+        p.grad for p in twin.layers[-1].parameters()]
+
+
+def test_only_a_leaf_changes_its_flag():
+    x = Value(1.5, label="x")
+    h = x * x
+    h.label = "h"
+    assert h.requires_grad_(True) is h  # already true: nothing to change, as in PyTorch
+    with pytest.raises(ValueError, match=r"requires_grad_\(False\) on Value\(data=2\.25.*"
+                                         r"label='h'\), made by Op\('mul'\).*detach\(\)"):
+        h.requires_grad_(False)
+    assert h.requires_grad and x.requires_grad and type(h) is Value
+
+
+def test_constants_cost_ordinary_nodes_nothing():
+    """The flag lives in the class of the few constant leaves: a Value and a constant are
+    the same size, and a constant adds no slot."""
+    import sys
+
+    from autograd.value import Constant
+
+    assert Constant.__slots__ == () and Constant.__mro__[1] is Value
+    assert sys.getsizeof(Value(1.0, requires_grad=False)) == sys.getsizeof(Value(1.0))
+    assert type(Value(1.0) * 2) is Value
