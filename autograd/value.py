@@ -56,17 +56,18 @@ def _called_by_library() -> bool:
     return caller.partition(".")[0] in ("autograd", "nn")
 
 
-def to_label(label: object) -> str | None:
-    """A label as stored: None, or a string (other objects are converted with ``str``)."""
-    return label if label is None or type(label) is str else str(label)
+def to_label(label: object) -> str:
+    """A label as stored: a string, "" for none (None gives "", other objects ``str``)."""
+    return "" if label is None else label if type(label) is str else str(label)
 
 
 class Value:
     """A scalar in a computation graph.
 
-    ``Value(data, label=None)``: a leaf. Arithmetic with Values or plain numbers on either side
-    (``+ - * / **``, unary ``-``, ``abs``) and a method per op of the table (``x.tanh()``,
-    ``x.leaky_relu(0.2)``; ``python -m autograd ops`` lists them) build new nodes.
+    ``Value(data, label="")``: a leaf (with ``requires_grad=False``, a constant). Arithmetic
+    with Values or plain numbers on either side (``+ - * / **``, unary ``-``, ``abs``) and a
+    method per op of the table (``x.tanh()``, ``x.leaky_relu(0.2)``; ``python -m autograd
+    ops`` lists them) build new nodes.
     Plain-number operands of a binary op become constant leaves, so drawings show them.
     Values hash by identity; ``<``, ``>`` and friends compare ``data``.
     """
@@ -87,7 +88,7 @@ class Value:
         data: Number,
         _children: Iterable[Value] = (),
         _op: str = "",
-        label: str | None = None,
+        label: str = "",
         requires_grad: bool = True,
     ) -> None:
         self.data = to_float(data)
@@ -101,10 +102,11 @@ class Value:
             self.requires_grad_(False)
 
     @property
-    def label(self) -> str | None:
-        """A name for drawings, traces and error messages: None or a string (anything else
-        is converted with ``str`` when assigned)."""
-        return self._label
+    def label(self) -> str:
+        """A name for drawings, traces and error messages; "" for none, as micrograd's (so
+        a node an op makes has ""). Anything else is converted with ``str`` when assigned,
+        None to ""."""
+        return self._label or ""
 
     @label.setter
     def label(self, label: object) -> None:
@@ -268,7 +270,7 @@ class Value:
 
     # ------------------------------------------------------------------ display, numbers
     def __repr__(self) -> str:
-        label = f", label={self.label!r}" if self.label is not None else ""
+        label = f", label={self.label!r}" if self.label else ""
         constant = ", requires_grad=False" if type(self) is Constant else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label}{constant})"
 
