@@ -165,6 +165,9 @@ def test_a_constant_leaf_keeps_its_grad_through_backward():
     others get the chain rule's numbers (here L = tanh(c·w) + c·w, c = 2, w = 0.3)."""
     c, w = Value(2.0, label="c", requires_grad=False), Value(0.3, label="w")
     loss = (c * w).tanh() + c * w
+    assert (c * w).grad_fn.name == "mul" and loss.requires_grad and not c.requires_grad
+    other = Value(2.0)
+    assert other.requires_grad_(False) is other and not other.requires_grad
     loss.backward()
     loss.backward()  # leaves accumulate; the constant does not
     assert c.grad == 0.0 and type(c.grad) is float
