@@ -235,14 +235,14 @@ class Value:
         ordinary leaf again (True, with ``grad`` 0.0); returns it, as PyTorch. A node an op
         made keeps recording: asking it to change is a ValueError (``detach()`` it)."""
         flag = bool(requires_grad)
-        if self._a is not None:
-            if flag != self.requires_grad:
-                raise ValueError(
-                    f"requires_grad_({flag}) on {self!r}, made by {self.op!r}: only a "
-                    "leaf's flag changes (use detach() for a constant copy of this node)")
-        elif type(self) in (Value, Constant) and type(self) is not (kind := _leaf_class[flag]):
-            self.__class__ = kind
-            self.grad = 0.0  # (a no-op on a constant)
+        if flag == self.requires_grad:
+            return self
+        if self._a is not None or type(self) not in (Value, Constant):
+            what = f"made by {self.op!r}" if self.op is not None else type(self).__name__
+            raise ValueError(f"requires_grad_({flag}) on {self!r}, {what}: only a Value leaf's "
+                             "flag changes (use detach() for a constant copy of this node)")
+        self.__class__ = _leaf_class[flag]
+        self.grad = 0.0  # (a no-op on a constant)
         return self
 
     def retain_grad(self) -> None:

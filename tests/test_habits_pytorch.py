@@ -216,6 +216,15 @@ def test_only_a_leaf_changes_its_flag():
         h.requires_grad_(False)
     assert h.requires_grad and x.requires_grad and type(h) is Value
 
+    class Mine(Value):  # a user's subclass keeps its class
+        __slots__ = ()
+
+    mine = Mine(2.0)
+    assert mine.requires_grad_(True) is mine
+    with pytest.raises(ValueError, match=r"Mine: only a Value leaf's flag changes"):
+        mine.requires_grad_(False)
+    assert type(mine) is Mine and mine.requires_grad
+
 
 def test_constants_cost_ordinary_nodes_nothing():
     """The flag lives in the class of the few constant leaves: a Value and a constant are
