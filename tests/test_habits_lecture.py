@@ -99,3 +99,19 @@ def test_this_library_still_draws_the_constants_as_constants():
     assert sorted(b.data for b in constants) == [1.0, 1.0, 2.0]
     assert drawing.dot_source.count(" constant|data") == 3
     assert "None" not in drawing.dot_source
+
+
+def test_the_lab_still_names_an_unlabelled_root_after_its_variable():
+    """The lab's page (docs/lab/lab.py) names the root it steps through after the variable the
+    code assigned, when the code gave it no label."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "lab" / "lab.py"
+    spec = importlib.util.spec_from_file_location("lab_under_test", path)
+    lab = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lab)
+    root, name, _ = lab.last_value("from autograd import Value\na = Value(3.0)\nc = a * a")
+    assert (root.label, name) == ("", "c")
+    html, _ = lab.run("from autograd import Value\na = Value(3.0)\nc = a * a")
+    assert "<td>1</td><td>c</td>" in html  # step 1 visits c (an unnamed root would be L)
