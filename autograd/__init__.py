@@ -20,7 +20,7 @@ from .compiler import CompileError, compile  # noqa: F401 (not in __all__)
 from .drawing import Drawing, draw, draw_dot
 from .extend import Op, apply, declare  # noqa: F401 (their home is autograd.extend)
 from .forward import jacfwd, jvp
-from .functional import grad, hessian, jacobian, value_and_grad
+from .functional import grad, hessian, jacobian, value_and_grad, vjp
 from .mode import is_grad_enabled, no_grad
 from .ops import DomainError, OverflowDomainError, ZeroDivisionDomainError
 from .program import GradProgram
@@ -63,4 +63,5 @@ __all__ = [
     "to_sympy",
     "topological_order",
     "value_and_grad",
+    "vjp",
 ]

@@ -123,24 +123,25 @@ def gradcheck(
     rows = []
     if order == 2:
         out = out if isinstance(out, Value) else Value(_scalar(out))
-        first = grad(out, leaves, create_graph=True)
+        first = grad(out, leaves, create_graph=True, materialize_grads=True)
 
         def partial(i: int) -> Callable[..., float]:
             def df(*xs: float) -> float:
                 xv = [Value(x) for x in xs]
                 y = f(*xv)
-                return grad(y, xv)[i] if isinstance(y, Value) else 0.0
+                return grad(y, xv, materialize_grads=True)[i] if isinstance(y, Value) else 0.0
 
             return df
 
         for i, name in enumerate(names):
-            row = grad(first[i], leaves)
+            row = grad(first[i], leaves, materialize_grads=True)
             for j, other in enumerate(names):
                 numeric = central_difference(partial(i), values, j, eps)
                 ok = _close(row[j], numeric, atol, rtol)
                 rows.append(CheckRow(f"({name}, {other})", values[j], row[j], numeric, ok))
     else:
-        analytic = grad(out, leaves) if isinstance(out, Value) else [0.0] * len(leaves)
+        analytic = (grad(out, leaves, materialize_grads=True) if isinstance(out, Value)
+                    else [0.0] * len(leaves))
 
         def f_float(*xs: float) -> float:
             with no_grad():

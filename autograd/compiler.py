@@ -213,7 +213,7 @@ def write_scalar(plan: ScalarProgramPlan) -> GradProgram:
 
 def _comment(node: Value, name: str) -> str:
     """The label as an escaped comment when the name does not already say it."""
-    if node.label is None or node.label == name:
+    if not node.label or node.label == name:
         return ""
     text = repr(node.label)
     return f"  # {text if len(text) <= 60 else text[:57] + '...'}"

@@ -489,7 +489,7 @@ def _highlight_set(
     present = set(order)
     by_label: dict[str, list[Value]] = {}
     for node in order:
-        if node.label is not None:
+        if node.label:
             by_label.setdefault(node.label, []).append(node)
     chosen: set[Value] = set()
     for item in items:
@@ -677,9 +677,9 @@ def _node_label(box: Box, show_grad: bool, precision: int, label: str | None, ra
     Graphviz build has no HTML-label support).
     """
     fields = [box.symbol] if box.symbol else []
-    if label is not None:
+    if label:
         fields.append(label)
-    if box.neuron or label is None:  # the name the step text uses
+    if box.neuron or not label:  # the name the step text uses
         fields.append(box.name if box.symbol else f"{box.name} constant")
     fields.append(f"data {number_text(box.data, precision)}")
     if show_grad:

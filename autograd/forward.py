@@ -232,7 +232,7 @@ def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     :func:`autograd.functional.hvp` (reverse over reverse) and returns the same tuple.
     """
     out, variables, ts = _seeded(f, primals, tangents, "hvp")
-    gradient = grad(out, variables, create_graph=True)
+    gradient = grad(out, variables, create_graph=True, materialize_grads=True)
     return tuple(tangents_of(gradient, dict(zip(variables, ts))))
 
 

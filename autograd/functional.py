@@ -6,6 +6,8 @@ built from Value ops (``autograd.grad(..., create_graph=True)``), so transforms 
 
 ``f`` takes numbers or Values as positional arguments (and anything else in arguments it is
 not differentiated by) and returns a number or a Value (``jacobian``: also a sequence of them).
+For ``grad``, ``value_and_grad`` and ``vjp`` a differentiated argument may also be a dict,
+list or tuple of numbers, nested, as in JAX; its gradient comes in the same structure.
 Numbers reach ``f`` as Values, so it may call Value methods on them. ``argnums`` picks the
 arguments to differentiate: an int gives one derivative, a sequence gives a tuple of them.
 
@@ -40,26 +42,56 @@ def _indices(argnums: Argnums, nargs: int, name: str) -> tuple[int, ...]:
     return tuple(i % nargs for i in nums)
 
 
-def _variable(x: Any, i: int, name: str) -> Value:
-    """A fresh variable for argument ``i``: a new leaf, or an identity node over a Value."""
+def tree_map(fn: Callable[[Any], Any], tree: Any) -> Any:
+    """``fn`` applied to every leaf of ``tree``, a number or Value or a dict, list or tuple
+    (namedtuple too) of them, nested: a tree of the same structure (JAX's ``tree_map``)."""
+    if isinstance(tree, dict):
+        return {k: tree_map(fn, v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        items = [tree_map(fn, v) for v in tree]
+        return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
+    return fn(tree)
+
+
+def tree_leaves(tree: Any) -> list:
+    """The leaves of ``tree`` (see :func:`tree_map`) in its order."""
+    leaves: list = []
+    tree_map(leaves.append, tree)
+    return leaves
+
+
+def _variables(x: Any, where: str, name: str, containers: bool) -> Any:
+    """Fresh variables for one argument: a new leaf for a number, an identity node over a
+    Value; with ``containers``, the same for every leaf of a dict, list or tuple."""
     if isinstance(x, Value):
         return _vsum((x,))
-    return Value(to_float(x, f"{name}: argument {i}"))
+    if isinstance(x, (dict, list, tuple)):
+        if not containers:
+            raise TypeError(f"{name}: {where} is a {type(x).__name__}; differentiating with "
+                            "respect to a dict, list or tuple is grad's, value_and_grad's and "
+                            "vjp's (pass its numbers as separate arguments here)")
+        if isinstance(x, dict):
+            return {k: _variables(v, f"{where}[{k!r}]", name, True) for k, v in x.items()}
+        items = [_variables(v, f"{where}[{k}]", name, True) for k, v in enumerate(x)]
+        return type(x)(*items) if hasattr(x, "_fields") else type(x)(items)
+    return Value(to_float(x, f"{name}: {where}"))
 
 
 def trace_call(
-    f: Callable[..., Any], args: tuple, argnums: Argnums, name: str
-) -> tuple[Value, list[Value], bool]:
+    f: Callable[..., Any], args: tuple, argnums: Argnums, name: str, containers: bool = False
+) -> tuple[Any, list[Any], bool]:
     """Call ``f`` with fresh variables for the ``argnums`` arguments (other numbers become
-    constant Values; anything else is passed through).
+    constant Values; anything else is passed through). With ``containers``, an argument
+    may be a dict, list or tuple (nested) of numbers: its variables come in its structure.
 
-    Returns (output as a Value, the variables, whether results must stay Values).
+    Returns (output, the variables per argument, whether results must stay Values).
     """
     nums = _indices(argnums, len(args), name)
-    nested = _DEPTH.get() > 0 or any(isinstance(a, Value) for a in args)
+    nested = _DEPTH.get() > 0 or any(isinstance(a, Value) for a in args) or any(
+        isinstance(x, Value) for i in nums for x in tree_leaves(args[i]))
     call = [Value(a) if isinstance(a, (float, int)) else a for a in args]
     for i in nums:
-        call[i] = _variable(args[i], i, name)
+        call[i] = _variables(args[i], f"argument {i}", name, containers)
     token = _DEPTH.set(_DEPTH.get() + 1)
     try:
         out = f(*call)
@@ -73,8 +105,19 @@ def as_value(out: Any, name: str) -> Value:
     return out if isinstance(out, Value) else Value(to_float(out, f"{name}: the function result"))
 
 
-def _derivatives(out: Any, variables: list[Value], nested: bool, argnums: Argnums, name: str):
-    grads = _grad_of_outputs(as_value(out, name), variables, create_graph=nested)
+def _pullback(outs: list[Value], variables: list[Any], seeds: list | None, nested: bool) -> list:
+    """Σₖ seedₖ·∂outsₖ/∂(each variable), in the structure of each entry of ``variables``
+    (0.0 where the outputs do not use a variable)."""
+    flat = [v for tree in variables for v in tree_leaves(tree)]
+    grads = _grad_of_outputs(outs, flat, seeds, create_graph=nested, materialize_grads=True)
+    if all(isinstance(v, Value) for v in variables):  # no containers
+        return grads
+    by_variable = dict(zip(flat, grads, strict=True))
+    return [tree_map(by_variable.__getitem__, tree) for tree in variables]
+
+
+def _derivatives(out: Any, variables: list[Any], nested: bool, argnums: Argnums, name: str):
+    grads = _pullback([as_value(out, name)], variables, None, nested)
     return grads[0] if isinstance(argnums, int) else tuple(grads)
 
 
@@ -88,7 +131,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
     """``(f(*args), ∂f/∂args[argnums])`` in one forward and one backward pass."""
 
     def value_and_df(*args: Any) -> tuple:
-        out, variables, nested = trace_call(f, args, argnums, "value_and_grad")
+        out, variables, nested = trace_call(f, args, argnums, "value_and_grad", True)
         out = as_value(out, "value_and_grad")
         value = out if nested else out.data
         return value, _derivatives(out, variables, nested, argnums, "value_and_grad")
@@ -102,6 +145,8 @@ def grad(
     grad_outputs: float | Value | Sequence[float | Value] | None = None,
     create_graph: bool = False,
     retain_graph: bool | None = None,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
 ) -> Any:
     """Given a function, ``grad(f)`` or ``grad(f, argnums)`` is the transform of HIPS autograd
     and JAX: the function ``args ↦ ∂f/∂args[argnums]``; compose for higher derivatives.
@@ -111,16 +156,23 @@ def grad(
     each input, with no ``.grad`` read or written. The two are told apart by the first
     argument: a callable is a function, a Value (never callable) or a sequence of them are
     outputs. ``retain_graph`` is accepted for PyTorch's habit and changes nothing (the graph
-    is never freed).
+    is never freed). As in PyTorch, an input the outputs were not computed from is a
+    ValueError naming it; ``allow_unused=True`` gives None for it, ``materialize_grads=True``
+    gives 0.0 (``allow_unused`` defaults to ``materialize_grads``).
     """
     if not callable(f):
         if argnums is None:
             raise TypeError("grad(outputs, inputs): inputs missing (or pass a function: grad(f))")
+        if allow_unused is None:
+            allow_unused = materialize_grads
+        elif materialize_grads and not allow_unused:
+            raise ValueError("grad: materialize_grads=True needs allow_unused True or unset")
         return _grad_of_outputs(f, cast("Value | Sequence[Value]", argnums), grad_outputs,
-                                create_graph)
-    if grad_outputs is not None or create_graph:
-        raise TypeError("grad(f, argnums) takes no grad_outputs or create_graph: the "
-                        "function it returns gives Values when called with Values")
+                                create_graph, allow_unused, materialize_grads)
+    if grad_outputs is not None or create_graph or allow_unused is not None or materialize_grads:
+        raise TypeError("grad(f, argnums) takes no grad_outputs or create_graph (nor "
+                        "allow_unused, materialize_grads): the function it returns gives Values "
+                        "when called with Values, and 0.0 for an argument f does not use")
     return _transform(f, 0 if argnums is None else cast(Argnums, argnums))
 
 
@@ -128,10 +180,34 @@ def _transform(f: Callable[..., Any], argnums: Argnums) -> Callable[..., Any]:
     """The function ``args ↦ ∂f/∂args[argnums]``."""
 
     def df(*args: Any) -> Any:
-        out, variables, nested = trace_call(f, args, argnums, "grad")
+        out, variables, nested = trace_call(f, args, argnums, "grad", True)
         return _derivatives(out, variables, nested, argnums, "grad")
 
     return named_after(df, "grad", f)
+
+
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple]]:
+    """``(f(*primals), vjp_fn)`` as ``jax.vjp``: ``vjp_fn(cotangent)`` is the tuple, one entry
+    per primal, of Σₖ cotangentₖ·∂outₖ/∂primal (the vector-Jacobian product), from one
+    recorded forward pass however often it is called.
+
+    ``f`` returns a number or a list or tuple of them; the cotangent has that shape. A primal
+    may be a number or a dict, list or tuple of them (its entry comes in its structure).
+    """
+    out, variables, nested = trace_call(f, primals, tuple(range(len(primals))), "vjp", True)
+    many = isinstance(out, (list, tuple))
+    outs = [as_value(o, "vjp") for o in (out if many else [out])]
+    value = out if nested else (type(out)(o.data for o in outs) if many else outs[0].data)
+
+    def vjp_fn(cotangent: Any) -> tuple:
+        seeds = list(cotangent) if isinstance(cotangent, (list, tuple)) else [cotangent]
+        if len(seeds) != len(outs) or many != isinstance(cotangent, (list, tuple)):
+            shape = f"a sequence of {len(outs)}" if many else "one number"
+            raise ValueError(f"vjp: the output is {shape}, got the cotangent {cotangent!r}")
+        return tuple(_pullback(outs, variables, seeds, nested or any(
+            isinstance(s, Value) for s in seeds)))
+
+    return value, named_after(vjp_fn, "vjp", f)
 
 
 def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
@@ -191,11 +267,15 @@ def _grad_of_outputs(
     inputs: Value | Sequence[Value],
     grad_outputs: float | Value | Sequence[float | Value] | None = None,
     create_graph: bool = False,
+    allow_unused: bool = False,
+    materialize_grads: bool = False,
 ) -> list:
     """∂(Σₖ vₖ·outputsₖ)/∂input for each input (vₖ from ``grad_outputs``, default 1), as
     ``torch.autograd.grad``; no ``.grad`` anywhere is read or written.
 
-    Inputs may be leaves or interior nodes; an input the outputs do not depend on gets 0.
+    Inputs may be leaves or interior nodes. An input the outputs were not computed from is
+    unused: a ValueError naming it (raised before any gradient is computed), unless
+    ``allow_unused`` (its gradient is None) or ``materialize_grads`` (0.0).
     Without ``create_graph`` the gradients are floats, from the local derivatives stored at
     forward time. With it they are Values: the local derivatives are recomputed as Values by
     the op table's rules (``op.local_of(node, parents, node)``), so the returned gradients
@@ -206,7 +286,7 @@ def _grad_of_outputs(
     (``gradcheck(..., order=2)`` finds it). :func:`grad` also takes a function.
     """
     outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    targets = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    targets = cast("list[Value]", list(inputs) if isinstance(inputs, (list, tuple)) else [inputs])
     for what, nodes in (("outputs", outs), ("inputs", targets)):
         for node in nodes:
             if not isinstance(node, Value):
@@ -223,10 +303,22 @@ def _grad_of_outputs(
     hub = Value(0.0)  # one node above all outputs, so a single walk orders them together
     hub._a, hub._b = tuple(x for out in outs for x in (out, 1.0)), hub._nary
     order = interior_order(hub)[1:]
-    needed = set(targets)  # nodes some input is reachable from; the walk skips the rest
+    needed: set = set(targets)  # nodes some input is reachable from; the walk skips the rest
+    unused = needed.difference(outs)  # until a node of the graph reads them
     for node in reversed(order):
-        if not needed.isdisjoint(node._edges[0::2]):
+        parents = node._edges[0::2]
+        if not needed.isdisjoint(parents):
             needed.add(node)
+            if unused:
+                unused.difference_update(parents)
+    if unused and not (allow_unused or materialize_grads):
+        k, x = next((k, x) for k, x in enumerate(targets) if x in unused)
+        label = f" (label {x.label!r})" if x.label else ""
+        raise ValueError(
+            f"grad: inputs[{k}] = {x.data!r}{label} was not used to compute the outputs, so it "
+            "has no gradient; pass allow_unused=True to get None for it, or "
+            "materialize_grads=True to get 0.0"
+        )
     grads: dict = {}
     for out, seed in zip(outs, seeds, strict=True):
         grads[out] = seed if out not in grads else grads[out] + seed
@@ -247,7 +339,8 @@ def _grad_of_outputs(
                 term = _product(g, local)
                 prev = grads.get(parent)
                 grads[parent] = term if prev is None else prev + term
-    results = [grads.get(x, 0.0) for x in targets]
+    results = [None if x in unused and not materialize_grads else grads.get(x, 0.0)
+               for x in targets]
     if create_graph:
-        return [r if isinstance(r, Value) else Value(r) for r in results]
+        return [r if r is None or isinstance(r, Value) else Value(r) for r in results]
     return results

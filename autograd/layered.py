@@ -474,7 +474,7 @@ class _LayeredWriter:
 def _own(v: Value, layer: _LayerCode, unused: bool) -> bool:
     """A labelled node alone in its layer keeps its name for the matrix (1 × batch) when no
     scalar line reads it (``unused``), as with ``b2`` and ``z2`` in z2 = W2 a1 + b2."""
-    return unused and v.label is not None and len(layer.rows) == 1
+    return unused and bool(v.label) and len(layer.rows) == 1
 
 
 def _wrap(line: str) -> str:

@@ -58,17 +58,18 @@ def _called_by_library() -> bool:
     return caller.partition(".")[0] in ("autograd", "nn")
 
 
-def to_label(label: object) -> str | None:
-    """A label as stored: None, or a string (other objects are converted with ``str``)."""
-    return label if label is None or type(label) is str else str(label)
+def to_label(label: object) -> str:
+    """A label as stored: a string, "" for none (None gives "", other objects ``str``)."""
+    return "" if label is None else label if type(label) is str else str(label)
 
 
 class Value:
     """A scalar in a computation graph.
 
-    ``Value(data, label=None)``: a leaf. Arithmetic with Values or plain numbers on either side
-    (``+ - * / **``, unary ``-``, ``abs``) and a method per op of the table (``x.tanh()``,
-    ``x.leaky_relu(0.2)``; ``python -m autograd ops`` lists them) build new nodes.
+    ``Value(data, label="")``: a leaf (with ``requires_grad=False``, a constant). Arithmetic
+    with Values or plain numbers on either side (``+ - * / **``, unary ``-``, ``abs``) and a
+    method per op of the table (``x.tanh()``, ``x.leaky_relu(0.2)``; ``python -m autograd
+    ops`` lists them) build new nodes.
     Plain-number operands of a binary op become constant leaves, so drawings show them.
     Values hash by identity; ``<``, ``>`` and friends compare ``data``.
     """
@@ -89,7 +90,8 @@ class Value:
         data: Number,
         _children: Iterable[Value] = (),
         _op: str = "",
-        label: str | None = None,
+        label: str = "",
+        requires_grad: bool = True,
     ) -> None:
         self.data = to_float(data)
         self.grad = 0.0
@@ -98,12 +100,15 @@ class Value:
         self._a = self._b = None
         if _children:
             _closure_node(self, tuple(_children), _op)
+        if not requires_grad:
+            self.requires_grad_(False)
 
     @property
-    def label(self) -> str | None:
-        """A name for drawings, traces and error messages: None or a string (anything else
-        is converted with ``str`` when assigned)."""
-        return self._label
+    def label(self) -> str:
+        """A name for drawings, traces and error messages; "" for none, as micrograd's (so
+        a node an op makes has ""). Anything else is converted with ``str`` when assigned,
+        None to ""."""
+        return self._label or ""
 
     @label.setter
     def label(self, label: object) -> None:
@@ -192,9 +197,55 @@ class Value:
         _backward(self, to_float(grad, "backward's grad"))
 
     def detach(self) -> Value:
-        """A new leaf with the same ``data`` and label, outside the graph (PyTorch's
-        ``detach``): no gradient flows through it."""
-        return Value(self.data, label=self.label)
+        """A new constant leaf with the same ``data`` and label, outside the graph (PyTorch's
+        ``detach``): no gradient flows through it or into it (``requires_grad`` is False)."""
+        return Value(self.data, label=self.label, requires_grad=False)
+
+    @property
+    def grad_fn(self) -> Op | None:
+        """PyTorch's ``grad_fn``: the op table's entry that made this node (``.name`` is
+        ``"mul"``, ``.derivative`` its local derivatives), None for a leaf."""
+        return self.op
+
+    @property
+    def requires_grad(self) -> bool:
+        """PyTorch's flag: False for a constant leaf (``Value(x, requires_grad=False)``,
+        ``detach()``), whose ``grad`` backward leaves at 0.0, and for a node computed from
+        constants only (found by a walk that stops at the first other leaf); else True.
+        Plain numbers in an op and results made under ``no_grad`` are ordinary leaves (True).
+        Assigning it calls :meth:`requires_grad_`."""
+        if self._a is None:
+            return type(self) is not Constant
+        seen: set[Value] = set()
+        stack = [self]
+        while stack:
+            for parent in stack.pop()._edges[0::2]:
+                if parent not in seen:
+                    seen.add(parent)
+                    if parent._a is not None:
+                        stack.append(parent)
+                    elif type(parent) is not Constant:
+                        return True
+        return False
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Value:
+        """Make this leaf a constant (False: ``backward`` leaves its ``grad`` at 0.0) or an
+        ordinary leaf again (True, with ``grad`` 0.0); returns it, as PyTorch. A node an op
+        made keeps recording: asking it to change is a ValueError (``detach()`` it)."""
+        flag = bool(requires_grad)
+        if flag == self.requires_grad:
+            return self
+        if self._a is not None or type(self) not in (Value, Constant):
+            what = f"made by {self.op!r}" if self.op is not None else type(self).__name__
+            raise ValueError(f"requires_grad_({flag}) on {self!r}, {what}: only a Value leaf's "
+                             "flag changes (use detach() for a constant copy of this node)")
+        self.__class__ = _leaf_class[flag]
+        self.grad = 0.0  # (a no-op on a constant)
+        return self
 
     def retain_grad(self) -> None:
         """PyTorch's ``retain_grad``: nothing to do, every node keeps its ``.grad``."""
@@ -221,8 +272,9 @@ class Value:
 
     # ------------------------------------------------------------------ display, numbers
     def __repr__(self) -> str:
-        label = f", label={self.label!r}" if self.label is not None else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        label = f", label={self.label!r}" if self.label else ""
+        constant = ", requires_grad=False" if type(self) is Constant else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label}{constant})"
 
     def __float__(self) -> float:
         """``data``; but inside a function a transform (``grad(f)`` ...) is tracing, a
@@ -279,6 +331,25 @@ class Value:
     leaky_relu: ClassVar[Callable[..., Value]]  # x.leaky_relu(slope=0.01)
     clamp: ClassVar[Callable[..., Value]]  # x.clamp(lo, hi)
     # ---- end of the generated declarations
+
+
+class Constant(Value):
+    """A leaf that backward leaves alone (``Value(x, requires_grad=False)``): its ``grad``
+    reads 0.0 and ignores writes. Only such leaves pay for the check; ordinary nodes are
+    plain Values."""
+
+    __slots__ = ()
+
+    @property  # type: ignore[override]
+    def grad(self) -> float:
+        return 0.0
+
+    @grad.setter
+    def grad(self, value: object) -> None:
+        pass
+
+
+_leaf_class: dict[bool, type[Value]] = {True: Value, False: Constant}
 
 
 # ---------------------------------------------------------------------- copies

@@ -93,8 +93,8 @@ def engine(op: ops.Op, args: tuple[float, ...]) -> dict:
         v.grad = 0.0
     out.backward(INF)
     grads_inf = [v.grad for v in leaves]
-    first = grad(out, leaves, create_graph=True)
-    hessian = [grad(g, leaves) for g in first]
+    first = grad(out, leaves, create_graph=True, materialize_grads=True)
+    hessian = [grad(g, leaves, materialize_grads=True) for g in first]
     return _record(out.data, grads, grads_inf, hessian)
 
 

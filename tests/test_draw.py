@@ -241,8 +241,8 @@ def test_boxes_show_op_label_data_grad_and_edges_show_local_derivatives():
     assert [(x.id, x.symbol, x.label, x.data, x.grad) for x in drawing.boxes] == [
         ("n0", "", "a", 2.0, pytest.approx((1 - t * t) * -3.0)),
         ("n1", "", "b", -3.0, pytest.approx((1 - t * t) * 2.0)),
-        ("n2", "×", None, -6.0, pytest.approx(1 - t * t)),
-        ("n3", "tanh", None, pytest.approx(t), 1.0),
+        ("n2", "×", "", -6.0, pytest.approx(1 - t * t)),
+        ("n3", "tanh", "", pytest.approx(t), 1.0),
     ]
     locals_ = [(e.parent, e.child, e.local) for e in drawing.edges]
     assert locals_ == [
@@ -436,7 +436,7 @@ def test_a_million_node_chain_gives_the_clear_error_fast(chain):
 def test_depth_keeps_the_levels_nearest_the_root(chain):
     drawing = D.draw(chain, depth=2)
     assert [b.symbol for b in drawing.boxes] == ["+", "+", "+"]
-    assert [b.label for b in drawing.boxes] == [None, None, "top"]
+    assert [b.label for b in drawing.boxes] == ["", "", "top"]
     assert drawing.boxes[0].note == "⋯ 2 inputs not shown"
     assert len(drawing.edges) == 4
 

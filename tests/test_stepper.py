@@ -523,7 +523,7 @@ def test_every_name_in_the_step_text_is_on_a_box():
         lines = box_lines(view.frame(k))
         assert names and names <= lines, (k, names - lines)
         for name in names:  # the number is the node's position in topological order
-            assert order[int(name[1:])].label is None
+            assert order[int(name[1:])].label == ""
     # the unlabelled root is L in the text and on its box, nowhere #id
     root = f"#{len(order) - 1}"
     assert view.equation(1).startswith("step 1: L (Σ)") and "L" in box_lines(view.frame(1))

@@ -41,7 +41,7 @@ def run(code: str) -> list[str]:
     """[the stepper page for the code's last Value (the page ``save("steps.html")``
     writes), what the code printed]."""
     root, name, printed = last_value(code)
-    if root.label is None:
+    if not root.label:
         root.label = name
     return [step_through(root).html(), printed]
 
