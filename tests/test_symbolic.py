@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 import autograd
@@ -73,8 +73,21 @@ def test_sum_and_linear_with_plain_number_sides(xs, weights_are_values, inputs_a
 @settings(max_examples=300, deadline=None)
 @given(expression_graphs(constants=True))
 def test_sympy_derivative_of_random_graphs_equals_the_engine(graph):
+    """Where sympy itself has no answer the example is dropped: with constants a pow's base
+    can be exactly 0 ((x + x)·0)², and sympy's unevaluated derivative then holds 0·log 0
+    (NaN, or an exception inside sympy) where the engine follows PyTorch's convention, 0;
+    tests/test_edges.py checks those points against PyTorch's recorded values."""
     leaves, out = graph.build()
-    assert_matches_engine(out, leaves)
+    try:
+        value, grads = exact(to_sympy(out), leaves)
+    except (ZeroDivisionError, KeyError, TypeError):
+        reject()
+    if any(math.isnan(g) for g in grads):
+        reject()
+    out.backward()
+    assert close(out.data, value, REL), (out.data, value)
+    for leaf, want in zip(leaves, grads):
+        assert close(leaf.grad, want, REL), (leaf.label, leaf.grad, want)
 
 
 def same(a, b) -> bool:
