@@ -696,7 +696,7 @@ node of the graph (so a compiled program takes each sample's own maximum) whose 
 derivatives are masks, so no gradient flows through it, as PyTorch's logsumexp."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class LinearOp(Op):
     """Σᵢ wᵢxᵢ + b as one node; local derivative xᵢ to wᵢ, wᵢ to xᵢ, 1 to b.
 
