@@ -77,7 +77,10 @@ def tangents_of(outputs: Value | Sequence[Value], seeds: Mapping[Value, float]) 
     not read), so a seed may be an interior node. No ``.grad`` is read or written.
     """
     outs = _nodes(outputs, seeds, "tangents_of", "seeds' keys")
-    return _push(_interior(outs), outs, seeds, "tangents_of")
+    tangents = [(x, to_float(t, "a tangent")) for x, t in seeds.items()]
+    order = _interior(outs)
+    _clear(order, outs)
+    return _push(order, outs, tangents, "tangents_of")
 
 
 def _interior(outs: list[Value]) -> list[Value]:
@@ -93,43 +96,72 @@ def _interior(outs: list[Value]) -> list[Value]:
     return order
 
 
-def _push(
-    order: list[Value], outs: list[Value], seeds: Mapping[Value, float], name: str
-) -> list[float]:
-    """The forward pass of :func:`tangents_of` over ``order`` (from :func:`_interior`); a
-    node with only a ``_backward`` closure is a TypeError naming ``name``, raised before
-    anything but the pass's own table is written."""
-    tangent = {x: to_float(t, "a tangent") for x, t in seeds.items()}
-    if any(x._a is not None for x in tangent):
-        order = [node for node in order if node not in tangent]
-    get = tangent.get
+def _clear(order: list[Value], outs: list[Value]) -> None:
+    """Give every parent of ``order``'s nodes, and every output, no tangent (None).
+
+    A pass keeps each node's tangent in the node's ``_tangent`` slot (an attribute write per
+    node and a read per edge, where a dict would take a lookup per edge). A slot can hold a
+    stale tangent from an earlier pass, so a pass reads only slots written before it in the
+    same pass: the leaves here (interior nodes too, rewritten by the pass before any child
+    reads them), then the seeds, then each node in topological order.
+    """
     nary = Value._nary
     for node in order:
         b = node._b
         if b is None:
-            ta = get(node._a)
-            if ta is not None:
-                tangent[node] = node._da * ta
+            node._a._tangent = None
         elif b is not nary:
-            ta = get(node._a)
-            tb = get(b)
-            if ta is not None:
-                tangent[node] = node._da * ta if tb is None else node._da * ta + node._db * tb
-            elif tb is not None:
-                tangent[node] = node._db * tb
+            node._a._tangent = b._tangent = None
         else:
-            e = node._a
-            if e and e[1] is None:
-                raise _closure_error(node, name)
-            t = None
-            it = iter(e)
-            for parent, local in zip(it, it):
-                tp = get(parent)
-                if tp is not None:
-                    t = local * tp if t is None else t + local * tp
-            if t is not None:
-                tangent[node] = t
-    return [get(out, 0.0) for out in outs]
+            for parent in node._a[0::2]:
+                parent._tangent = None
+    for out in outs:
+        out._tangent = None
+
+
+def _push(
+    order: list[Value], outs: list[Value], seeds: list[tuple[Value, float]], name: str
+) -> list[float]:
+    """The forward pass of :func:`tangents_of` over ``order`` (from :func:`_interior`, then
+    :func:`_clear`): each seeded node gets its seed, each node of ``order`` reached from one
+    the sum of its edges' products, in edge order. A node with only a ``_backward`` closure is
+    a TypeError naming ``name`` (only ``_tangent`` slots are written by then). The seeds get
+    no tangent again at the end, so ``order`` stays cleared for another pass (a column of
+    :func:`jacfwd`)."""
+    if any(x._a is not None for x, _ in seeds):
+        seeded = {x for x, _ in seeds}
+        order = [node for node in order if node not in seeded]
+    for x, t in seeds:
+        x._tangent = t
+    nary = Value._nary
+    try:
+        for node in order:
+            b = node._b
+            if b is None:
+                ta = node._a._tangent
+                node._tangent = None if ta is None else node._da * ta
+            elif b is not nary:
+                ta = node._a._tangent
+                tb = b._tangent
+                if ta is not None:
+                    node._tangent = node._da * ta if tb is None else node._da * ta + node._db * tb
+                else:
+                    node._tangent = None if tb is None else node._db * tb
+            else:
+                e = node._a
+                if e and e[1] is None:
+                    raise _closure_error(node, name)
+                t = None
+                it = iter(e)
+                for parent, local in zip(it, it):
+                    tp = parent._tangent
+                    if tp is not None:
+                        t = local * tp if t is None else t + local * tp
+                node._tangent = t
+        return [0.0 if out._tangent is None else out._tangent for out in outs]
+    finally:
+        for x, _ in seeds:
+            x._tangent = None
 
 
 def forward_steps(
@@ -213,8 +245,9 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         out, variables, _ = trace_call(f, args, argnums, "jacfwd")
         many = isinstance(out, (list, tuple))
         outs = [as_value(o, "jacfwd") for o in (cast(Sequence[Any], out) if many else [out])]
-        order = _interior(outs)  # sorted once for all the columns
-        columns = [_push(order, outs, {x: 1.0}, "jacfwd") for x in variables]
+        order = _interior(outs)  # sorted and cleared once for all the columns
+        _clear(order, outs)
+        columns = [_push(order, outs, [(x, 1.0)], "jacfwd") for x in variables]
         rows = [
             columns[0][i] if isinstance(argnums, int) else tuple(c[i] for c in columns)
             for i in range(len(outs))

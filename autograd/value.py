@@ -71,7 +71,7 @@ class Value:
     Values hash by identity; ``<``, ``>`` and friends compare ``data``.
     """
 
-    __slots__ = ("data", "grad", "op", "_label", "_a", "_da", "_b", "_db")
+    __slots__ = ("data", "grad", "op", "_label", "_a", "_da", "_b", "_db", "_tangent")
     data: float
     grad: Any  # a float (a Value only where a user puts one)
     op: Op | None
