@@ -78,9 +78,7 @@ def tangents_of(outputs: Value | Sequence[Value], seeds: Mapping[Value, float]) 
     """
     outs = _nodes(outputs, seeds, "tangents_of", "seeds' keys")
     tangents = [(x, to_float(t, "a tangent")) for x, t in seeds.items()]
-    order = _interior(outs)
-    _clear(order, outs)
-    return _push(order, outs, tangents, "tangents_of")
+    return _push(_interior(outs), outs, tangents, "tangents_of")
 
 
 def _interior(outs: list[Value]) -> list[Value]:
@@ -96,15 +94,43 @@ def _interior(outs: list[Value]) -> list[Value]:
     return order
 
 
-def _clear(order: list[Value], outs: list[Value]) -> None:
-    """Give every parent of ``order``'s nodes, and every output, no tangent (None).
+def _push(
+    order: list[Value], outs: list[Value], seeds: list[tuple[Value, float]], name: str
+) -> list[float]:
+    """The forward pass of :func:`tangents_of` over ``order`` (from :func:`_interior`): each
+    seeded node gets its seed, each node of ``order`` reached from one the sum of its edges'
+    products, in edge order; the outputs' tangents (0.0 for none). A node with only a
+    ``_backward`` closure is a TypeError naming ``name``.
 
-    A pass keeps each node's tangent in the node's ``_tangent`` slot (an attribute write per
-    node and a read per edge, where a dict would take a lookup per edge). A slot can hold a
-    stale tangent from an earlier pass, so a pass reads only slots written before it in the
-    same pass: the leaves here (interior nodes too, rewritten by the pass before any child
-    reads them), then the seeds, then each node in topological order.
+    Each node's tangent lives in its ``_tangent`` slot, None for no tangent: an attribute
+    read per edge, where a dict would take a lookup. A pass writes every interior node of
+    ``order`` before any child reads it, and a leaf only to seed it, putting None back at the
+    end; so outside a pass a leaf's slot is None or empty, and a pass reads no tangent of an
+    earlier one. An empty slot (a leaf no pass has read yet) is the AttributeError on which
+    every parent of ``order`` is set to None and the pass starts again.
     """
+    if any(x._a is not None for x, _ in seeds):
+        seeded = {x for x, _ in seeds}
+        order = [node for node in order if node not in seeded]
+    try:
+        for x, t in seeds:
+            x._tangent = t
+        try:
+            _tangent_pass(order, name)
+        except AttributeError:  # a leaf's empty slot
+            _clear(order)
+            for x, t in seeds:
+                x._tangent = t
+            _tangent_pass(order, name)
+        tangents = [getattr(out, "_tangent", None) for out in outs]
+        return [0.0 if t is None else t for t in tangents]
+    finally:
+        for x, _ in seeds:
+            x._tangent = None
+
+
+def _clear(order: list[Value]) -> None:
+    """Set the ``_tangent`` slot of every parent of ``order``'s nodes to None."""
     nary = Value._nary
     for node in order:
         b = node._b
@@ -115,53 +141,35 @@ def _clear(order: list[Value], outs: list[Value]) -> None:
         else:
             for parent in node._a[0::2]:
                 parent._tangent = None
-    for out in outs:
-        out._tangent = None
 
 
-def _push(
-    order: list[Value], outs: list[Value], seeds: list[tuple[Value, float]], name: str
-) -> list[float]:
-    """The forward pass of :func:`tangents_of` over ``order`` (from :func:`_interior`, then
-    :func:`_clear`): each seeded node gets its seed, each node of ``order`` reached from one
-    the sum of its edges' products, in edge order. A node with only a ``_backward`` closure is
-    a TypeError naming ``name`` (only ``_tangent`` slots are written by then). The seeds get
-    no tangent again at the end, so ``order`` stays cleared for another pass (a column of
-    :func:`jacfwd`)."""
-    if any(x._a is not None for x, _ in seeds):
-        seeded = {x for x, _ in seeds}
-        order = [node for node in order if node not in seeded]
-    for x, t in seeds:
-        x._tangent = t
+def _tangent_pass(order: list[Value], name: str) -> None:
+    """ṅ = Σ ∂n/∂p · ṗ into each node's ``_tangent`` slot, in ``order``, from its parents'
+    slots; None where no parent has a tangent."""
     nary = Value._nary
-    try:
-        for node in order:
-            b = node._b
-            if b is None:
-                ta = node._a._tangent
-                node._tangent = None if ta is None else node._da * ta
-            elif b is not nary:
-                ta = node._a._tangent
-                tb = b._tangent
-                if ta is not None:
-                    node._tangent = node._da * ta if tb is None else node._da * ta + node._db * tb
-                else:
-                    node._tangent = None if tb is None else node._db * tb
+    for node in order:
+        b = node._b
+        if b is None:
+            ta = node._a._tangent
+            node._tangent = None if ta is None else node._da * ta
+        elif b is not nary:
+            ta = node._a._tangent
+            tb = b._tangent
+            if ta is not None:
+                node._tangent = node._da * ta if tb is None else node._da * ta + node._db * tb
             else:
-                e = node._a
-                if e and e[1] is None:
-                    raise _closure_error(node, name)
-                t = None
-                it = iter(e)
-                for parent, local in zip(it, it):
-                    tp = parent._tangent
-                    if tp is not None:
-                        t = local * tp if t is None else t + local * tp
-                node._tangent = t
-        return [0.0 if out._tangent is None else out._tangent for out in outs]
-    finally:
-        for x, _ in seeds:
-            x._tangent = None
+                node._tangent = None if tb is None else node._db * tb
+        else:
+            e = node._a
+            if e and e[1] is None:
+                raise _closure_error(node, name)
+            t = None
+            it = iter(e)
+            for parent, local in zip(it, it):
+                tp = parent._tangent
+                if tp is not None:
+                    t = local * tp if t is None else t + local * tp
+            node._tangent = t
 
 
 def forward_steps(
@@ -245,8 +253,7 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         out, variables, _ = trace_call(f, args, argnums, "jacfwd")
         many = isinstance(out, (list, tuple))
         outs = [as_value(o, "jacfwd") for o in (cast(Sequence[Any], out) if many else [out])]
-        order = _interior(outs)  # sorted and cleared once for all the columns
-        _clear(order, outs)
+        order = _interior(outs)  # sorted once for all the columns
         columns = [_push(order, outs, [(x, 1.0)], "jacfwd") for x in variables]
         rows = [
             columns[0][i] if isinstance(argnums, int) else tuple(c[i] for c in columns)
