@@ -80,6 +80,7 @@ class Value:
     _da: Any
     _b: Any
     _db: Any
+    _tangent: float | None  # forward mode's per-pass scratch (autograd.forward)
     _nary = NARY
 
     def __init__(
