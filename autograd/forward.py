@@ -15,7 +15,9 @@ NaN and inf as ``torch.func.jvp``: a node that depends on no input has no tangen
 zero), so its edges are skipped and ``x + sqrt(0)`` (a local of inf on the constant's edge)
 keeps the tangent finite; an input given tangent 0 carries a real 0, so ``0 × inf`` is NaN; a
 :data:`~autograd.ops.MASK` local (an off ReLU) makes the product 0 even for an inf or NaN
-tangent, as in backward. Nothing here reads or writes ``.grad``.
+tangent, as in backward. Nothing here reads or writes ``.grad``. A pass keeps its tangents in
+the nodes' ``_tangent`` slots (see :func:`_push`), so two threads must not push tangents
+through one graph at the same time.
 """
 
 from __future__ import annotations
