@@ -15,7 +15,9 @@ NaN and inf as ``torch.func.jvp``: a node that depends on no input has no tangen
 zero), so its edges are skipped and ``x + sqrt(0)`` (a local of inf on the constant's edge)
 keeps the tangent finite; an input given tangent 0 carries a real 0, so ``0 × inf`` is NaN; a
 :data:`~autograd.ops.MASK` local (an off ReLU) makes the product 0 even for an inf or NaN
-tangent, as in backward. Nothing here reads or writes ``.grad``.
+tangent, as in backward. Nothing here reads or writes ``.grad``. A pass keeps its tangents in
+the nodes' ``_tangent`` slots (see :func:`_push`), so two threads must not push tangents
+through one graph at the same time.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def tangents_of(outputs: Value | Sequence[Value], seeds: Mapping[Value, float]) 
     not read), so a seed may be an interior node. No ``.grad`` is read or written.
     """
     outs = _nodes(outputs, seeds, "tangents_of", "seeds' keys")
-    return _push(_interior(outs), outs, seeds, "tangents_of")
+    tangents = [(x, to_float(t, "a tangent")) for x, t in seeds.items()]
+    return _push(_interior(outs), outs, tangents, "tangents_of")
 
 
 def _interior(outs: list[Value]) -> list[Value]:
@@ -94,29 +97,70 @@ def _interior(outs: list[Value]) -> list[Value]:
 
 
 def _push(
-    order: list[Value], outs: list[Value], seeds: Mapping[Value, float], name: str
+    order: list[Value], outs: list[Value], seeds: list[tuple[Value, float]], name: str
 ) -> list[float]:
-    """The forward pass of :func:`tangents_of` over ``order`` (from :func:`_interior`); a
-    node with only a ``_backward`` closure is a TypeError naming ``name``, raised before
-    anything but the pass's own table is written."""
-    tangent = {x: to_float(t, "a tangent") for x, t in seeds.items()}
-    if any(x._a is not None for x in tangent):
-        order = [node for node in order if node not in tangent]
-    get = tangent.get
+    """The forward pass of :func:`tangents_of` over ``order`` (from :func:`_interior`): each
+    seeded node gets its seed, each node of ``order`` reached from one the sum of its edges'
+    products, in edge order; the outputs' tangents (0.0 for none). A node with only a
+    ``_backward`` closure is a TypeError naming ``name``.
+
+    Each node's tangent lives in its ``_tangent`` slot, None for no tangent: an attribute
+    read per edge, where a dict would take a lookup. A pass writes every interior node of
+    ``order`` before any child reads it, and a leaf only to seed it, putting None back at the
+    end; so outside a pass a leaf's slot is None or empty, and a pass reads no tangent of an
+    earlier one. An empty slot (a leaf no pass has read yet) is the AttributeError on which
+    every parent of ``order`` is set to None and the pass starts again.
+    """
+    if any(x._a is not None for x, _ in seeds):
+        seeded = {x for x, _ in seeds}
+        order = [node for node in order if node not in seeded]
+    try:
+        for x, t in seeds:
+            x._tangent = t
+        try:
+            _tangent_pass(order, name)
+        except AttributeError:  # a leaf's empty slot
+            _clear(order)
+            for x, t in seeds:
+                x._tangent = t
+            _tangent_pass(order, name)
+        tangents = [getattr(out, "_tangent", None) for out in outs]
+        return [0.0 if t is None else t for t in tangents]
+    finally:
+        for x, _ in seeds:
+            x._tangent = None
+
+
+def _clear(order: list[Value]) -> None:
+    """Set the ``_tangent`` slot of every parent of ``order``'s nodes to None."""
     nary = Value._nary
     for node in order:
         b = node._b
         if b is None:
-            ta = get(node._a)
-            if ta is not None:
-                tangent[node] = node._da * ta
+            node._a._tangent = None
         elif b is not nary:
-            ta = get(node._a)
-            tb = get(b)
+            node._a._tangent = b._tangent = None
+        else:
+            for parent in node._a[0::2]:
+                parent._tangent = None
+
+
+def _tangent_pass(order: list[Value], name: str) -> None:
+    """ṅ = Σ ∂n/∂p · ṗ into each node's ``_tangent`` slot, in ``order``, from its parents'
+    slots; None where no parent has a tangent."""
+    nary = Value._nary
+    for node in order:
+        b = node._b
+        if b is None:
+            ta = node._a._tangent
+            node._tangent = None if ta is None else node._da * ta
+        elif b is not nary:
+            ta = node._a._tangent
+            tb = b._tangent
             if ta is not None:
-                tangent[node] = node._da * ta if tb is None else node._da * ta + node._db * tb
-            elif tb is not None:
-                tangent[node] = node._db * tb
+                node._tangent = node._da * ta if tb is None else node._da * ta + node._db * tb
+            else:
+                node._tangent = None if tb is None else node._db * tb
         else:
             e = node._a
             if e and e[1] is None:
@@ -124,12 +168,10 @@ def _push(
             t = None
             it = iter(e)
             for parent, local in zip(it, it):
-                tp = get(parent)
+                tp = parent._tangent
                 if tp is not None:
                     t = local * tp if t is None else t + local * tp
-            if t is not None:
-                tangent[node] = t
-    return [get(out, 0.0) for out in outs]
+            node._tangent = t
 
 
 def forward_steps(
@@ -214,7 +256,7 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         many = isinstance(out, (list, tuple))
         outs = [as_value(o, "jacfwd") for o in (cast(Sequence[Any], out) if many else [out])]
         order = _interior(outs)  # sorted once for all the columns
-        columns = [_push(order, outs, {x: 1.0}, "jacfwd") for x in variables]
+        columns = [_push(order, outs, [(x, 1.0)], "jacfwd") for x in variables]
         rows = [
             columns[0][i] if isinstance(argnums, int) else tuple(c[i] for c in columns)
             for i in range(len(outs))

@@ -74,7 +74,7 @@ class Value:
     Values hash by identity; ``<``, ``>`` and friends compare ``data``.
     """
 
-    __slots__ = ("data", "grad", "op", "_label", "_a", "_da", "_b", "_db")
+    __slots__ = ("data", "grad", "op", "_label", "_a", "_da", "_b", "_db", "_tangent")
     data: float
     grad: Any  # a float (a Value only where a user puts one)
     op: Op | None
@@ -83,6 +83,7 @@ class Value:
     _da: Any
     _b: Any
     _db: Any
+    _tangent: float | None  # forward mode's per-pass scratch (autograd.forward)
     _nary = NARY
 
     def __init__(

@@ -351,3 +351,63 @@ def test_a_seeded_interior_node_keeps_its_seed_and_outputs_may_be_leaves():
     assert tangents_of([x, y, Value(3.0)], {h: 2.0}) == [0.0, math.cos(0.25) * 2.0, 0.0]
     records = list(forward_steps(y, {h: 2.0}))
     assert [r[0] for r in records] == [h, y.parents[0], y]
+
+
+# ----------------------------------------------------------------------------- tangent slots
+@settings(max_examples=60, deadline=None)
+@given(expression_graphs(constants=True), st.lists(directions, min_size=2, max_size=4),
+       st.lists(st.integers(0, 7), min_size=2, max_size=4))
+def test_passes_over_one_graph_read_no_tangent_of_an_earlier_pass(graph, vs, masks):
+    """Each pass reads only tangents it wrote (a leaf seeded in one pass and not in the next
+    has none), checked against reverse mode (grad · v) for several outputs per pass."""
+    leaves, out = graph.build()
+    outs = [n for n in topological_order(out) if not n.is_leaf][-3:] or [out]
+    for v, mask in zip(vs, masks):
+        seeds = {x: t for i, (x, t) in enumerate(zip(leaves, v)) if mask >> i & 1}
+        got = tangents_of(outs, seeds)
+        for node, t in zip(outs, got):
+            g = autograd.grad(node, leaves) if seeds else [0.0] * len(leaves)
+            want = sum(gi * seeds.get(x, 0.0) for gi, x in zip(g, leaves))
+            assert close_to(t, want, node, seeds) or (math.isnan(t) and math.isnan(want))
+
+
+def test_a_pass_inside_f_or_one_that_fails_leaves_nothing_for_the_next():
+    """jvp of an f that itself pushes tangents through nodes the outer pass reads (w, h),
+    and a pass stopped by an error, leave no tangent behind: d/dx (x·h + sin(x)·w) = h +
+    cos(x)·w whatever the earlier passes seeded."""
+    w = Value(1.3, label="w")
+    h = (w * w).tanh()
+    inner = []
+
+    def f(x):
+        inner.append(tangents_of(h, {w: 5.0}))
+        return x * h + x.sin() * w
+
+    want = math.tanh(1.3**2) + math.cos(0.4) * 1.3
+    value, t = jvp(f, (0.4,), (2.0,))
+    assert inner == [[5.0 * 2 * 1.3 * (1 - math.tanh(1.3**2) ** 2)]]
+    assert value == pytest.approx(0.4 * math.tanh(1.3**2) + math.sin(0.4) * 1.3, rel=1e-15)
+    assert t == pytest.approx(2.0 * want, rel=1e-15)
+    c = Value(w.data * 3, (w,), "triple", label="c")
+    c._backward = lambda: None
+    with pytest.raises(TypeError, match="label='c'"):
+        tangents_of(h * c, {w: 5.0})  # h gets a tangent, then c fails
+    y = Value(0.4)
+    assert tangents_of(y * h + y.sin() * w, {y: 2.0}) == [pytest.approx(2.0 * want, rel=1e-15)]
+    assert tangents_of([h, w], {y: 1.0}) == [0.0, 0.0]
+
+
+def test_tangents_stay_out_of_sight():
+    """repr, .grad and a deep copy are as before a pass; the copy's passes are the same."""
+    import copy
+
+    x = Value(0.7, label="x")
+    y = (x * 2.0).tanh() * x
+    before = [repr(n) for n in topological_order(y)]
+    (t,) = tangents_of(y, {x: 3.0})
+    assert [repr(n) for n in topological_order(y)] == before
+    twin = copy.deepcopy(y)
+    (x2,) = [n for n in topological_order(twin) if n.label == "x"]
+    assert tangents_of(twin, {x2: 3.0}) == [t] and tangents_of(twin, {}) == [0.0]
+    assert t == pytest.approx(3.0 * (math.tanh(1.4) + 1.4 * (1 - math.tanh(1.4) ** 2)),
+                              rel=1e-15)

@@ -4,13 +4,15 @@ Run: ``python tests/benchmarks/bench_forward.py [--repeats N]``. Prints medians 
 
 - a 10⁶-node chain (``y = -(y * 1.0)``, half binary nodes with a constant leaf, half unary):
   seconds per node of one forward tangent pass (``autograd.forward.tangents_of``) and of one
-  backward pass (``backward()``), each including its topological sort (target: ratio ≤ 1.2);
+  backward pass (``backward()``), each including its topological sort and, forward, clearing
+  its tangent slots (target: ratio ≤ 1.2);
 - micrograd's demo loss (MLP(2,[16,16,1]), 100 moons points, hinge loss): one tangent pass
   along a direction in all parameters vs one backward pass (which skips the edges under a
   zero gradient, a forward pass cannot: a tangent flows whatever the ReLUs do downstream);
   then the full gradient, one
   tangent pass per parameter vs one backward pass, with the products :func:`autograd.forward.cost`
-  counts for each.
+  counts for each; and the two passes as records, :func:`autograd.forward.forward_steps`
+  against :func:`autograd.backward.steps` (both on a side table, as views read them).
 
 Each timing runs after an untimed ``gc.collect()``; the graph is built once and not timed.
 """
@@ -23,14 +25,15 @@ import random
 import statistics
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import autograd  # noqa: E402
 import nn  # noqa: E402
-from autograd.backward import interior_order  # noqa: E402
-from autograd.forward import cost, tangents_of  # noqa: E402
+from autograd.backward import interior_order, steps, topological_order  # noqa: E402
+from autograd.forward import cost, forward_steps, tangents_of  # noqa: E402
 
 
 def timed(fn) -> float:
@@ -72,6 +75,12 @@ def mlp_loss(seed: int = 1337):
     return loss, model.parameters()
 
 
+def backward_records(root):
+    """backward's records as :func:`autograd.trace.backward_steps` reads them (sort included)."""
+    order = topological_order(root)
+    return steps(root, 1.0, order, dict.fromkeys(order, 0.0))
+
+
 def bench_mlp(repeats: int) -> None:
     loss, params = mlp_loss()
     nodes = len(autograd.topological_order(loss))
@@ -79,6 +88,9 @@ def bench_mlp(repeats: int) -> None:
     direction = {p: rng.uniform(-1, 1) for p in params}
     compare("MLP(2,[16,16,1]) hinge loss on 100 points, one pass", nodes,
             lambda: tangents_of(loss, direction), loss.backward, repeats)
+    compare("  the same as records", nodes,
+            lambda: deque(forward_steps(loss, direction), 0),
+            lambda: deque(backward_records(loss), 0), repeats)
     loss.backward()
     order = interior_order(loss)
     edges = sum(len(n.parents) for n in order)
