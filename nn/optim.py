@@ -71,6 +71,12 @@ class Optimizer:
         self.t += 1
         self._update()
 
+    def trainable(self) -> list[tuple[int, Value]]:
+        """(index, parameter) for each parameter that requires a gradient now: a frozen one
+        (``p.requires_grad = False``) is skipped, weight decay and momentum included, as
+        PyTorch skips a parameter whose grad is None."""
+        return [(i, p) for i, p in enumerate(self.params) if p.requires_grad]
+
     def _update(self) -> None:
         raise NotImplementedError
 
@@ -140,7 +146,7 @@ class SGD(Optimizer):
     def _update(self) -> None:
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         buf = self.state.get("momentum_buffer")
-        for i, p in enumerate(self.params):
+        for i, p in self.trainable():
             g = p.grad + wd * p.data if wd else p.grad
             if buf is not None:
                 m = buf[i] = mu * buf[i] + g
@@ -162,7 +168,7 @@ class AdaGrad(Optimizer):
 
     def _update(self) -> None:
         lr, eps, wd, s = self.lr, self.eps, self.weight_decay, self.state["sum_sq"]
-        for i, p in enumerate(self.params):
+        for i, p in self.trainable():
             g = p.grad + wd * p.data if wd else p.grad
             s[i] += g * g
             p.data -= lr * g / (math.sqrt(s[i]) + eps)
@@ -185,7 +191,7 @@ class RMSprop(Optimizer):
     def _update(self) -> None:
         lr, rho, eps, wd = self.lr, self.alpha, self.eps, self.weight_decay
         v = self.state["square_avg"]
-        for i, p in enumerate(self.params):
+        for i, p in self.trainable():
             g = p.grad + wd * p.data if wd else p.grad
             v[i] = rho * v[i] + (1.0 - rho) * g * g
             p.data -= lr * g / (math.sqrt(v[i]) + eps)
@@ -214,7 +220,7 @@ class Adam(Optimizer):
         c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t
         m, v = self.state["exp_avg"], self.state["exp_avg_sq"]
         decoupled = self.decoupled
-        for i, p in enumerate(self.params):
+        for i, p in self.trainable():
             g = p.grad
             if wd:
                 if decoupled:

@@ -9,6 +9,7 @@ import math
 import pytest
 
 import autograd
+import nn
 from autograd import Value, functional, grad
 
 
@@ -236,3 +237,37 @@ def test_constants_cost_ordinary_nodes_nothing():
     assert Constant.__slots__ == () and Constant.__mro__[1] is Value
     assert sys.getsizeof(Value(1.0, requires_grad=False)) == sys.getsizeof(Value(1.0))
     assert type(Value(1.0) * 2) is Value
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
+    lambda ps: nn.Adam(ps, lr=0.1, weight_decay=0.1),
+    lambda ps: nn.AdamW(ps, lr=0.1),
+    lambda ps: nn.AdaGrad(ps, lr=0.1, weight_decay=0.1),
+    lambda ps: nn.RMSprop(ps, lr=0.1, weight_decay=0.1),
+], ids=["SGD", "Adam", "AdamW", "AdaGrad", "RMSprop"])
+def test_an_optimizer_leaves_a_frozen_parameter_alone(make):
+    """As torch.optim skips a parameter whose grad is None: a frozen parameter moves neither
+    by weight decay nor by momentum built up before it was frozen, and the others move as
+    under an optimizer that never held it."""
+    def run(freeze_at: int | None) -> tuple[list[str], list[float]]:
+        model = nn.MLP(2, [3, 1], rng=0)
+        ps = model.parameters()
+        opt = make(ps[1:] if freeze_at is None else ps)  # None: the optimizer never holds it
+        track = []
+        for step in range(6):
+            if step == freeze_at:
+                ps[0].requires_grad = False
+            opt.zero_grad()
+            ((model([0.5, -1.5]) - 1.0) ** 2).backward()
+            opt.step()
+            track.append(ps[0].data)
+        return [repr(p.data) for p in ps[1:]], track
+
+    start = nn.MLP(2, [3, 1], rng=0).parameters()[0].data
+    others, track = run(freeze_at=0)
+    assert track == [start] * 6
+    assert others == run(freeze_at=None)[0]
+    _, track = run(freeze_at=3)
+    assert len(set(track[:3])) == 3 and start not in track  # it moved for three steps
+    assert track[3:] == [track[2]] * 3  # then stayed, momentum and decay notwithstanding
