@@ -429,6 +429,12 @@ def _check_options(root: object, rankdir: str, precision: object) -> None:
 
 
 # ---------------------------------------------------------------------------- the view
+def _pre(text: str) -> str:
+    """Multi-line text for a ``<pre>``: its line breaks kept, anything else XML cannot carry
+    written as an escape (:func:`printable`)."""
+    return "\n".join(html.escape(printable(line)) for line in text.split("\n"))
+
+
 class LayerView(Stepper):
     """Backward on ``root``'s layers, one formula per step (see the module docstring).
 
@@ -598,7 +604,7 @@ class LayerView(Stepper):
 
     def _table(self) -> str:
         rows = "".join(f"<tr><td>{html.escape(s.layer)}</td><td>{html.escape(s.quantity)}</td>"
-                       f"<td><pre>{html.escape(printable(s.formula))}</pre></td></tr>"
+                       f"<td><pre>{_pre(s.formula)}</pre></td></tr>"
                        for s in self.steps)
         return (f'<table class="stepgrad-layers"><thead><tr><th>layer</th><th>quantity</th>'
                 f"<th>formula</th></tr></thead><tbody>{rows}</tbody></table>")

@@ -276,3 +276,20 @@ def test_samples_with_equal_or_signed_zero_inputs_stay_apart():
     view = step_through(loss, layers=True, groups={})
     loss.backward()
     assert repr(by(view, "dL/dW")[0].value) == repr([[w[0].grad, w[1].grad]])  # NaN as torch
+
+
+def test_the_pages_table_shows_each_formula_with_its_line_breaks():
+    """The table under the page holds every step's formula as ``to_json`` has it, its line
+    breaks as line breaks (no ``\\x0a`` escape for a learner to read)."""
+    import html as html_module
+    import re
+
+    needs_dot()
+    *_, loss = relu_network()
+    view = step_through(loss, layers=True)
+    page = view._repr_html_()
+    cells = [html_module.unescape(c) for c in re.findall(r"<td><pre>(.*?)</pre></td>", page,
+                                                          re.S)]
+    formulas = [s["formula"] for s in view.to_json()["steps"]]
+    assert cells == formulas and any("\n" in f for f in formulas)
+    assert "\\x0a" not in page
