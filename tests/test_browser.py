@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from autograd import step_through, topological_order
 from autograd.trace import number_text
+from tests.pages import open_offline
 from tests.test_stepper import HOSTILE, example, hostile_example, mlp_loss
 
 
@@ -60,15 +61,7 @@ def test_saved_page_steps_with_buttons_and_keys_offline(browser, tmp_path):
     before = [repr(n.grad) for n in topological_order(f)]
     view = step_through(f)
     path = view.save(tmp_path / "steps.html")
-    context = browser.new_context()
-    requests = []
-    context.route("**/*", lambda route: (requests.append(route.request.url),
-                                         route.continue_() if route.request.url.startswith(
-                                             "file://") else route.abort()))
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    page.goto(path.as_uri())
+    page, requests, errors = open_offline(browser, path)
     check(page, view, 0)
     page.click(".sg-next")
     check(page, view, 1)
@@ -91,7 +84,7 @@ def test_saved_page_steps_with_buttons_and_keys_offline(browser, tmp_path):
     assert errors == []
     assert requests == [path.as_uri()]  # the page itself and nothing else
     assert [repr(n.grad) for n in topological_order(f)] == before
-    context.close()
+    page.context.close()
 
 
 def test_every_step_is_typeset_as_mathml_with_the_engines_numbers(browser, tmp_path):
@@ -102,13 +95,7 @@ def test_every_step_is_typeset_as_mathml_with_the_engines_numbers(browser, tmp_p
     f = example()
     view = step_through(f)
     path = view.save(tmp_path / "steps.html")
-    context = browser.new_context()
-    requests = []
-    context.route("**/*", lambda route: (requests.append(route.request.url),
-                                         route.continue_() if route.request.url.startswith(
-                                             "file://") else route.abort()))
-    page = context.new_page()
-    page.goto(path.as_uri())
+    page, requests, errors = open_offline(browser, path)
     page.click(".sg-first")
     for k in range(len(view) + 1):
         got = page.evaluate("""() => [...document.querySelectorAll('.sg-math math')].map(m => {
@@ -129,7 +116,7 @@ def test_every_step_is_typeset_as_mathml_with_the_engines_numbers(browser, tmp_p
         assert shown(page)["eq"] == view.equation(k)  # the text, for screen readers
         page.click(".sg-next")
     assert requests == [path.as_uri()]
-    context.close()
+    page.context.close()
 
 
 def test_page_without_script_shows_the_last_frame(browser, tmp_path):

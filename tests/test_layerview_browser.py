@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from autograd import step_through, topological_order
 from autograd.trace import number_text
+from tests.pages import open_offline
 from tests.test_layerview import needs_dot, xor_network
 
 
@@ -49,15 +50,7 @@ def test_layer_page_steps_with_the_engines_numbers(browser, tmp_path):  # noqa: 
     z = {1: [[n.grad for n in row] for row in view.layer_graph.layers[0].rows],
          2: [[n.grad for n in row] for row in view.layer_graph.layers[1].rows]}
     W = {k: [[w.grad for w in n.w] for n in layer.neurons] for k, layer in ((1, l1), (2, l2))}
-    context = browser.new_context()
-    requests = []
-    context.route("**/*", lambda route: (requests.append(route.request.url),
-                                         route.continue_() if route.request.url.startswith(
-                                             "file://") else route.abort()))
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    page.goto(path.as_uri())
+    page, requests, errors = open_offline(browser, path)
     got = shown(page)
     assert got["count"] == f"step 0 of {len(view)}" and got["eq"] == view.equation(0)
     assert {"L1z", "L2z", "L1W", "L2W"} <= set(got["pending"])
@@ -80,7 +73,7 @@ def test_layer_page_steps_with_the_engines_numbers(browser, tmp_path):  # noqa: 
     page.keyboard.press("Home")
     assert shown(page)["eq"] == view.equation(0)
     assert errors == [] and requests == [path.as_uri()]
-    context.close()
+    page.context.close()
 
 
 def test_layer_page_without_script_shows_the_last_frame(browser, tmp_path):  # noqa: F811

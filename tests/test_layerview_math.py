@@ -17,6 +17,7 @@ from autograd import Value, linear, step_through
 from autograd.layerview import ROWS, matrix
 from autograd.mathml import MATHML_NS, math
 from autograd.trace import number_text
+from tests.pages import open_offline
 from tests.test_layerview import needs_dot, relu_network, weights, xor_network
 
 np = pytest.importorskip("numpy")
@@ -172,15 +173,7 @@ def test_browser_typesets_every_step_with_the_records_numbers(browser, tmp_path,
     path = view.save(tmp_path / "layers.html")
     want = expected_matrices(net)
     record = view.to_json()["steps"]
-    context = browser.new_context()
-    requests = []
-    context.route("**/*", lambda route: (requests.append(route.request.url),
-                                         route.continue_() if route.request.url.startswith(
-                                             "file://") else route.abort()))
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    page.goto(path.as_uri())
+    page, requests, errors = open_offline(browser, path)
     for k in range(len(view) + 1):
         got = page.evaluate(SHOWN)
         assert got["k"] == str(k) and got["shown"] == 1
@@ -199,5 +192,5 @@ def test_browser_typesets_every_step_with_the_records_numbers(browser, tmp_path,
     page.keyboard.press("Home")
     assert page.evaluate(SHOWN)["k"] == "0"
     assert errors == [] and requests == [path.as_uri()]
-    context.close()
+    page.context.close()
     del model

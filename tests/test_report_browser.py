@@ -8,6 +8,7 @@ import pytest
 
 from autograd import Value
 from nn import MLP, Recording, binary_cross_entropy_with_logits, fit, moons
+from tests.pages import open_offline
 
 SUB = "₀₁₂₃₄₅₆₇₈₉"
 
@@ -32,15 +33,7 @@ def test_slider_and_keys_show_each_epochs_recorded_numbers_offline(browser, tmp_
     history = fit(model, X, y, loss="bce_with_logits", optimizer="adam", lr=0.05, epochs=5,
                   progress=False, seed=4, record=rec)
     path = rec.save_report(tmp_path / "report.html", model=model, X=X, y=y)
-    context = browser.new_context()
-    requests = []
-    context.route("**/*", lambda route: (requests.append(route.request.url),
-                                         route.continue_() if route.request.url.startswith(
-                                             "file://") else route.abort()))
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    page.goto(path.as_uri())
+    page, requests, errors = open_offline(browser, path)
 
     def shown() -> tuple[int, dict[str, float], str, str]:
         numbers = {td.get_attribute("data-key"): float(td.inner_text())
@@ -68,7 +61,7 @@ def test_slider_and_keys_show_each_epochs_recorded_numbers_offline(browser, tmp_
     assert shown()[0] == len(rec) - 2
     assert errors == []
     assert requests == [path.as_uri()]
-    context.close()
+    page.context.close()
 
 
 def _fmt(v: float) -> str:

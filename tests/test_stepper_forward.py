@@ -17,6 +17,7 @@ import nn
 from autograd import Value, step_through, topological_order
 from autograd.forward_trace import dotted
 from autograd.trace import number_text
+from tests.pages import open_offline
 from tests.test_stepper import grads_of, needs_dot, texts_by_node
 
 A, B, C = 0.8, -1.5, 2.0
@@ -259,15 +260,7 @@ def test_saved_forward_page_steps_in_a_browser_with_the_json_numbers(browser, tm
     view = step_through(f, mode="forward", wrt="x1")
     doc = view.to_json()
     path = view.save(tmp_path / "forward.html")
-    context = browser.new_context()
-    requests = []
-    context.route("**/*", lambda route: (requests.append(route.request.url),
-                                         route.continue_() if route.request.url.startswith(
-                                             "file://") else route.abort()))
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    page.goto(path.as_uri())
+    page, requests, errors = open_offline(browser, path)
     stepped = {s["node"] for s in doc["steps"]}
     tangents = {n["id"]: 0.0 for n in doc["nodes"]}
     tangents[doc["wrt"]] = doc["seed"]
@@ -309,4 +302,4 @@ def test_saved_forward_page_steps_in_a_browser_with_the_json_numbers(browser, tm
         f"step 0 of {len(view)}"
     assert not errors
     assert all(url.startswith("file://") for url in requests)
-    context.close()
+    page.context.close()
