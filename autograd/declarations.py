@@ -20,6 +20,7 @@ import inspect
 import keyword
 from collections.abc import Callable
 from pathlib import Path
+from types import CodeType
 
 from . import ops, value
 from .files import write_atomic
@@ -124,20 +125,23 @@ def _entry_name(op: ops.Op) -> str | None:
 
 
 def _lambda_node(fn: Callable, lambdas: list[ast.Lambda]) -> ast.Lambda | None:
-    """The lambda of ``ops.py`` that compiled to ``fn``: the innermost one with the same
-    parameters whose body holds the position of ``fn``'s first instruction."""
+    """The lambda of ``ops.py`` that compiled to ``fn``: one on ``fn``'s first line, with
+    its parameters, whose code compiles to ``fn``'s instructions and names (several lambdas
+    can share a line)."""
     code = getattr(fn, "__code__", None)
     if code is None or fn.__name__ != "<lambda>" or code.co_filename != ops.__file__:
         return None
-    at = [(line, col) for line, _, col, _ in code.co_positions()
-          if line is not None and col is not None][1:2]  # the first position after RESUME
     params = list(code.co_varnames[: code.co_argcount])
-    found = [n for n in lambdas
-             if [a.arg for a in n.args.args] == params and at
-             and (n.body.lineno, n.body.col_offset) <= at[0]
-             <= (n.body.end_lineno or 0, n.body.end_col_offset or 0)]
-    return min(found, key=lambda n: ((n.end_lineno or 0) - n.lineno,
-                                     (n.end_col_offset or 0) - n.col_offset), default=None)
+    return next((n for n in lambdas
+                 if n.lineno == code.co_firstlineno and [a.arg for a in n.args.args] == params
+                 and _compiled(n) == (code.co_code, code.co_names)), None)
+
+
+def _compiled(node: ast.Lambda) -> tuple[bytes, tuple[str, ...]]:
+    """The instructions and names the lambda ``node`` compiles to."""
+    outer = compile(ast.Expression(body=node), ops.__file__, "eval")
+    inner = next(c for c in outer.co_consts if isinstance(c, CodeType))
+    return inner.co_code, inner.co_names
 
 
 def _inlined(fn: Callable, names: tuple[str, ...], lambdas: list[ast.Lambda],
