@@ -64,9 +64,14 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """The test suite (``tests/``) on one Python, over every core (pytest-xdist). Tests marked
-    ``once`` (browser pages, mypy, the wheel, the large sympy sweeps) run on ``ONCE`` only:
-    what they check does not change with the Python version."""
+    ``once`` (browser pages, mypy, the wheel, the command line's processes, the large sympy
+    sweeps) run on ``ONCE`` only: what they check does not change with the Python version.
+    Under CI the other Pythons run each property test on 50 of its fixed examples (the
+    ``ci-other`` profile in tests/conftest.py) and ``ONCE`` on all of them (``ci``)."""
     session.install("-e", ".[test]")
     once = [] if session.python == ONCE else ["-m", "not once"]
+    # the property tests' fixed examples: all of them on ONCE, the first 50 on the others
+    env = {} if session.python == ONCE or not os.environ.get("CI") else {
+        "HYPOTHESIS_PROFILE": "ci-other"}
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto", *once,
-                *(session.posargs or ["tests", "--ignore=tests/test_site.py"]))
+                *(session.posargs or ["tests", "--ignore=tests/test_site.py"]), env=env)

@@ -20,6 +20,13 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+settings.register_profile(
+    "ci-other",  # CI's other Pythons: the same fixed examples, fewer of them (see noxfile.py)
+    derandomize=True,
+    deadline=None,
+    max_examples=50,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
@@ -50,11 +57,14 @@ def browser():
 
 
 ONCE_FIXTURES = {"browser", "dists"}  # Chromium pages; a wheel and sdist built from the tree
+ONCE_MODULES = {"test_nn_main.py"}  # the command line in real processes, with real signals
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that use a browser or the built distributions check no Python-specific behaviour:
-    they are marked ``once`` (see pyproject's markers), as the large sympy sweeps are by hand."""
+    """Tests that use a browser or the built distributions, and the command line's process
+    tests, check no Python-specific behaviour: they are marked ``once`` (see pyproject's
+    markers), as the large sympy sweeps are by hand."""
     for item in items:
-        if ONCE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+        if (ONCE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+                or item.path.name in ONCE_MODULES):
             item.add_marker(pytest.mark.once)
