@@ -19,7 +19,7 @@ from typing import cast
 
 from .backward import topological_order
 from .forward import forward_steps
-from .trace import NodeInfo, node_infos, number_text, table_html
+from .trace import NodeInfo, node_infos, number_text, table_html, text_table
 from .value import Value, to_float
 
 FORMAT = "stepgrad-forward-trace"
@@ -126,13 +126,8 @@ class ForwardTrace:
 
     def __str__(self) -> str:
         x = self.name(self.wrt)
-        rows = self.table()
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        return f"tangents ∂node/∂{x}, seed {dotted(x)} = {_num(self.seed)}\n" + "\n".join(
-            "  ".join(c.ljust(w) if i in (1, 2, 5) else c.rjust(w)
-                      for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
-            for r in rows
-        )
+        return (f"tangents ∂node/∂{x}, seed {dotted(x)} = {_num(self.seed)}\n"
+                + text_table(self.table(), left={1, 2, 5}))
 
     def _repr_html_(self) -> str:
         try:

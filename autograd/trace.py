@@ -244,13 +244,7 @@ class Trace:
         return [_HEAD, *_table_rows(self.steps, self.root_name)]
 
     def __str__(self) -> str:
-        rows = self.table()
-        widths = [max(len(r[i]) for r in rows) for i in range(len(_HEAD))]
-        return "\n".join(
-            "  ".join(c.rjust(w) if i in (0, 3, 4, 6, 7, 8, 9) else c.ljust(w)
-                      for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
-            for r in rows
-        )
+        return text_table(self.table(), left={1, 2, 5})
 
     def _repr_html_(self) -> str:
         try:
@@ -401,6 +395,16 @@ def backward_trace(root: Node, grad: float = 1.0) -> Trace:
     check_closures(order)
     steps = tuple(_replay(root, seed, order, accumulate=False))
     return Trace(tuple(node_infos(order).values()), steps, seed)
+
+
+def text_table(rows: list[tuple[str, ...]], left: set[int]) -> str:
+    """A step table as aligned text: columns in ``left`` flush left, the others right."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                  for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+        for r in rows
+    )
 
 
 def table_html(rows: list[tuple[str, ...]]) -> str:
