@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd
-from autograd import Value, functional, topological_order
+from autograd import Value, functional, ops, topological_order
 from autograd.forward import cost, forward_steps, hvp, jacfwd, jvp, tangents_of
 from autograd.ops import MASK
 from autograd.testing import expression_graphs, floats
@@ -293,6 +293,34 @@ def test_nan_and_inf_by_the_rule_without_torch():
     assert jvp(lambda a: a * Value(math.inf), (1.0,), (-1.0,))[1] == -math.inf
     # sqrt'(0) = inf on the edge to a constant, which has no tangent: skipped, no NaN
     assert jvp(lambda a: a + Value(0.0).sqrt(), (1.0,), (1.0,))[1] == 1.0
+
+
+def test_a_masked_parent_gives_zero_if_it_depends_on_a_seed_and_none_otherwise():
+    """Behind an off ReLU the product is 0.0 whatever the tangent, but whether there is one
+    still matters downstream: a real 0 turns sqrt'(0) = inf into NaN, none skips the edge."""
+    x, c = Value(1.0), Value(-1.0)
+    dependent = (x - 10.0).relu()  # off, and depends on x: tangent 0.0
+    assert math.isnan(tangents_of(x + dependent.sqrt(), {x: 1.0})[0])
+    independent = (c * 2.0).relu()  # off, depends on no seed: no tangent
+    assert tangents_of(x + independent.sqrt(), {x: 1.0}) == [1.0]
+    u = x * -2.0  # behind a mask on one edge and not on the other: computed
+    assert tangents_of(u.relu() + u * 3.0, {x: 1.0}) == [-6.0]
+    assert tangents_of([u.relu(), u], {x: 1.0}) == [0.0, -2.0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(expression_graphs(table=[ops.RELU, ops.ABS, ops.SQRT, ops.MUL, ops.ADD, ops.SUB,
+                                ops.pow_const(0.0), ops.pow_const(2.0)], constants=True),
+       directions, st.integers(0, 7))
+def test_the_pass_equals_every_node_s_tangent_bit_for_bit(graph, v, mask):
+    """tangents_of (the slot pass) against forward_steps (a table, its own loop) on graphs
+    full of masks, kinks and infinite locals: the same bits, NaN, inf and signs of zero
+    included, for several outputs."""
+    leaves, out = graph.build()
+    seeds = {x: t for i, (x, t) in enumerate(zip(leaves, v)) if mask >> i & 1}
+    outs = [n for n in topological_order(out) if not n.is_leaf][-3:] or [out]
+    full = {node: t for node, t, _ in forward_steps(outs, seeds)}
+    assert [repr(t) for t in tangents_of(outs, seeds)] == [repr(full.get(n, 0.0)) for n in outs]
 
 
 # ----------------------------------------------------------------------------- cost

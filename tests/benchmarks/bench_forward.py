@@ -7,9 +7,9 @@ Run: ``python tests/benchmarks/bench_forward.py [--repeats N]``. Prints medians 
   backward pass (``backward()``), each including its topological sort and, forward, clearing
   its tangent slots (target: ratio ≤ 1.2);
 - micrograd's demo loss (MLP(2,[16,16,1]), 100 moons points, hinge loss): one tangent pass
-  along a direction in all parameters vs one backward pass (which skips the edges under a
-  zero gradient, a forward pass cannot: a tangent flows whatever the ReLUs do downstream);
-  then the full gradient, one
+  along a direction in all parameters, and seeded in one parameter, vs one backward pass
+  (which skips the weighted sums under a zero gradient; a tangent pass computes every node:
+  see the note printed below); then the full gradient, one
   tangent pass per parameter vs one backward pass, with the products :func:`autograd.forward.cost`
   counts for each; and the two passes as records, :func:`autograd.forward.forward_steps`
   against :func:`autograd.backward.steps` (both on a side table, as views read them).
@@ -88,6 +88,9 @@ def bench_mlp(repeats: int) -> None:
     direction = {p: rng.uniform(-1, 1) for p in params}
     compare("MLP(2,[16,16,1]) hinge loss on 100 points, one pass", nodes,
             lambda: tangents_of(loss, direction), loss.backward, repeats)
+    first = {params[0]: 1.0}
+    compare("  the same, the tangent pass seeded in one parameter", nodes,
+            lambda: tangents_of(loss, first), loss.backward, repeats)
     compare("  the same as records", nodes,
             lambda: deque(forward_steps(loss, direction), 0),
             lambda: deque(backward_records(loss), 0), repeats)
