@@ -22,8 +22,8 @@ def close(a: float, b: float, tol: float = 1e-12) -> bool:
 
 
 # ---------------------------------------------------------------------------- micrograd
-def lecture_neuron():
-    """The lecture's neuron: o = tanh(x1·w1 + x2·w2 + b)."""
+def lecture_neuron(activation=Value.tanh):
+    """The lecture's neuron: o = tanh(x1·w1 + x2·w2 + b), or another ``activation`` of n."""
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
     w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
     b = Value(6.8813735870195432, label="b")
@@ -35,7 +35,7 @@ def lecture_neuron():
     x1w1x2w2.label = "x1*w1 + x2*w2"
     n = x1w1x2w2 + b
     n.label = "n"
-    o = n.tanh()
+    o = activation(n)
     o.label = "o"
     return (x1, x2, w1, w2, b), (x1w1, x2w2, x1w1x2w2, n, o)
 

@@ -10,6 +10,7 @@ import pytest
 
 import autograd
 from autograd import Value
+from tests.test_habits import lecture_neuron
 
 
 def trace(root):
@@ -50,21 +51,13 @@ def draw_dot(root):
 
 def lecture_neuron_with_exp():
     """The lecture's neuron with tanh written out: o = (e − 1)/(e + 1), e = exp(2n)."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    x1w1x2w2 = x1w1 + x2w2
-    x1w1x2w2.label = "x1*w1 + x2*w2"
-    n = x1w1x2w2 + b
-    n.label = "n"
-    e = (2 * n).exp()
-    o = (e - 1) / (e + 1)
-    o.label = "o"
-    return (x1, x2, w1, w2, b), o
+
+    def tanh_by_exp(n):
+        e = (2 * n).exp()
+        return (e - 1) / (e + 1)
+
+    leaves, nodes = lecture_neuron(tanh_by_exp)
+    return leaves, nodes[-1]
 
 
 def test_the_lecture_draw_dot_prints_no_none():
