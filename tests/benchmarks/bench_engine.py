@@ -5,6 +5,7 @@ Run: ``python tests/benchmarks/bench_engine.py [--blocks N]``. Prints medians an
 - micrograd's demo step (MLP(2,[16,16,1]) built from binary ops, 100 points, hinge loss +
   1e-4 L2, forward + backward + SGD update) on this engine vs micrograd 0.1.0 (target ≥ 10×);
 - the same step with one ``autograd.linear`` node per neuron (target ≥ 30×);
+- the share of the garbage collector in the first two: their steps again with it paused;
 - a 10⁶-node chain: forward + backward seconds (target < 3 s) and bytes per node from
   tracemalloc (target ≤ 200).
 
@@ -92,12 +93,19 @@ def demo_step(Value, model, params, X, y, k):
     return total.data
 
 
-def time_block(step) -> float:
+def time_block(step, collector: bool = True) -> float:
+    """Seconds per step over one block; ``collector=False`` pauses the cyclic garbage
+    collector during the block (a breakdown of where the time goes, not how users run)."""
     gc.collect()
-    t0 = time.perf_counter()
-    for k in range(STEPS_PER_BLOCK):
-        step(k)
-    return (time.perf_counter() - t0) / STEPS_PER_BLOCK
+    if not collector:
+        gc.disable()
+    try:
+        t0 = time.perf_counter()
+        for k in range(STEPS_PER_BLOCK):
+            step(k)
+        return (time.perf_counter() - t0) / STEPS_PER_BLOCK
+    finally:
+        gc.enable()
 
 
 def bench_demo(blocks: int) -> None:
@@ -127,6 +135,16 @@ def bench_demo(blocks: int) -> None:
         ratio = (f"  {base / med:6.1f}x faster than micrograd (target >= {target}x)"
                  if base and target else "")
         print(f"  {name:24s} {med * 1e3:8.1f} ms/step{ratio}")
+    if base:  # how much of each step is the cyclic garbage collector's
+        paused = {name: [] for name in ("micrograd 0.1.0", "autograd (binary ops)")}
+        for _ in range(blocks):
+            for name in paused:
+                paused[name].append(time_block(steps[name], collector=False))
+        print("  the same with the garbage collector paused in each block (a breakdown):")
+        for name, ts in paused.items():
+            med, on = statistics.median(ts), statistics.median(times[name])
+            print(f"  {name:24s} {med * 1e3:8.1f} ms/step; the collector took "
+                  f"{1 - med / on:4.0%} of the step")
 
 
 def chain(n: int) -> autograd.Value:
