@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from math import isfinite as _isfinite
 from typing import Any, Protocol
 
+from .ops import MASK
+
 
 class Node(Protocol):
     """What this module reads of a graph node (an :class:`autograd.value.Value`)."""
@@ -77,7 +79,7 @@ def check_closures(order: Sequence[Node]) -> None:
                 node._backward()  # raises, saying what to assign
 
 
-def interior_order(root: Node) -> list[Node]:
+def interior_order(root: Node, prune: Callable[[Any], bool] | None = None) -> list[Node]:
     """The non-leaf nodes ``root`` depends on, root first, each before all of its parents.
 
     This is the order backward visits nodes (reverse topological order). An explicit stack
@@ -85,6 +87,10 @@ def interior_order(root: Node) -> list[Node]:
     parent still has to be visited, a ``None`` above the node on the stack marks the moment
     all its parents are done, otherwise it is emitted at once. In a DAG a parent already
     seen is already done (a seen but unfinished parent would be a cycle).
+
+    ``prune`` (forward mode's): an edge of a one- or two-parent node whose local derivative is
+    :data:`~autograd.ops.MASK` is not followed when ``prune(parent)`` is true; the parent is
+    left out unless another edge reaches it.
     """
     order: list[Node] = []
     if not hasattr(root, "_nary"):  # a model, a list, a number: say so, not AttributeError
@@ -118,14 +124,17 @@ def interior_order(root: Node) -> list[Node]:
                         else:
                             mark(parent)  # leaves join ``seen`` only to make the test pass
                 continue
-        elif a._a is not None and a not in seen:
+        elif a._a is not None and a not in seen and not (
+                node._da is MASK and prune and prune(a)):
             push(node)
             push(None)
             push(a)
-            if b is not None and b._a is not None and b not in seen:
+            if b is not None and b._a is not None and b not in seen and not (
+                    node._db is MASK and prune and prune(b)):
                 push(b)
             continue
-        elif b is not None and b._a is not None and b not in seen:
+        elif b is not None and b._a is not None and b not in seen and not (
+                node._db is MASK and prune and prune(b)):
             push(node)
             push(None)
             push(b)

@@ -15,9 +15,11 @@ NaN and inf as ``torch.func.jvp``: a node that depends on no input has no tangen
 zero), so its edges are skipped and ``x + sqrt(0)`` (a local of inf on the constant's edge)
 keeps the tangent finite; an input given tangent 0 carries a real 0, so ``0 × inf`` is NaN; a
 :data:`~autograd.ops.MASK` local (an off ReLU) makes the product 0 even for an inf or NaN
-tangent, as in backward. Nothing here reads or writes ``.grad``. A pass keeps its tangents in
-the nodes' ``_tangent`` slots (see :func:`_push`), so two threads must not push tangents
-through one graph at the same time.
+tangent, as in backward; so, as backward skips the sums under a zero gradient,
+:func:`tangents_of` skips a weighted sum behind a mask whose first parent is seeded (it has a
+tangent, and the product is 0.0 whatever it is). Nothing here reads or writes ``.grad``.
+A pass keeps its tangents in the nodes' ``_tangent`` slots (see :func:`_push`), so two
+threads must not push tangents through one graph at the same time.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any, NamedTuple, cast
 
 from .backward import interior_order, topological_order
 from .functional import Argnums, as_value, grad, named_after, trace_call
+from .ops import MASK
 from .value import Value, to_float
 
 
@@ -80,24 +83,47 @@ def tangents_of(outputs: Value | Sequence[Value], seeds: Mapping[Value, float]) 
     """
     outs = _nodes(outputs, seeds, "tangents_of", "seeds' keys")
     tangents = [(x, to_float(t, "a tangent")) for x, t in seeds.items()]
-    return _push(_interior(outs), outs, tangents, "tangents_of")
+    return _push(*_interior(outs, seeds), outs, tangents, "tangents_of")
 
 
-def _interior(outs: list[Value]) -> list[Value]:
-    """The interior nodes ``outs`` depend on, each after its parents (leaves left out: their
-    tangents are the seeds or none)."""
+def _interior(
+    outs: list[Value], seeds: Iterable[Value] = ()
+) -> tuple[list[Value], set[Value]]:
+    """The interior nodes whose tangents give the outputs', each after its parents (leaves
+    left out: their tangents are the seeds or none), and the weighted sums left out with them.
+
+    A weighted sum (an n-ary node) behind a :data:`~autograd.ops.MASK` local whose first
+    parent is one of ``seeds`` (an off ReLU's input, its first weight seeded: a test that costs
+    nothing when it fails) has a tangent, and the product is 0.0 whatever it is: the walk does
+    not go up that edge, so the sum and what only it needs are not computed, as backward
+    skips the nodes under a zero gradient.
+    """
+    pruned: set[Value] = set()
     if not outs:
-        return []
+        return [], pruned
+    seeded = set(seeds)
+    nary = Value._nary
+
+    def prune(parent: Value) -> bool:
+        if parent._b is nary and parent._a and parent._a[0] in seeded:
+            pruned.add(parent)
+            return True
+        return False
+
     hub = _hub(outs)
-    order = cast("list[Value]", interior_order(hub))
+    order = cast("list[Value]", interior_order(hub, prune if seeded else None))
     order.reverse()
     if hub is not outs[0]:
         order.pop()
-    return order
+    return order, pruned
 
 
 def _push(
-    order: list[Value], outs: list[Value], seeds: list[tuple[Value, float]], name: str
+    order: list[Value],
+    pruned: set[Value],
+    outs: list[Value],
+    seeds: list[tuple[Value, float]],
+    name: str,
 ) -> list[float]:
     """The forward pass of :func:`tangents_of` over ``order`` (from :func:`_interior`): each
     seeded node gets its seed, each node of ``order`` reached from one the sum of its edges'
@@ -118,12 +144,12 @@ def _push(
         for x, t in seeds:
             x._tangent = t
         try:
-            _tangent_pass(order, name)
+            _tangent_pass(order, pruned, name)
         except AttributeError:  # a leaf's empty slot
             _clear(order)
             for x, t in seeds:
                 x._tangent = t
-            _tangent_pass(order, name)
+            _tangent_pass(order, pruned, name)
         tangents = [getattr(out, "_tangent", None) for out in outs]
         return [0.0 if t is None else t for t in tangents]
     finally:
@@ -145,18 +171,22 @@ def _clear(order: list[Value]) -> None:
                 parent._tangent = None
 
 
-def _tangent_pass(order: list[Value], name: str) -> None:
+def _tangent_pass(order: list[Value], pruned: set[Value], name: str) -> None:
     """ṅ = Σ ∂n/∂p · ṗ into each node's ``_tangent`` slot, in ``order``, from its parents'
-    slots; None where no parent has a tangent."""
+    slots; None where no parent has a tangent. Behind a :data:`~autograd.ops.MASK` local a
+    parent of ``pruned`` (which has a tangent, maybe not computed) is not read: the product
+    is MASK × 1.0, 0.0, as with its tangent."""
     nary = Value._nary
     for node in order:
         b = node._b
         if b is None:
-            ta = node._a._tangent
+            a = node._a
+            ta = 1.0 if node._da is MASK and a in pruned else a._tangent
             node._tangent = None if ta is None else node._da * ta
         elif b is not nary:
-            ta = node._a._tangent
-            tb = b._tangent
+            a = node._a
+            ta = 1.0 if node._da is MASK and a in pruned else a._tangent
+            tb = 1.0 if node._db is MASK and b in pruned else b._tangent
             if ta is not None:
                 node._tangent = node._da * ta if tb is None else node._da * ta + node._db * tb
             else:
@@ -255,8 +285,8 @@ def jacfwd(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         out, variables, _ = trace_call(f, args, argnums, "jacfwd")
         many = isinstance(out, (list, tuple))
         outs = [as_value(o, "jacfwd") for o in (cast(Sequence[Any], out) if many else [out])]
-        order = _interior(outs)  # sorted once for all the columns
-        columns = [_push(order, outs, [(x, 1.0)], "jacfwd") for x in variables]
+        order, none = _interior(outs)  # sorted once for all the columns, nothing left out
+        columns = [_push(order, none, outs, [(x, 1.0)], "jacfwd") for x in variables]
         rows = [
             columns[0][i] if isinstance(argnums, int) else tuple(c[i] for c in columns)
             for i in range(len(outs))

@@ -4,6 +4,7 @@ records, the cost count; checked against reverse mode, finite differences, sympy
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 import sympy as sp
@@ -11,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd
+import nn
 from autograd import Value, functional, ops, topological_order
-from autograd.forward import cost, forward_steps, hvp, jacfwd, jvp, tangents_of
+from autograd.forward import _interior, cost, forward_steps, hvp, jacfwd, jvp, tangents_of
 from autograd.ops import MASK
 from autograd.testing import expression_graphs, floats
 
@@ -306,6 +308,29 @@ def test_a_masked_parent_gives_zero_if_it_depends_on_a_seed_and_none_otherwise()
     u = x * -2.0  # behind a mask on one edge and not on the other: computed
     assert tangents_of(u.relu() + u * 3.0, {x: 1.0}) == [-6.0]
     assert tangents_of([u.relu(), u], {x: 1.0}) == [0.0, -2.0]
+    # an off neuron whose first weight is seeded: its sum is left out, and ṙ is still 0.0
+    w, c = Value(-1.0), Value(1.0)
+    r = autograd.linear([w, c], [x, x], -0.5).relu()  # −1 + 1 − 0.5 < 0
+    assert _interior([r], [w])[1] == {r.parents[0]}
+    assert tangents_of([r, r * 2.0 + w], {w: 1.0, c: math.inf}) == [0.0, 1.0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.0, 1.0), st.sampled_from([1.0, 0.0, math.inf]))
+def test_the_pass_equals_every_node_s_tangent_on_relu_networks(seed, share, odd):
+    """On small ReLU networks seeded in a random share of the parameters (the pass leaves out
+    the sums behind off ReLUs whose first weight is seeded), against forward_steps: the same
+    bits, with an odd tangent (0, inf) among the seeds."""
+    rng = random.Random(seed)
+    model = nn.MLP(2, [3, 3, 1], rng=rng)
+    out = model([Value(rng.uniform(-2.0, 2.0)) for _ in range(2)])
+    hidden = [n for n in topological_order(out) if n.op is not None and n.op.name == "relu"]
+    seeds = {p: rng.uniform(-1.0, 1.0) for p in model.parameters() if rng.random() < share}
+    if seeds:
+        seeds[next(iter(seeds))] = odd
+    outs = [out, *hidden[-2:]]
+    full = {node: t for node, t, _ in forward_steps(outs, seeds)}
+    assert [repr(t) for t in tangents_of(outs, seeds)] == [repr(full.get(n, 0.0)) for n in outs]
 
 
 @settings(max_examples=200, deadline=None)
