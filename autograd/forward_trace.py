@@ -12,7 +12,6 @@ or writes ``.grad``.
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass
 from typing import cast
@@ -130,10 +129,7 @@ class ForwardTrace:
                 + text_table(self.table(), left={1, 2, 5}))
 
     def _repr_html_(self) -> str:
-        try:
-            return table_html(self.table())
-        except Exception as err:  # display never raises
-            return f"<pre>{html.escape(repr(err))}</pre>"
+        return table_html(self.table)
 
     def to_json(self) -> str:
         """JSON with the nodes, ``wrt`` (a node id), the seed and, per step, the node's

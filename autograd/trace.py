@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
@@ -247,10 +247,7 @@ class Trace:
         return text_table(self.table(), left={1, 2, 5})
 
     def _repr_html_(self) -> str:
-        try:
-            return table_html(self.table())
-        except Exception as err:  # display never raises
-            return f"<pre>{html.escape(repr(err))}</pre>"
+        return table_html(self.table)
 
     def to_json(self) -> str:
         """JSON with the nodes, the step order and, per step, its edges with local derivatives
@@ -407,11 +404,16 @@ def text_table(rows: list[tuple[str, ...]], left: set[int]) -> str:
     )
 
 
-def table_html(rows: list[tuple[str, ...]]) -> str:
-    """A step table (header row, then rows of strings) as an HTML table."""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-    body = ["<tr>" + "".join(f"<td>{html.escape(printable(c))}</td>" for c in r) + "</tr>"
-            for r in rows[1:]]
+def table_html(table: Callable[[], list[tuple[str, ...]]]) -> str:
+    """The step table ``table()`` makes (header row, then rows of strings) as an HTML table;
+    an error making it is shown instead (display never raises)."""
+    try:
+        rows = table()
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+        body = ["<tr>" + "".join(f"<td>{html.escape(printable(c))}</td>" for c in r) + "</tr>"
+                for r in rows[1:]]
+    except Exception as err:
+        return f"<pre>{html.escape(repr(err))}</pre>"
     return (
         '<table class="stepgrad-trace" style="font-family:monospace">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
