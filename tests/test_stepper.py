@@ -137,24 +137,31 @@ def test_frame_bounds_and_the_first_equation():
     assert len(lone) == 0 and lone.frame(0).boxes[0].grad == 1.0 and leaf.grad == 0.0
 
 
+def look_at_everything(view, tmp_path) -> None:
+    """Every way to look at a stepper: each frame and equation, the page, Jupyter's bundle,
+    the text, the JSON, the saved page, GIF and frames, and the widget's buttons."""
+    for k in range(len(view) + 1):
+        assert view.frame(k).boxes
+        view.equation(k)
+    view.html()
+    view._repr_mimebundle_()
+    str(view)
+    view.to_json()
+    view.save(tmp_path / "p.html")
+    if shutil.which("dot"):
+        view.save(tmp_path / "p.gif")
+        view.save(tmp_path / "frames")
+    if view.widget is not None:
+        view.next.click()
+        view.show(len(view))
+        view.prev.click()
+
+
 def test_looking_never_changes_a_grad(tmp_path):
     f = example()
     for _ in range(2):  # before any backward, then with grads in place (leaves accumulated)
         before = grads_of(f)
-        view = step_through(f)
-        for k in range(len(view) + 1):
-            assert view.frame(k).boxes
-        view.html()
-        view._repr_mimebundle_()
-        str(view)
-        view.save(tmp_path / "p.html")
-        if shutil.which("dot"):
-            view.save(tmp_path / "p.gif")
-            view.save(tmp_path / "frames")
-        if view.widget is not None:
-            view.next.click()
-            view.show(len(view))
-            view.prev.click()
+        look_at_everything(step_through(f), tmp_path)
         assert grads_of(f) == before
         f.backward()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import random
-import shutil
 
 import pytest
 
@@ -18,7 +17,7 @@ from autograd import Value, step_through, topological_order
 from autograd.forward_trace import dotted
 from autograd.trace import number_text
 from tests.pages import open_offline
-from tests.test_stepper import grads_of, needs_dot, texts_by_node
+from tests.test_stepper import grads_of, look_at_everything, needs_dot, texts_by_node
 
 A, B, C = 0.8, -1.5, 2.0
 
@@ -152,21 +151,7 @@ def test_looking_changes_no_grad(tmp_path):
     f = mlp()
     for _ in range(2):  # before any backward, then with grads in place
         before = grads_of(f)
-        view = step_through(f, mode="forward", wrt="x0")
-        for k in range(len(view) + 1):
-            view.frame(k)
-            view.equation(k)
-        view.html()
-        view._repr_mimebundle_()
-        str(view)
-        view.to_json()
-        view.save(tmp_path / "p.html")
-        if shutil.which("dot"):
-            view.save(tmp_path / "p.gif")
-            view.save(tmp_path / "frames")
-        if view.widget is not None:
-            view.next.click()
-            view.show(len(view))
+        look_at_everything(step_through(f, mode="forward", wrt="x0"), tmp_path)
         assert grads_of(f) == before
         f.backward()
 
