@@ -4,7 +4,9 @@ Run: ``python tests/benchmarks/bench_nn.py [--blocks N] [--epochs E]``. Prints:
 
 - micrograd's demo step (100 moons points, MLP(2,[16,16,1]), hinge loss + 1e-4 L2, forward +
   backward + SGD update with its LR decay) with ``nn.MLP`` vs ``micrograd.nn.MLP`` 0.1.0:
-  median ms per step and the ratio (target ≥ 45×);
+  median ms per step and the ratio (target ≥ 45×), next to the same step on bench_engine's
+  bare nodes (one n-ary node per neuron, the inputs read once per layer: the least this node
+  layout costs);
 - digits: an MLP 64-32-10 (tanh, Xavier) with softmax cross-entropy and Adam on the
   standardised pixels: training seconds (target < 60 s) and test accuracy (target ≥ 95 %).
 
@@ -24,7 +26,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_engine import demo_step, time_block  # noqa: E402
+from bench_engine import (  # noqa: E402
+    BareValue,
+    bare_linear_layer,
+    demo_step,
+    make_mlp,
+    time_block,
+)
 
 import autograd  # noqa: E402
 import nn  # noqa: E402
@@ -47,6 +55,8 @@ def bench_demo(blocks: int) -> None:
     random.seed(1337)
     ours = nn.MLP(2, [16, 16, 1])
     steps["nn.MLP"] = lambda k: demo_step(autograd.Value, ours, ours.parameters(), X, y, k)
+    bare, bare_params = make_mlp(BareValue, 2, [16, 16, 1], seed=1337, layer=bare_linear_layer)
+    steps["bare nodes"] = lambda k: demo_step(BareValue, bare, bare_params, X, y, k)
     times = {name: [] for name in steps}
     for _ in range(blocks):
         for name, step in steps.items():
@@ -57,7 +67,8 @@ def bench_demo(blocks: int) -> None:
         print(f"  {name:16s} {m * 1e3:8.1f} ms/step")
     if "micrograd 0.1.0" in med:
         print(f"  nn.MLP is {med['micrograd 0.1.0'] / med['nn.MLP']:.1f}x faster "
-              f"than micrograd (target >= 45x)")
+              f"than micrograd (target >= 45x); bare nodes "
+              f"{med['micrograd 0.1.0'] / med['bare nodes']:.1f}x")
 
 
 def bench_digits(epochs: int, compiled: bool = False, target_seconds: float = 60.0) -> None:
