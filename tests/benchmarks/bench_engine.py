@@ -6,8 +6,8 @@ Run: ``python tests/benchmarks/bench_engine.py [--blocks N]``. Prints medians an
   1e-4 L2, forward + backward + SGD update) on this engine vs micrograd 0.1.0 (target ≥ 10×);
 - the same step with one ``autograd.linear`` node per neuron (target ≥ 30×);
 - the share of the garbage collector in the first two: their steps again with it paused;
-- the least this node layout allows: the same steps on :class:`BareValue` (the engine's slots,
-  nothing else), a reference for what the targets ask of pure Python on this machine;
+- what the node layout itself costs: the same steps on :class:`BareValue` (the engine's slots
+  and backward order, nothing else), a reference for what the targets ask of pure Python here;
 - a 10⁶-node chain: forward + backward seconds (target < 3 s) and bytes per node from
   tracemalloc (target ≤ 200).
 
@@ -99,8 +99,8 @@ _new = object.__new__
 class BareValue:
     """The engine's node layout and nothing else: data, grad and two weighted parents, or an
     interleaved edge tuple (``_b is NARY``); no operand checks, op records, labels, no_grad or
-    forward-mode slot. Its backward walks the engine's own ``interior_order``. A step on it is
-    the least a step with this layout costs here: a reference, not a product."""
+    forward-mode slot. Its backward walks the engine's own ``interior_order``. A step on it
+    shows what the layout itself costs on this machine: a reference, not a product."""
 
     __slots__ = ("data", "grad", "_a", "_da", "_b", "_db")
     _nary = NARY
@@ -240,7 +240,7 @@ def bench_demo(blocks: int) -> None:
             if name in targets:
                 ratio += f" (target >= {targets[name]}x)"
         if name == "bare node (binary ops)":
-            print("  the least this node layout costs (BareValue: the slots and nothing else):")
+            print("  the same node layout with nothing else (BareValue: no checks, ops, labels):")
         print(f"  {name:24s} {med * 1e3:8.1f} ms/step{ratio}")
     if base:  # how much of each step is the cyclic garbage collector's
         paused = {name: [] for name in ("micrograd 0.1.0", "autograd (binary ops)")}

@@ -5,8 +5,8 @@ Run: ``python tests/benchmarks/bench_nn.py [--blocks N] [--epochs E]``. Prints:
 - micrograd's demo step (100 moons points, MLP(2,[16,16,1]), hinge loss + 1e-4 L2, forward +
   backward + SGD update with its LR decay) with ``nn.MLP`` vs ``micrograd.nn.MLP`` 0.1.0:
   median ms per step and the ratio (target ≥ 45×), next to the same step on bench_engine's
-  bare nodes (one n-ary node per neuron, the inputs read once per layer: the least this node
-  layout costs);
+  bare nodes (one n-ary node per neuron, the inputs read once per layer: what this node layout
+  itself costs);
 - digits: an MLP 64-32-10 (tanh, Xavier) with softmax cross-entropy and Adam on the
   standardised pixels: training seconds (target < 60 s) and test accuracy (target ≥ 95 %).
 
